@@ -1,0 +1,100 @@
+"""The instruction registry: built-in tables + loaded plug-ins -> one ``Table`` per ISA.
+
+A ``Table`` assigns every instruction an id (the engine's dispatch number), builds the decoder
+(buckets by major opcode; within a bucket the most specific mask wins), and has a fingerprint that
+changes whenever an instruction definition changes (used to cache the compiled engine).
+"""
+import hashlib
+import os
+
+from .spec import Instr, SpecError
+
+_HERE = os.path.dirname(__file__)
+_cache = {}
+
+
+class Table:
+    def __init__(self, isa, instrs, sources):
+        self.isa = isa
+        self.instrs = []
+        self.by_name = {}
+        self.sources = sources          # files whose content defines the table (fingerprint)
+        for ins in instrs:
+            self.add(ins)
+        self._build_decoder()
+
+    def add(self, ins):
+        ins.id = len(self.instrs)
+        self.instrs.append(ins)
+        self.by_name.setdefault(ins.name, []).append(ins)
+
+    def _build_decoder(self):
+        self.buckets32 = {}
+        self.buckets16 = {}
+        for ins in self.instrs:
+            if ins.alias:
+                continue
+            if ins.width == 32:
+                key = ins.match & 0x7F
+                self.buckets32.setdefault(key, []).append(ins)
+            else:
+                key = (ins.match & 3, (ins.match >> 13) & 7)
+                self.buckets16.setdefault(key, []).append(ins)
+        for b in list(self.buckets32.values()) + list(self.buckets16.values()):
+            b.sort(key=lambda i: -bin(i.mask).count("1"))
+
+    def decode(self, word, length=None):
+        """(Instr, operand values) of an instruction word, or (None, None) if illegal."""
+        if length is None:
+            length = 4 if (word & 3) == 3 else 2
+        if length == 4:
+            for ins in self.buckets32.get(word & 0x7F, ()):
+                if ins.matches(word):
+                    return ins, ins.decode_fields(word)
+        else:
+            word &= 0xFFFF
+            for ins in self.buckets16.get((word & 3, (word >> 13) & 7), ()):
+                if ins.matches(word):
+                    return ins, ins.decode_fields(word)
+        return None, None
+
+    def find(self, name):
+        return self.by_name.get(name, [])
+
+    def fingerprint(self):
+        h = hashlib.sha256()
+        for path in self.sources:
+            with open(path, "rb") as f:
+                h.update(f.read())
+        return h.hexdigest()[:20]
+
+
+def _builtin_rv32():
+    from .rv32 import RV32I, RV32M, ZICSR, RV32C
+    from .xpulpv2 import XPULPV2, GAP8
+    return RV32I + RV32M + ZICSR + RV32C + XPULPV2 + GAP8
+
+
+def load_table(isa, plugins=()):
+    """The table of ``isa`` ('rv32' or 'cm7') with the plug-in files ``plugins`` added."""
+    key = (isa, tuple(os.path.abspath(p) for p in plugins))
+    if key in _cache:
+        return _cache[key]
+    srcs = sorted(os.path.join(_HERE, f) for f in os.listdir(_HERE) if f.endswith(".py"))
+    if isa == "rv32":
+        base = _builtin_rv32()
+    elif isa == "cm7":
+        base = []           # Thumb-2 itself is assembled by clang and decoded by capstone
+    else:
+        raise SpecError(f"unknown ISA '{isa}'")
+    extra = []
+    if plugins:
+        from ..plugins import load_plugins
+        extra, files = load_plugins(plugins, isa, base)
+        srcs += files
+    t = Table(isa, base + extra, srcs)
+    _cache[key] = t
+    return t
+
+
+__all__ = ["Table", "load_table", "Instr"]
