@@ -102,13 +102,13 @@ RV32I = [
 
 RV32M = [
     _alu_r("mul", "0000001", "000", lambda rs1, rs2: rs1 * rs2, "mul", "rv32m", "rD = (rs1*rs2)[31:0]"),
-    _alu_r("mulh", "0000001", "001", mulh, "mulh", "rv32m", "rD = (s(rs1)*s(rs2))[63:32]"),
-    _alu_r("mulhsu", "0000001", "010", mulhsu, "mulh", "rv32m", "rD = (s(rs1)*u(rs2))[63:32]"),
-    _alu_r("mulhu", "0000001", "011", mulhu, "mulh", "rv32m", "rD = (u(rs1)*u(rs2))[63:32]"),
-    _alu_r("div", "0000001", "100", div, "div", "rv32m", "rD = rs1 / rs2 (signed, RISC-V rules for 0 and overflow)"),
-    _alu_r("divu", "0000001", "101", divu, "div", "rv32m", "rD = rs1 / rs2 (unsigned)"),
-    _alu_r("rem", "0000001", "110", rem, "div", "rv32m", "rD = rs1 % rs2 (signed)"),
-    _alu_r("remu", "0000001", "111", remu, "div", "rv32m", "rD = rs1 % rs2 (unsigned)"),
+    _alu_r("mulh", "0000001", "001", lambda rs1, rs2: mulh(rs1, rs2), "mulh", "rv32m", "rD = (s(rs1)*s(rs2))[63:32]"),
+    _alu_r("mulhsu", "0000001", "010", lambda rs1, rs2: mulhsu(rs1, rs2), "mulh", "rv32m", "rD = (s(rs1)*u(rs2))[63:32]"),
+    _alu_r("mulhu", "0000001", "011", lambda rs1, rs2: mulhu(rs1, rs2), "mulh", "rv32m", "rD = (u(rs1)*u(rs2))[63:32]"),
+    _alu_r("div", "0000001", "100", lambda rs1, rs2: div(rs1, rs2), "div", "rv32m", "rD = rs1 / rs2 (signed, RISC-V rules for 0 and overflow)"),
+    _alu_r("divu", "0000001", "101", lambda rs1, rs2: divu(rs1, rs2), "div", "rv32m", "rD = rs1 / rs2 (unsigned)"),
+    _alu_r("rem", "0000001", "110", lambda rs1, rs2: rem(rs1, rs2), "div", "rv32m", "rD = rs1 % rs2 (signed)"),
+    _alu_r("remu", "0000001", "111", lambda rs1, rs2: remu(rs1, rs2), "div", "rv32m", "rD = rs1 % rs2 (unsigned)"),
 ]
 
 

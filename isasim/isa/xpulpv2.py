@@ -123,7 +123,7 @@ ALU = [
     _u("p.fl1", "0001000", "001", _fl1, "xpulpv2.bitop", "rD = index of last set bit; 32 if rs1 == 0"),
     _u("p.clb", "0001000", "010", _clb, "xpulpv2.bitop",
        "rD = leading bits equal to the sign bit, minus one; 0 if rs1 == 0"),
-    _u("p.cnt", "0001000", "011", popcount, "xpulpv2.bitop", "rD = popcount(rs1)"),
+    _u("p.cnt", "0001000", "011", lambda rs1: popcount(rs1), "xpulpv2.bitop", "rD = popcount(rs1)"),
     _u("p.exths", "0001000", "100", lambda rs1: sx(rs1, 16), "xpulpv2.bitop", "rD = Sext(rs1[15:0])"),
     _u("p.exthz", "0001000", "101", lambda rs1: rs1 & 0xFFFF, "xpulpv2.bitop", "rD = Zext(rs1[15:0])"),
     _u("p.extbs", "0001000", "110", lambda rs1: sx(rs1, 8), "xpulpv2.bitop", "rD = Sext(rs1[7:0])"),

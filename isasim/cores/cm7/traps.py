@@ -1,0 +1,204 @@
+"""Trap hook for plug-in instructions on the Cortex-M7 core.
+
+A plug-in instruction is encoded in the Armv8.1-M CDE space on coprocessors p0-p7 (CX1/CX2/CX3,
+isa_timing.md §2.7) or as UDF. Unicorn raises UC_HOOK_INTR intno 17 (NOCP) for the CDE words with
+the PC on the instruction, and UC_HOOK_INSN_INVALID for UDF (§3.3). The core decodes the fields,
+calls the registered Python handler with a :class:`TrapContext` (fields + register read/write),
+then resumes at PC + size (Thumb bit set).
+
+Timing: every registration carries a :class:`Cost` (latency, issue occupancy, pipeline resource,
+dual-issue flag). The cycle model treats the trapped instruction like any other instruction with
+those properties; its register operands come from the decoded fields.
+
+Usage::
+
+    from isasim.cores.cm7.traps import register_cde, Cost
+    def my_dot(ctx):                       # cx3 p0, Rd, Rn, Rm, #opc
+        ctx.write(ctx.rd, (ctx.read(ctx.rn) * ctx.read(ctx.rm)) & 0xffffffff)
+    reg = register_cde(0, my_dot, Cost(latency=2, resource="mac", dual_issue=True))
+    isasim.cores.cm7.run("k.elf", traps=[reg])
+"""
+from dataclasses import dataclass, field
+
+from ...errors import SimError
+
+RESOURCES = ("alu", "load", "store", "mac", "branch", "shift", "simd")
+
+
+@dataclass(frozen=True)
+class Cost:
+    """Timing of a trapped instruction.
+
+    latency    : cycles until a dependent instruction can use the result (as in isa_timing.md §2.2)
+    occupancy  : issue cycles the instruction occupies (1 = fully pipelined)
+    resource   : pipeline resource it uses (one of RESOURCES) or None
+    dual_issue : whether it may pair with a neighbour (False = single-issue)
+    reads/writes : filled in by the decoder (register numbers); leave empty
+    """
+    latency: int = 1
+    occupancy: int = 1
+    resource: str = "alu"
+    dual_issue: bool = False
+    reads: tuple = ()
+    writes: tuple = ()
+
+    def __post_init__(self):
+        if self.resource is not None and self.resource not in RESOURCES:
+            raise SimError(f"trap cost: unknown resource '{self.resource}' "
+                           f"(allowed: {', '.join(RESOURCES)} or None)")
+        if self.latency < 0 or self.occupancy < 1:
+            raise SimError("trap cost: latency must be >= 0 and occupancy >= 1")
+
+
+@dataclass
+class Registration:
+    kind: str                  # 'cde' or 'udf'
+    handler: object
+    cost: Cost
+    coproc: int = None         # for 'cde'
+    imm: int = None            # for 'udf': only this immediate (None = any)
+    kinds: tuple = ("cx1", "cx2", "cx3")
+    name: str = ""
+
+
+def register_cde(coproc, handler, cost=None, kinds=("cx1", "cx2", "cx3"), name=""):
+    """Register ``handler(ctx)`` for CDE instructions on coprocessor ``coproc`` (0-7)."""
+    if not isinstance(coproc, int) or not 0 <= coproc <= 7:
+        raise SimError(f"register_cde: coprocessor must be 0-7, got {coproc!r} "
+                       "(p8-p15 are FPU/system space and do not trap)")
+    for k in kinds:
+        if k not in ("cx1", "cx2", "cx3"):
+            raise SimError(f"register_cde: unknown kind '{k}' (allowed: cx1, cx2, cx3)")
+    return Registration("cde", handler, cost or Cost(), coproc=coproc, kinds=tuple(kinds),
+                        name=name or getattr(handler, "__name__", "cde"))
+
+
+def register_udf(handler, cost=None, imm=None, name=""):
+    """Register ``handler(ctx)`` for UDF (16-bit T1 or 32-bit T2), optionally one immediate."""
+    return Registration("udf", handler, cost or Cost(), imm=imm,
+                        name=name or getattr(handler, "__name__", "udf"))
+
+
+@dataclass
+class Decoded:
+    kind: str                 # 'cx1' 'cx2' 'cx3' 'udf'
+    word: int
+    size: int
+    coproc: int = None
+    acc: bool = False
+    dual: bool = False
+    rd: int = None
+    rn: int = None
+    rm: int = None
+    imm: int = 0
+    opc: int = 0              # CX3 6-bit opcode immediate (same as imm)
+    reads: tuple = ()
+    writes: tuple = ()
+
+
+def decode(hw1, hw2):
+    """Decode a trap candidate. Returns Decoded or None (not a CDE/UDF encoding)."""
+    if (hw1 & 0xFF00) == 0xDE00:                                     # UDF T1
+        return Decoded("udf", hw1, 2, imm=hw1 & 0xFF)
+    word = (hw1 << 16) | hw2
+    if (hw1 & 0xFFF0) == 0xF7F0 and (hw2 & 0xF000) == 0xA000:        # UDF.W T2
+        return Decoded("udf", word, 4, imm=((hw1 & 0xF) << 12) | (hw2 & 0xFFF))
+    if (hw1 & 0xEF00) == 0xEE00 and not (hw2 & 0x0800):              # CDE space, cp0-7
+        acc = bool(hw1 & 0x1000)
+        cp = (hw2 >> 8) & 7
+        dual = bool(hw2 & 0x40)
+        sel = (hw1 >> 6) & 3
+        if sel == 0:                                                  # CX1
+            rd = hw2 >> 12
+            imm = ((hw1 & 0x3F) << 7) | (((hw2 >> 7) & 1) << 6) | (hw2 & 0x3F)
+            d = Decoded("cx1", word, 4, cp, acc, dual, rd=rd, imm=imm)
+            srcs = ()
+        elif sel == 1:                                                # CX2
+            rd = hw2 >> 12
+            rn = hw1 & 0xF
+            imm = (((hw1 >> 4) & 3) << 7) | (((hw2 >> 7) & 1) << 6) | (hw2 & 0x3F)
+            d = Decoded("cx2", word, 4, cp, acc, dual, rd=rd, rn=rn, imm=imm)
+            srcs = (rn,)
+        else:                                                         # CX3
+            rn = hw1 & 0xF
+            rm = hw2 >> 12
+            rd = hw2 & 0xF
+            imm = (((hw1 >> 4) & 7) << 3) | (((hw2 >> 7) & 1) << 2) | ((hw2 >> 4) & 3)
+            d = Decoded("cx3", word, 4, cp, acc, dual, rd=rd, rn=rn, rm=rm, imm=imm)
+            srcs = (rn, rm)
+        d.opc = d.imm
+        dsts = (d.rd, d.rd + 1) if dual else (d.rd,)
+        d.reads = tuple(sorted(set(srcs + (dsts if acc else ()))))
+        d.writes = dsts
+        return d
+    return None
+
+
+class TrapContext:
+    """What a handler sees: decoded fields, pc, word, and register/memory access."""
+
+    def __init__(self, uc, pc, dec, regs):
+        self._uc = uc
+        self._regs = regs
+        self.pc = pc
+        self.word = dec.word
+        self.kind = dec.kind
+        self.coproc = dec.coproc
+        self.acc = dec.acc
+        self.dual = dec.dual
+        self.rd, self.rn, self.rm = dec.rd, dec.rn, dec.rm
+        self.imm = dec.imm
+        self.opc = dec.opc
+
+    def read(self, r):
+        return self._uc.reg_read(self._regs[r]) & 0xFFFFFFFF
+
+    def write(self, r, value):
+        if r == 15:
+            raise SimError(f"pc {self.pc:#010x}: trap handler may not write pc")
+        self._uc.reg_write(self._regs[r], value & 0xFFFFFFFF)
+
+    def mem_read(self, addr, size):
+        return bytes(self._uc.mem_read(addr, size))
+
+    def mem_write(self, addr, data):
+        self._uc.mem_write(addr, bytes(data))
+
+
+class TrapTable:
+    """Looks up registrations for decoded instructions."""
+
+    def __init__(self, regs=()):
+        self.cde = {}
+        self.udf = []
+        for r in regs or ():
+            if not isinstance(r, Registration):
+                raise SimError(f"traps: expected Registration objects (from register_cde/"
+                               f"register_udf), got {type(r).__name__}")
+            if r.kind == "cde":
+                for k in r.kinds:
+                    if (r.coproc, k) in self.cde:
+                        raise SimError(f"traps: {k} on p{r.coproc} registered twice")
+                    self.cde[(r.coproc, k)] = r
+            else:
+                self.udf.append(r)
+
+    def lookup(self, dec):
+        if dec is None:
+            return None
+        if dec.kind == "udf":
+            for r in self.udf:
+                if r.imm is None or r.imm == dec.imm:
+                    return r
+            return None
+        return self.cde.get((dec.coproc, dec.kind))
+
+    def cost_for(self, dec):
+        """Cost with the decoded register operands filled in, or None if not trapped."""
+        r = self.lookup(dec)
+        if r is None:
+            return None
+        c = r.cost
+        reads = c.reads or dec.reads
+        writes = c.writes or dec.writes
+        return Cost(c.latency, c.occupancy, c.resource, c.dual_issue, tuple(reads), tuple(writes))

@@ -1,0 +1,430 @@
+"""Generate the compiled RI5CY engine from the instruction table.
+
+The engine is one numba function: a loop over pre-decoded instruction arrays with one dispatch case
+per table entry. ALU-like instructions call their semantics function from the table (compiled by
+numba together with the helpers it uses); loads, stores, branches, jumps, hardware loops, CSR and
+system instructions are generated from their ``kind`` and ``params``. Timing is accounted in the
+same loop from runtime parameter arrays (so changing a latency never recompiles): ``TC[op]`` static
+cycles and ``P[...]`` dynamic penalties, with stall cycles counted by cause in ``CTR``.
+
+The generated source is written to the cache directory under the table's fingerprint and imported
+from there, so numba's on-disk cache makes later start-ups fast (well under a second).
+"""
+import importlib.util
+import inspect
+import os
+import sys
+import types
+
+from ...errors import IsasimError
+from ...isa.spec import REG_FIELDS
+
+# ---- layout of the shared arrays (also used by core.py) ------------------------------------------
+P_NAMES = ["load_use", "branch_taken_extra", "branch_misaligned_extra", "jump_misaligned_extra",
+           "jalr_hazard", "misaligned_extra", "div_base", "div_zero", "hwloop_backedge",
+           "csr_slow_extra", "tohost", "hwloop_csr_base", "core_id", "cluster_id", "trace", "profile",
+           "event_base", "ncores"]
+P = {n: i for i, n in enumerate(P_NAMES)}
+CTR_NAMES = ["cycles", "instructions", "st_load_use", "st_branch", "st_jump", "st_muldiv",
+             "st_misaligned", "st_csr", "st_tcdm_contention", "st_barrier", "exit_code", "fault_addr",
+             "fault_size", "loads", "stores", "trace_n", "ld_rd", "prev_rd", "fault_store", "ev_addr",
+             "ev_rd"]
+C = {n: i for i, n in enumerate(CTR_NAMES)}
+HIDDEN = {"vf": 32}         # hidden per-core state registers (R[32+])
+NREGS = 40
+ST_LIMIT, ST_EXIT, ST_ILLEGAL, ST_MEM, ST_EBREAK, ST_ECALL, ST_PC, ST_EVENT = range(8)
+
+# CSR numbers
+CSR_MCYCLE, CSR_MINSTRET, CSR_MCYCLEH, CSR_MINSTRETH = 0xB00, 0xB02, 0xB80, 0xB82
+CSR_CYCLE, CSR_INSTRET, CSR_CYCLEH, CSR_INSTRETH = 0xC00, 0xC02, 0xC80, 0xC82
+CSR_MHARTID, CSR_UHARTID, CSR_MEPC = 0xF14, 0x014, 0x341
+
+
+def jitify(fn, _memo={}):
+    """numba-compiled copy of a plain-Python semantics function and the functions it calls."""
+    import numba
+    if fn in _memo:
+        return _memo[fn]
+    g = dict(fn.__globals__)
+    for name in fn.__code__.co_names:
+        obj = g.get(name)
+        if isinstance(obj, types.FunctionType):
+            g[name] = jitify(obj)
+    cells = None
+    if fn.__closure__:
+        cells = []
+        for cell in fn.__closure__:
+            v = cell.cell_contents
+            cells.append(types.CellType(jitify(v) if isinstance(v, types.FunctionType) else v))
+        cells = tuple(cells)
+    nf = types.FunctionType(fn.__code__, g, fn.__name__, fn.__defaults__, cells)
+    j = numba.njit(nf)
+    _memo[fn] = j
+    return j
+
+
+def sem_params(ins):
+    try:
+        return list(inspect.signature(ins.sem).parameters)
+    except (TypeError, ValueError):
+        raise IsasimError(f"{ins.source}: {ins.name}: semantics is not a Python function")
+
+
+def operand_slots(ins):
+    """Where each operand of ``ins`` lives in the pre-decoded arrays: register -> RD/RS1/RS2/RS3
+    column, immediates -> I0/I1/I2 in order of appearance."""
+    slots = {}
+    k = 0
+    for name in ins.operands:
+        if name in REG_FIELDS:
+            slots[name] = {"rd": "rd", "rs1": "r1", "rs2": "r2", "rs3": "r3",
+                           "rdp": "rd", "rs1p": "r1", "rs2p": "r2"}[name]
+        else:
+            if k > 2:
+                raise IsasimError(f"{ins.source}: {ins.name}: more than 3 immediate operands")
+            slots[name] = f"i{k}"
+            k += 1
+    return slots
+
+
+def sources_read(ins):
+    """Register operand names that the instruction reads (for the load-use hazard)."""
+    if ins.kind == "alu":
+        return [p for p in sem_params(ins) if p in REG_FIELDS]
+    if ins.kind in ("load", "elw"):
+        return [n for n in ("rs1", "rs2") if n in ins.operands]
+    if ins.kind == "store":
+        return [n for n in ("rs1", "rs2", "rs3") if n in ins.operands]
+    if ins.kind == "branch":
+        return [n for n in ("rs1", "rs2") if n in ins.operands]
+    if ins.kind in ("jalr", "hwloop", "csr"):
+        return [n for n in ("rs1",) if n in ins.operands]
+    return []
+
+
+def _gen_case(ins, lines):
+    s = operand_slots(ins)
+    ind = " " * 12
+    add = lines.append
+    k = ins.kind
+    pr = ins.params
+    if k == "alu":
+        args = []
+        for p in sem_params(ins):
+            if p in s:
+                col = s[p]
+                args.append(f"R[{col}]" if col in ("rd", "r1", "r2", "r3") else col)
+            elif p == "pc":
+                args.append("pc")
+            elif p in HIDDEN:
+                args.append(f"R[{HIDDEN[p]}]")
+            else:
+                raise IsasimError(f"{ins.source}: {ins.name}: semantics parameter '{p}' is not an "
+                                  f"operand (operands: {', '.join(ins.operands)})")
+        call = f"S{ins.id}({', '.join(args)})"
+        writes = pr.get("writes", ("rd",))
+        if len(writes) == 1:
+            add(f"{ind}v = {call}")
+            add(f"{ind}if rd != 0:")
+            add(f"{ind}    R[rd] = v & 0xFFFFFFFF")
+            add(f"{ind}wr = rd")
+        else:
+            add(f"{ind}t = {call}")
+            for j, w in enumerate(writes):
+                if w in HIDDEN:
+                    add(f"{ind}R[{HIDDEN[w]}] = t[{j}] & 0xFFFFFFFF")
+                else:
+                    col = s[w]
+                    add(f"{ind}if {col} != 0:")
+                    add(f"{ind}    R[{col}] = t[{j}] & 0xFFFFFFFF")
+            add(f"{ind}wr = rd")
+        if ins.timing == "div":
+            # data-dependent divider latency (timing/ri5cy.py div_base/div_zero)
+            signed = ins.name in ("div", "rem")
+            add(f"{ind}dv = R[r2]")
+            if signed:
+                add(f"{ind}if dv & 0x80000000:")
+                add(f"{ind}    dv = (-dv) & 0xFFFFFFFF")
+            add(f"{ind}dc = P[{P['div_zero']}] if dv == 0 else P[{P['div_base']}] + clz32(dv)")
+            add(f"{ind}c += dc - TC[op]")
+            add(f"{ind}CTR[{C['st_muldiv']}] += dc - 1")
+        elif ins.timing == "mulh":
+            add(f"{ind}CTR[{C['st_muldiv']}] += TC[op] - 1")
+        return
+    if k in ("load", "elw", "store"):
+        size = pr["size"]
+        post = "!" in ins.syntax
+        regoff = "rs2(" in ins.syntax or "rs3(" in ins.syntax
+        offcol = ("R[r3]" if "rs3(" in ins.syntax else "R[r2]") if regoff else s.get("imm", "0")
+        base = "R[r1]"
+        add(f"{ind}a = {base} & 0xFFFFFFFF" if post else f"{ind}a = ({base} + {offcol}) & 0xFFFFFFFF")
+        add(f"{ind}if (a & 3) + {size} > 4:")
+        add(f"{ind}    c += P[{P['misaligned_extra']}]")
+        add(f"{ind}    CTR[{C['st_misaligned']}] += P[{P['misaligned_extra']}]")
+        if k == "store":
+            add(f"{ind}ok = mem_store(MEM, RB, RS, RO, a, {size}, R[r2])")
+            add(f"{ind}if not ok:")
+            add(f"{ind}    CTR[{C['fault_addr']}] = a; CTR[{C['fault_size']}] = {size}; "
+                f"CTR[{C['fault_store']}] = 1; status = {ST_MEM}; break")
+            add(f"{ind}CTR[{C['stores']}] += 1")
+            add(f"{ind}mw = a")
+            add(f"{ind}if a == P[{P['tohost']}] and P[{P['tohost']}] != 0 and R[r2] != 0:")
+            add(f"{ind}    CTR[{C['exit_code']}] = R[r2] >> 1; status = {ST_EXIT}")
+            add(f"{ind}    halt = True")
+            add(f"{ind}if a >= P[{P['event_base']}] and a < P[{P['event_base']}] + 0x1000 "
+                f"and P[{P['event_base']}] != 0:")
+            add(f"{ind}    CTR[{C['ev_addr']}] = a; CTR[{C['ev_rd']}] = -1; status = {ST_EVENT}; halt = True")
+            if post:
+                add(f"{ind}if r1 != 0:")
+                add(f"{ind}    R[r1] = (R[r1] + {offcol}) & 0xFFFFFFFF")
+                add(f"{ind}wr = r1")
+            return
+        signed = pr["signed"]
+        add(f"{ind}if a >= P[{P['event_base']}] and a < P[{P['event_base']}] + 0x1000 "
+            f"and P[{P['event_base']}] != 0:")
+        add(f"{ind}    CTR[{C['ev_addr']}] = a; CTR[{C['ev_rd']}] = rd; status = {ST_EVENT}")
+        add(f"{ind}    halt = True")
+        add(f"{ind}    v = 0")
+        add(f"{ind}else:")
+        add(f"{ind}    v = mem_load(MEM, RB, RS, RO, a, {size}, {signed})")
+        add(f"{ind}    if v < 0:")
+        add(f"{ind}        CTR[{C['fault_addr']}] = a; CTR[{C['fault_size']}] = {size}; "
+            f"CTR[{C['fault_store']}] = 0; status = {ST_MEM}; break")
+        add(f"{ind}CTR[{C['loads']}] += 1")
+        add(f"{ind}mw = a")
+        if post:
+            add(f"{ind}if r1 != 0:")
+            add(f"{ind}    R[r1] = (R[r1] + {offcol}) & 0xFFFFFFFF")
+        add(f"{ind}if rd != 0:")
+        add(f"{ind}    R[rd] = v")
+        add(f"{ind}nld = rd")
+        add(f"{ind}wr = rd")
+        if k == "elw":
+            add(f"{ind}CTR[{C['st_barrier']}] += TC[op] - 1")
+        return
+    if k == "branch":
+        args = []
+        for p in sem_params(ins):
+            col = s[p]
+            args.append(f"R[{col}]" if col in ("r1", "r2", "r3", "rd") else col)
+        off = s["off"]
+        add(f"{ind}if S{ins.id}({', '.join(args)}):")
+        add(f"{ind}    npc = (pc + {off}) & 0xFFFFFFFF")
+        add(f"{ind}    jumped = True")
+        add(f"{ind}    x = P[{P['branch_taken_extra']}] + mis_target(OP, LEN, npc, code_base, nslots) "
+            f"* P[{P['branch_misaligned_extra']}]")
+        add(f"{ind}    c += x")
+        add(f"{ind}    CTR[{C['st_branch']}] += x")
+        return
+    if k == "jump":
+        add(f"{ind}npc = (pc + {s['off']}) & 0xFFFFFFFF")
+        add(f"{ind}jumped = True")
+        add(f"{ind}if rd != 0:")
+        add(f"{ind}    R[rd] = (pc + ln) & 0xFFFFFFFF")
+        add(f"{ind}wr = rd")
+        add(f"{ind}x = mis_target(OP, LEN, npc, code_base, nslots) * P[{P['jump_misaligned_extra']}]")
+        add(f"{ind}c += x")
+        add(f"{ind}CTR[{C['st_jump']}] += TC[op] - 1 + x")
+        return
+    if k == "jalr":
+        add(f"{ind}npc = (R[r1] + {s['imm']}) & 0xFFFFFFFE")
+        add(f"{ind}jumped = True")
+        add(f"{ind}x = mis_target(OP, LEN, npc, code_base, nslots) * P[{P['jump_misaligned_extra']}]")
+        add(f"{ind}if prev_wr != 0 and prev_wr == r1:")
+        add(f"{ind}    x += P[{P['jalr_hazard']}]")
+        add(f"{ind}if rd != 0:")
+        add(f"{ind}    R[rd] = (pc + ln) & 0xFFFFFFFF")
+        add(f"{ind}wr = rd")
+        add(f"{ind}c += x")
+        add(f"{ind}CTR[{C['st_jump']}] += TC[op] - 1 + x")
+        return
+    if k == "hwloop":
+        op = pr["op"]
+        L = s["L"]
+        if op == "starti":
+            add(f"{ind}HW[{L} * 3] = (pc + {s['loff']}) & 0xFFFFFFFF")
+        elif op == "endi":
+            add(f"{ind}HW[{L} * 3 + 1] = (pc + {s['loff']}) & 0xFFFFFFFF")
+        elif op == "count":
+            add(f"{ind}HW[{L} * 3 + 2] = R[r1]")
+        elif op == "counti":
+            add(f"{ind}HW[{L} * 3 + 2] = {s['uimm']}")
+        elif op == "setup":
+            add(f"{ind}HW[{L} * 3] = (pc + 4) & 0xFFFFFFFF")
+            add(f"{ind}HW[{L} * 3 + 1] = (pc + {s['loff']}) & 0xFFFFFFFF")
+            add(f"{ind}HW[{L} * 3 + 2] = R[r1]")
+        elif op == "setupi":
+            add(f"{ind}HW[{L} * 3] = (pc + 4) & 0xFFFFFFFF")
+            add(f"{ind}HW[{L} * 3 + 1] = (pc + {s['loff']}) & 0xFFFFFFFF")
+            add(f"{ind}HW[{L} * 3 + 2] = {s['uimm']}")
+        return
+    if k == "csr":
+        src = s["zimm"] if pr["imm"] else "R[r1]"
+        mode = {"rw": 0, "rs": 1, "rc": 2}[pr["op"]]
+        wflag = "True" if (pr["op"] == "rw" or pr["imm"]) else "r1 != 0"
+        if pr["imm"] and pr["op"] != "rw":
+            wflag = f"{s['zimm']} != 0"
+        add(f"{ind}old = csr_access(CSR, HW, P, {s['csr']}, {src}, {mode}, {wflag}, cyc, CTR[{C['instructions']}] + n)")
+        add(f"{ind}if old < 0:")
+        add(f"{ind}    status = {ST_ILLEGAL}; break")
+        add(f"{ind}if rd != 0:")
+        add(f"{ind}    R[rd] = old")
+        add(f"{ind}wr = rd")
+        add(f"{ind}if csr_is_slow(CSR, {s['csr']}):")
+        add(f"{ind}    c += P[{P['csr_slow_extra']}]")
+        add(f"{ind}    CTR[{C['st_csr']}] += P[{P['csr_slow_extra']}]")
+        return
+    if k == "system":
+        op = pr["op"]
+        if op == "ecall":
+            add(f"{ind}if R[17] == 93:")
+            add(f"{ind}    CTR[{C['exit_code']}] = R[10]; status = {ST_EXIT}; halt = True")
+            add(f"{ind}else:")
+            add(f"{ind}    status = {ST_ECALL}; halt = True")
+        elif op == "ebreak":
+            add(f"{ind}status = {ST_EBREAK}; halt = True")
+        elif op == "mret":
+            add(f"{ind}npc = CSR[{CSR_MEPC}]")
+            add(f"{ind}jumped = True")
+        else:
+            add(f"{ind}pass")
+        return
+    raise IsasimError(f"{ins.source}: {ins.name}: kind '{k}' has no engine form")
+
+
+HEADER = '''# Generated by isasim.cores.ri5cy.codegen from instruction table {fp}. Do not edit.
+import numba
+from numba import njit
+from isasim.cores.ri5cy.runtime import mem_load, mem_store, csr_access, csr_is_slow, mis_target, clz32
+from isasim.cores.ri5cy.codegen import jitify
+from isasim.isa.registry import load_table
+
+_T = load_table("rv32", {plugins!r})
+{sems}
+
+
+@njit(cache=True, nogil=True)
+def run(OP, LEN, RD, RS1, RS2, RS3, I0, I1, I2, SA, SB, SC, code_base, nslots,
+        R, HW, CSR, MEM, RB, RS, RO, CTR, OPCNT, TC, P, pc, max_n, TR, PROF):
+    n = 0
+    cyc = CTR[0]
+    ld_rd = CTR[16]
+    prev_wr = CTR[17]
+    status = 0
+    trace = P[14] != 0
+    prof = P[15] != 0
+    halt = False
+    while n < max_n:
+        s = (pc - code_base) >> 1
+        if s < 0 or s >= nslots or (pc & 1):
+            status = {ST_PC}
+            break
+        op = OP[s]
+        if op < 0:
+            status = {ST_ILLEGAL}
+            break
+        ln = LEN[s]
+        rd = RD[s]
+        r1 = RS1[s]
+        r2 = RS2[s]
+        r3 = RS3[s]
+        i0 = I0[s]
+        i1 = I1[s]
+        i2 = I2[s]
+        c = TC[op]
+        if ld_rd != 0 and (SA[s] == ld_rd or SB[s] == ld_rd or SC[s] == ld_rd):
+            c += P[0]
+            CTR[2] += P[0]
+        nld = 0
+        wr = 0
+        mw = -1
+        npc = (pc + ln) & 0xFFFFFFFF
+        jumped = False
+{cases}
+        R[0] = 0
+        if not jumped:
+            if HW[2] > 0 and pc == HW[1]:
+                if HW[2] > 1:
+                    npc = HW[0]
+                    c += P[8]
+                HW[2] -= 1
+                if HW[2] == 0 and HW[5] > 0 and pc == HW[4]:
+                    if HW[5] > 1:
+                        npc = HW[3]
+                        c += P[8]
+                    HW[5] -= 1
+            elif HW[5] > 0 and pc == HW[4]:
+                if HW[5] > 1:
+                    npc = HW[3]
+                    c += P[8]
+                HW[5] -= 1
+        if trace:
+            TR[n, 0] = cyc
+            TR[n, 1] = pc
+            TR[n, 2] = wr
+            TR[n, 3] = R[wr]
+            TR[n, 4] = mw
+            TR[n, 5] = s
+            TR[n, 6] = r1
+            TR[n, 7] = R[r1]
+        if prof:
+            PROF[s] += c
+        cyc += c
+        OPCNT[op] += 1
+        ld_rd = nld
+        prev_wr = wr
+        n += 1
+        pc = npc
+        if halt:
+            break
+    CTR[0] = cyc
+    CTR[1] += n
+    CTR[16] = ld_rd
+    CTR[17] = prev_wr
+    return status, pc, n
+'''
+
+
+def generate(table, plugins=()):
+    sems = []
+    cases = []
+    first = True
+    for ins in table.instrs:
+        if ins.alias or ins.expands:
+            continue
+        if ins.sem is not None:
+            sems.append(f"S{ins.id} = jitify(_T.instrs[{ins.id}].sem)")
+        body = []
+        _gen_case(ins, body)
+        cases.append(f"        {'if' if first else 'elif'} op == {ins.id}:  # {ins.name} {ins.syntax}")
+        cases += body
+        first = False
+    return HEADER.format(fp=table.fingerprint(), plugins=tuple(plugins), sems="\n".join(sems),
+                         cases="\n".join(cases), ST_PC=ST_PC, ST_ILLEGAL=ST_ILLEGAL)
+
+
+_loaded = {}
+
+
+def engine(table, plugins=()):
+    """The compiled engine module for ``table`` (generated and imported once per fingerprint)."""
+    from ...toolchain.zig import cache_root
+    key = table.fingerprint()
+    if key in _loaded:
+        return _loaded[key]
+    d = os.path.join(cache_root(), "engine")
+    os.makedirs(d, exist_ok=True)
+    path = os.path.join(d, f"ri5cy_engine_{key}.py")
+    src = generate(table, plugins)
+    if not os.path.isfile(path) or open(path).read() != src:
+        tmp = path + f".{os.getpid()}.tmp"
+        with open(tmp, "w") as f:
+            f.write(src)
+        os.replace(tmp, path)
+    name = f"isasim_ri5cy_engine_{key}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[name] = mod
+    spec.loader.exec_module(mod)
+    _loaded[key] = mod
+    return mod

@@ -1,0 +1,105 @@
+"""numba helpers shared by every generated RI5CY engine: memory regions, the CSR file,
+misaligned-target detection. Kept out of the generated code so they are compiled once."""
+from numba import njit
+
+CSR_SLOW_FLAGS = 4096       # CSR[4096 + n] != 0: CSR n costs csr_slow cycles
+
+
+@njit(cache=True, nogil=True)
+def clz32(x):
+    x &= 0xFFFFFFFF
+    if x == 0:
+        return 32
+    n = 0
+    while not (x & 0x80000000):
+        x = (x << 1) & 0xFFFFFFFF
+        n += 1
+    return n
+
+
+@njit(cache=True, nogil=True)
+def _region(RB, RS, a, size):
+    for k in range(RB.shape[0]):
+        off = a - RB[k]
+        if off >= 0 and off + size <= RS[k]:
+            return k, off
+    return -1, 0
+
+
+@njit(cache=True, nogil=True)
+def mem_load(MEM, RB, RS, RO, a, size, signed):
+    """Little-endian load; -1 if [a, a+size) is not inside one mapped region."""
+    k, off = _region(RB, RS, a, size)
+    if k < 0:
+        return -1
+    b = RO[k] + off
+    v = 0
+    for i in range(size):
+        v |= MEM[b + i] << (8 * i)
+    if signed and size < 4 and (v >> (8 * size - 1)) & 1:
+        v = (v - (1 << (8 * size))) & 0xFFFFFFFF
+    return v
+
+
+@njit(cache=True, nogil=True)
+def mem_store(MEM, RB, RS, RO, a, size, val):
+    k, off = _region(RB, RS, a, size)
+    if k < 0:
+        return False
+    b = RO[k] + off
+    for i in range(size):
+        MEM[b + i] = (val >> (8 * i)) & 0xFF
+    return True
+
+
+@njit(cache=True, nogil=True)
+def mis_target(OP, LEN, npc, code_base, nslots):
+    """1 if ``npc`` is a 32-bit instruction that is not word aligned (costs a fetch cycle)."""
+    if npc & 3 == 0:
+        return 0
+    s = (npc - code_base) >> 1
+    if s < 0 or s >= nslots:
+        return 0
+    return 1 if LEN[s] == 4 else 0
+
+
+@njit(cache=True, nogil=True)
+def csr_is_slow(CSR, n):
+    return CSR[CSR_SLOW_FLAGS + (n & 0xFFF)] != 0
+
+
+@njit(cache=True, nogil=True)
+def csr_access(CSR, HW, P, n, src, mode, write, cyc, instret):
+    """Read CSR ``n`` and, if ``write``, update it (mode 0 write, 1 set bits, 2 clear bits)."""
+    n &= 0xFFF
+    base = P[11]
+    hw = n - base
+    if n == 0xB00 or n == 0xC00:
+        old = cyc & 0xFFFFFFFF
+    elif n == 0xB80 or n == 0xC80:
+        old = (cyc >> 32) & 0xFFFFFFFF
+    elif n == 0xB02 or n == 0xC02:
+        old = instret & 0xFFFFFFFF
+    elif n == 0xB82 or n == 0xC82:
+        old = (instret >> 32) & 0xFFFFFFFF
+    elif n == 0xF14 or n == 0x014:
+        old = ((P[13] & 0x3F) << 5) | (P[12] & 0x1F)
+    elif 0 <= hw <= 6 and hw != 3:
+        old = HW[hw if hw < 3 else hw - 1]
+    else:
+        old = CSR[n]
+    if write:
+        if mode == 0:
+            new = src
+        elif mode == 1:
+            new = old | src
+        else:
+            new = old & ~src
+        new &= 0xFFFFFFFF
+        if 0 <= hw <= 6 and hw != 3:
+            HW[hw if hw < 3 else hw - 1] = new
+        elif n in (0xB00, 0xB02, 0xB80, 0xB82, 0xC00, 0xC02, 0xC80, 0xC82, 0xF14, 0x014):
+            pass        # counters and ids are read-only views of the simulator state
+        else:
+            CSR[n] = new
+    return old

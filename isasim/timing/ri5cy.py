@@ -1,0 +1,89 @@
+"""RI5CY (GAP-8 cluster core) timing model parameters.
+
+Every number cites its row in ../shared/reference/isa_timing.md §1.7 (which cites the CV32E40P v1
+user manual "V1", the RI5CY user manual rev 3.0 "UM" and the RTL). Where sources conflict the
+choice is a field of ``RI5CYTiming`` that a user can override (``isasim exec --timing key=value``
+or an experiment's ``timing:`` overrides).
+
+The engine charges ``base[timing class]`` cycles per instruction and adds the dynamic effects:
+load-use hazard, taken branch, jump, jalr hazard, misaligned access, data-dependent division,
+and (cluster) TCDM contention. Stall cycles are counted by cause.
+"""
+from dataclasses import dataclass, field, asdict, fields
+
+
+@dataclass
+class RI5CYTiming:
+    # §1.7 "ALU, bit-manip, clip, min/max, SIMD ALU, dot-products, p.mac, 16x16 p.mul*/p.mac*: 1"
+    alu: int = 1
+    # §1.7 "mul: 1 cycle" (V1/V2)
+    mul: int = 1
+    # §1.7 "mulh, mulhsu, mulhu: 5 cycles" (V1/V2 and RTL FSM) [CONFLICT: UM 2018 says 4]
+    mulh: int = 5
+    # §1.7 div/rem: "3..35, 3 when the divisor has no leading zero bits, 35 when it is 0"
+    # (CV32E40P v1 pipeline.rst): cycles = div_base + clz(|divisor|), div_zero when divisor == 0.
+    # [CONFLICT: UM says 2..32]
+    div_base: int = 3
+    div_zero: int = 35
+    # §1.7 "load/store (aligned): 1 cycle issue" (V1)
+    load: int = 1
+    store: int = 1
+    # §1.7 "load-use stall: 1 cycle when the next instruction uses the result" (V1 Hazards)
+    load_use: int = 1
+    # §1.7 "misaligned word / halfword crossing a word boundary: 2 cycles" (V1, UM §3.1)
+    misaligned_extra: int = 1
+    # §1.7 "p.elw: 4 cycles (plus sleep time until the event)" (V1)
+    elw: int = 4
+    # §1.7 "jump (jal, jalr): 2 cycles; 3 if the target is a non-word-aligned 32-bit instruction"
+    jump: int = 2
+    jump_misaligned_extra: int = 1
+    # §1.7 "jalr data hazard: +1 if jalr uses the result of the immediately preceding instruction"
+    jalr_hazard: int = 1
+    # §1.7 "branch not taken: 1; taken: 3; 4 if target is a non-word-aligned 32-bit instruction"
+    # (immediate branches p.beqimm/p.bneimm assumed identical [UNCONFIRMED])
+    branch: int = 1
+    branch_taken: int = 3
+    branch_misaligned_extra: int = 1
+    # §1.7 "hardware loop back-edge: 0 cycles" (UM §7); "setup: 1 cycle per lp.*" [UNCONFIRMED]
+    hwloop: int = 1
+    hwloop_backedge: int = 0
+    # §1.7 "CSR access: 4 cycles for mstatus/mepc/mtvec/mcause/mcycle/minstret/mhpm*/dcsr/dpc/
+    # dscratch*, 1 for others" (V1)
+    csr_slow: int = 4
+    csr_fast: int = 1
+    # §1.7 "fence.i: 2" (V1)
+    fencei: int = 2
+    # ecall/ebreak/mret: ASSUMPTION (not in the tables; they end or redirect the program)
+    system: int = 1
+    # CSR numbers that cost csr_slow (V1 list)
+    slow_csrs: tuple = field(default=(0x300, 0x341, 0x305, 0x342, 0xB00, 0xB02, 0xB80, 0xB82,
+                                      0x320, 0x7B0, 0x7B1, 0x7B2, 0x7B3) + tuple(range(0xB03, 0xB20))
+                             + tuple(range(0xB83, 0xBA0)) + tuple(range(0x323, 0x340)))
+
+    def base_cycles(self, timing_class):
+        """Static cycles of one instruction of ``timing_class`` (dynamic effects are added)."""
+        return {
+            "alu": self.alu, "dot": self.alu, "mac": self.alu, "mul16": self.alu, "mac16": self.alu,
+            "mul": self.mul, "mulh": self.mulh, "div": self.div_base, "load": self.load,
+            "store": self.store, "elw": self.elw, "jump": self.jump, "branch": self.branch,
+            "hwloop": self.hwloop, "csr": self.csr_fast, "fencei": self.fencei,
+            "system": self.system,
+        }.get(timing_class, self.alu)
+
+    def override(self, **kw):
+        names = {f.name for f in fields(self)}
+        for k, v in kw.items():
+            if k not in names:
+                from ..errors import IsasimError
+                raise IsasimError(f"unknown RI5CY timing parameter '{k}' (allowed: {sorted(names)})")
+            setattr(self, k, type(getattr(self, k))(v))
+        return self
+
+    def as_dict(self):
+        d = asdict(self)
+        d.pop("slow_csrs")
+        return d
+
+
+STALL_CAUSES = ("load_use", "branch", "jump", "muldiv", "misaligned", "csr", "tcdm_contention",
+                "barrier")
