@@ -23,16 +23,16 @@ from ...isa.spec import REG_FIELDS
 P_NAMES = ["load_use", "branch_taken_extra", "branch_misaligned_extra", "jump_misaligned_extra",
            "jalr_hazard", "misaligned_extra", "div_base", "div_zero", "hwloop_backedge",
            "csr_slow_extra", "tohost", "hwloop_csr_base", "core_id", "cluster_id", "trace", "profile",
-           "event_base", "ncores"]
+           "event_base", "ncores", "cycle_limit", "log_tcdm", "tcdm_base", "tcdm_size"]
 P = {n: i for i, n in enumerate(P_NAMES)}
 CTR_NAMES = ["cycles", "instructions", "st_load_use", "st_branch", "st_jump", "st_muldiv",
              "st_misaligned", "st_csr", "st_tcdm_contention", "st_barrier", "exit_code", "fault_addr",
              "fault_size", "loads", "stores", "trace_n", "ld_rd", "prev_rd", "fault_store", "ev_addr",
-             "ev_rd"]
+             "ev_rd", "al_n", "l2_accesses", "tcdm_accesses"]
 C = {n: i for i, n in enumerate(CTR_NAMES)}
 HIDDEN = {"vf": 32}         # hidden per-core state registers (R[32+])
 NREGS = 40
-ST_LIMIT, ST_EXIT, ST_ILLEGAL, ST_MEM, ST_EBREAK, ST_ECALL, ST_PC, ST_EVENT = range(8)
+ST_LIMIT, ST_EXIT, ST_ILLEGAL, ST_MEM, ST_EBREAK, ST_ECALL, ST_PC, ST_EVENT, ST_LOG_FULL = range(9)
 
 # CSR numbers
 CSR_MCYCLE, CSR_MINSTRET, CSR_MCYCLEH, CSR_MINSTRETH = 0xB00, 0xB02, 0xB80, 0xB82
@@ -305,7 +305,7 @@ _T = load_table("rv32", {plugins!r})
 
 @njit(cache=True, nogil=True)
 def run(OP, LEN, RD, RS1, RS2, RS3, I0, I1, I2, SA, SB, SC, code_base, nslots,
-        R, HW, CSR, MEM, RB, RS, RO, CTR, OPCNT, TC, P, pc, max_n, TR, PROF):
+        R, HW, CSR, MEM, RB, RS, RO, CTR, OPCNT, TC, P, pc, max_n, TR, PROF, AL):
     n = 0
     cyc = CTR[0]
     ld_rd = CTR[16]
@@ -358,6 +358,20 @@ def run(OP, LEN, RD, RS1, RS2, RS3, I0, I1, I2, SA, SB, SC, code_base, nslots,
                     npc = HW[3]
                     c += P[8]
                 HW[5] -= 1
+        if mw >= 0:
+            if mw - P[{P_TB}] >= 0 and mw - P[{P_TB}] < P[{P_TS}]:
+                CTR[{C_TA}] += 1
+                if P[{P_LOG}] != 0:
+                    k = CTR[{C_AL}]
+                    AL[k, 0] = cyc
+                    AL[k, 1] = mw
+                    AL[k, 2] = c
+                    CTR[{C_AL}] = k + 1
+                    if k + 1 >= AL.shape[0]:
+                        halt = True
+                        status = {ST_LOG_FULL}
+            else:
+                CTR[{C_LA}] += 1
         if trace:
             TR[n, 0] = cyc
             TR[n, 1] = pc
@@ -376,6 +390,8 @@ def run(OP, LEN, RD, RS1, RS2, RS3, I0, I1, I2, SA, SB, SC, code_base, nslots,
         n += 1
         pc = npc
         if halt:
+            break
+        if cyc >= P[{P_CL}] and P[{P_CL}] > 0:
             break
     CTR[0] = cyc
     CTR[1] += n
@@ -400,7 +416,10 @@ def generate(table, plugins=()):
         cases += body
         first = False
     return HEADER.format(fp=table.fingerprint(), plugins=tuple(plugins), sems="\n".join(sems),
-                         cases="\n".join(cases), ST_PC=ST_PC, ST_ILLEGAL=ST_ILLEGAL)
+                         cases="\n".join(cases), ST_PC=ST_PC, ST_ILLEGAL=ST_ILLEGAL,
+                         ST_LOG_FULL=ST_LOG_FULL, P_TB=P["tcdm_base"], P_TS=P["tcdm_size"],
+                         P_LOG=P["log_tcdm"], P_CL=P["cycle_limit"], C_TA=C["tcdm_accesses"],
+                         C_LA=C["l2_accesses"], C_AL=C["al_n"])
 
 
 _loaded = {}
@@ -409,7 +428,12 @@ _loaded = {}
 def engine(table, plugins=()):
     """The compiled engine module for ``table`` (generated and imported once per fingerprint)."""
     from ...toolchain.zig import cache_root
-    key = table.fingerprint()
+    import hashlib
+    h = hashlib.sha256(table.fingerprint().encode())
+    for f in ("codegen.py", "runtime.py"):
+        with open(os.path.join(os.path.dirname(__file__), f), "rb") as fh:
+            h.update(fh.read())
+    key = h.hexdigest()[:20]
     if key in _loaded:
         return _loaded[key]
     d = os.path.join(cache_root(), "engine")

@@ -120,8 +120,11 @@ class RI5CY:
         size = self.prog.symbols.get("__stack_size", 0x400)
         if top:
             self.R[2] = top - core_id * size
+        self.P[cg.P["tcdm_base"]] = TCDM_BASE
+        self.P[cg.P["tcdm_size"]] = TCDM_SIZE
         self.PROF = np.zeros(1, np.int64)
         self.TR = np.zeros((1, 8), np.int64)
+        self.AL = np.zeros((1, 3), np.int64)     # TCDM access log (cycle, address, cost) for the cluster
         self.status = None
 
     # ------------------------------------------------------------------------------------------
@@ -133,7 +136,7 @@ class RI5CY:
         st, pc, n = self.eng.run(d.OP, d.LEN, d.RD, d.RS1, d.RS2, d.RS3, d.I0, d.I1, d.I2,
                                  d.SA, d.SB, d.SC, d.base, d.nslots, self.R, self.HW, self.CSR,
                                  m.MEM, m.RB, m.RS, m.RO, self.CTR, self.OPCNT, self.TC, self.P,
-                                 self.pc, max_n, self.TR, self.PROF)
+                                 self.pc, max_n, self.TR, self.PROF, self.AL)
         self.pc = pc
         return st, n
 
@@ -221,7 +224,9 @@ class RI5CY:
         stalls = {c: int(self.CTR[C["st_" + c]]) for c in STALL_CAUSES}
         return {"cycles": int(self.CTR[C["cycles"]]), "instructions": int(self.CTR[C["instructions"]]),
                 "stalls": stalls, "loads": int(self.CTR[C["loads"]]),
-                "stores": int(self.CTR[C["stores"]])}
+                "stores": int(self.CTR[C["stores"]]),
+                "tcdm_accesses": int(self.CTR[C["tcdm_accesses"]]),
+                "l2_accesses": int(self.CTR[C["l2_accesses"]])}
 
     def op_counts(self):
         return {self.table.instrs[i].name: int(c) for i, c in enumerate(self.OPCNT) if c}

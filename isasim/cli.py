@@ -1,0 +1,171 @@
+"""The ``isasim`` command line. Subcommands mirror the Python API:
+build, exec, disasm, run, table, plot, plugins. Errors are one line and a non-zero exit."""
+import argparse
+import json
+import os
+import sys
+
+from . import __version__
+from .errors import IsasimError
+
+
+def _kv(items):
+    out = {}
+    for it in items or ():
+        if "=" not in it:
+            raise IsasimError(f"--timing expects KEY=VALUE, got '{it}'")
+        k, v = it.split("=", 1)
+        out[k.strip()] = v.strip()
+    return out
+
+
+def cmd_build(a):
+    from .toolchain.build import build_elf
+    out = build_elf(a.target, a.sources, a.output, include_dirs=a.include, defines=a.define,
+                    plugins=a.plugin, ld_script=a.ld_script)
+    if not a.quiet:
+        print(out)
+    return 0
+
+
+def cmd_exec(a):
+    from .cores import run_elf
+    if not os.path.isfile(a.elf):
+        raise IsasimError(f"{a.elf}: no such file")
+    res = run_elf(a.elf, a.target, max_instructions=a.max_instructions, trace=a.trace,
+                  plugins=a.plugin, profile=a.profile, timing=_kv(a.timing), cores=a.cores,
+                  operating_point=a.operating_point, timeline=a.timeline)
+    if a.json:
+        print(json.dumps(res, indent=None if a.compact else 2, default=str))
+    else:
+        if res.get("stdout"):
+            sys.stdout.write(res["stdout"])
+        print(f"exit code {res['exit_code']}: {res['instructions']} instructions, "
+              f"{res['cycles']} cycles, {res['energy_uj']:.3f} uJ", file=sys.stderr)
+    return int(res["exit_code"]) & 0xFF
+
+
+def cmd_disasm(a):
+    from .disasm import disassemble
+    for line in disassemble(a.elf, plugins=a.plugin):
+        print(line)
+    return 0
+
+
+def cmd_run(a):
+    try:
+        from .experiments.runner import main as run_main
+    except ImportError:
+        raise IsasimError("'isasim run' (experiment configs) is not available in this build yet")
+    return run_main(a)
+
+
+def cmd_plugins(a):
+    from .plugins import list_instructions
+    for line in list_instructions(a.plugin, isa=a.isa):
+        print(line)
+    return 0
+
+
+def cmd_table(a):
+    try:
+        from .report.tables import main as table_main
+    except ImportError:
+        raise IsasimError("'isasim table' is not available in this build yet")
+    return table_main(a)
+
+
+def cmd_plot(a):
+    try:
+        from .report.plots import main as plot_main
+    except ImportError:
+        raise IsasimError("'isasim plot' is not available in this build yet")
+    return plot_main(a)
+
+
+def parser():
+    p = argparse.ArgumentParser(prog="isasim", description="ISA-extension explorer for QNN kernels "
+                                "on Cortex-M7 and RI5CY/GAP-8")
+    p.add_argument("--version", action="version", version=f"isasim {__version__}")
+    sub = p.add_subparsers(dest="cmd", required=True)
+
+    b = sub.add_parser("build", help="assemble/compile and link sources into an ELF")
+    b.add_argument("--target", required=True, choices=["cm7", "ri5cy", "gap8"])
+    b.add_argument("-I", dest="include", action="append", default=[], metavar="DIR")
+    b.add_argument("-D", dest="define", action="append", default=[], metavar="NAME[=VAL]")
+    b.add_argument("--plugin", action="append", default=[], metavar="FILE")
+    b.add_argument("--ld-script", metavar="FILE")
+    b.add_argument("-o", dest="output", required=True, metavar="OUT.elf")
+    b.add_argument("-q", "--quiet", action="store_true")
+    b.add_argument("sources", nargs="+", metavar="SRC")
+    b.set_defaults(fn=cmd_build)
+
+    e = sub.add_parser("exec", help="run an ELF and report cycles/energy")
+    e.add_argument("elf")
+    e.add_argument("--target", required=True, choices=["cm7", "ri5cy", "gap8"])
+    e.add_argument("--json", action="store_true", help="print one JSON object")
+    e.add_argument("--compact", action="store_true", help="JSON on one line")
+    e.add_argument("--max-instructions", type=int, metavar="N")
+    e.add_argument("--trace", metavar="FILE", help="write a commit log (one line per instruction)")
+    e.add_argument("--timeline", metavar="FILE", help="gap8: Chrome/Perfetto timeline JSON")
+    e.add_argument("--plugin", action="append", default=[], metavar="FILE")
+    e.add_argument("--profile", action="store_true", help="per-symbol cycle profile")
+    e.add_argument("--timing", action="append", metavar="KEY=VALUE",
+                   help="override a timing-model parameter (see docs)")
+    e.add_argument("--cores", type=int, help="gap8: number of cluster cores (1..16, default 8)")
+    e.add_argument("--operating-point", metavar="NAME", help="energy operating point")
+    e.set_defaults(fn=cmd_exec)
+
+    d = sub.add_parser("disasm", help="disassemble an ELF (capstone for Thumb-2, the tables for RV)")
+    d.add_argument("elf")
+    d.add_argument("--plugin", action="append", default=[], metavar="FILE")
+    d.set_defaults(fn=cmd_disasm)
+
+    r = sub.add_parser("run", help="run an experiment config (YAML)")
+    r.add_argument("config")
+    r.add_argument("--out", metavar="DIR")
+    r.add_argument("--jobs", type=int, default=None)
+    r.add_argument("--dask", metavar="ADDRESS")
+    r.add_argument("--no-cache", action="store_true")
+    r.set_defaults(fn=cmd_run)
+
+    t = sub.add_parser("table", help="print a results table")
+    t.add_argument("results")
+    t.add_argument("--format", choices=["md", "csv", "latex"], default="md")
+    t.set_defaults(fn=cmd_table)
+
+    pl = sub.add_parser("plot", help="plot results")
+    pl.add_argument("results")
+    pl.add_argument("--out", metavar="DIR")
+    pl.set_defaults(fn=cmd_plot)
+
+    g = sub.add_parser("plugins", help="instruction plug-ins")
+    gs = g.add_subparsers(dest="plugins_cmd", required=True)
+    gl = gs.add_parser("list", help="list built-in and loaded instructions")
+    gl.add_argument("--plugin", action="append", default=[], metavar="FILE")
+    gl.add_argument("--isa", choices=["rv32", "thumb2", "all"], default="all")
+    gl.set_defaults(fn=cmd_plugins)
+    return p
+
+
+def main(argv=None):
+    args = parser().parse_args(argv)
+    try:
+        return args.fn(args)
+    except IsasimError as e:
+        print(f"isasim: error: {e}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print("isasim: interrupted", file=sys.stderr)
+        return 130
+    except Exception as e:  # never a traceback from the CLI unless asked for
+        if os.environ.get("ISASIM_DEBUG"):
+            raise
+        msg = " ".join(str(e).split())
+        print(f"isasim: internal error: {type(e).__name__}: {msg} "
+              f"(set ISASIM_DEBUG=1 for a traceback)", file=sys.stderr)
+        return 70
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,490 @@
+"""Cortex-M7 core: Unicorn executes, the cycle model (isasim.timing.cm7) consumes what executed.
+
+* Unicorn is created as ``Uc(UC_ARCH_ARM, UC_MODE_THUMB)`` and the Cortex-M7 model is selected with
+  ``ctl_set_cpu_model(UC_CPU_ARM_CORTEX_M7)`` before any other call (isa_timing.md §3.1: adding
+  UC_MODE_MCLASS silently builds a Cortex-M33).
+* Memory map (STM32H7-like, matches toolchain/data/cm7.ld): ITCM 0x00000000 64 KB, DTCM 0x20000000
+  128 KB, AXI SRAM 0x24000000 512 KB.
+* Fast path: one UC_HOOK_BLOCK callback per executed basic block; the block's schedule for its entry
+  state is computed once and cached. Memory hooks exist only for regions with wait states > 0.
+* Trace path: one UC_HOOK_CODE callback per instruction, same scheduler, one trace line each.
+"""
+import bisect
+import ctypes
+import struct
+
+from elftools.elf.elffile import ELFFile
+from elftools.common.exceptions import ELFError
+from unicorn import Uc, UcError, UC_ARCH_ARM, UC_MODE_THUMB
+from unicorn import unicorn_const as UC
+from unicorn import arm_const as ARM
+
+from ...errors import SimError
+from ...timing import cm7 as T
+from . import traps as TR
+
+REGIONS = (  # name, base, size
+    ("itcm", 0x00000000, 64 * 1024),
+    ("dtcm", 0x20000000, 128 * 1024),
+    ("axisram", 0x24000000, 512 * 1024),
+)
+DEFAULT_WAIT_STATES = {"itcm": 0, "dtcm": 0, "axisram": 0}   # TCM 0 ws (§2.5); AXI SRAM: parameter
+GPR = [getattr(ARM, f"UC_ARM_REG_R{i}") for i in range(13)] + [ARM.UC_ARM_REG_SP, ARM.UC_ARM_REG_LR,
+                                                              ARM.UC_ARM_REG_PC]
+EXCP_BKPT = 7       # target/arm/cpu.h (isa_timing.md §3.3)
+EXCP_NOCP = 17
+ADP_STOPPED_APPLICATION_EXIT = 0x20026
+SYS_WRITEC, SYS_WRITE0, SYS_EXIT, SYS_EXIT_EXTENDED = 0x03, 0x04, 0x18, 0x20
+STOP_ADDR = 0xFFFFFFFE
+
+try:  # raw ctypes hook registration (skips the binding's per-call wrapper layers)
+    from unicorn.unicorn_py3.unicorn import uclib as _uclib
+except Exception:  # pragma: no cover
+    _uclib = None
+_BLOCK_CFUNC = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint64, ctypes.c_uint32,
+                                ctypes.c_void_p)
+
+
+def make_uc():
+    """A Unicorn instance that really is a Cortex-M7 (see module docstring)."""
+    uc = Uc(UC_ARCH_ARM, UC_MODE_THUMB)
+    uc.ctl_set_cpu_model(ARM.UC_CPU_ARM_CORTEX_M7)
+    return uc
+
+
+class _Stop(Exception):
+    pass
+
+
+class Cm7Core:
+    def __init__(self, elf_path, wait_states=None, traps=None, predictor=T.DEFAULT_PREDICTOR):
+        self.elf_path = elf_path
+        ws = dict(DEFAULT_WAIT_STATES)
+        for k, v in (wait_states or {}).items():
+            if k not in ws:
+                raise SimError(f"wait_states: unknown region '{k}' (allowed: {', '.join(ws)})")
+            if not isinstance(v, int) or v < 0:
+                raise SimError(f"wait_states: '{k}' must be a non-negative integer, got {v!r}")
+            ws[k] = v
+        self.wait_states = ws
+        self.traps = TR.TrapTable(traps)
+        self.predictor = predictor
+        self.uc = make_uc()
+        for _, base, size in REGIONS:
+            self.uc.mem_map(base, size)
+        self.symbols = {}
+        self.funcs = []   # sorted (addr, end, name)
+        self._load()
+        self.cs = T.make_cs()
+        self.descs = {}   # pc -> Desc
+        self.blocks = {}  # (addr, size) -> [Desc]
+        self.stdout = []
+        self.exit_code = None
+        self.error = None
+        self.mem_wait = 0
+
+    # ------------------------------------------------------------------ loading
+    def _load(self):
+        try:
+            f = open(self.elf_path, "rb")
+        except OSError as e:
+            raise SimError(f"{self.elf_path}: cannot open ({e.strerror})")
+        with f:
+            try:
+                elf = ELFFile(f)
+            except ELFError as e:
+                raise SimError(f"{self.elf_path}: not an ELF file ({e})")
+            if elf["e_machine"] != "EM_ARM":
+                raise SimError(f"{self.elf_path}: not an Arm ELF (machine {elf['e_machine']})")
+            for seg in elf.iter_segments():
+                if seg["p_type"] != "PT_LOAD" or seg["p_filesz"] == 0:
+                    continue
+                addr = seg["p_paddr"]
+                data = seg.data()
+                if not any(b <= addr and addr + len(data) <= b + s for _, b, s in REGIONS):
+                    raise SimError(f"{self.elf_path}: segment at {addr:#010x} (+{len(data)} bytes) "
+                                   "is outside the cm7 memory map")
+                self.uc.mem_write(addr, data)
+            st = elf.get_section_by_name(".symtab")
+            if st is not None:
+                for s in st.iter_symbols():
+                    if not s.name or s["st_shndx"] == "SHN_UNDEF":
+                        continue
+                    self.symbols[s.name] = s["st_value"]
+                    if s["st_info"]["type"] == "STT_FUNC":
+                        a = s["st_value"] & ~1
+                        self.funcs.append((a, a + max(s["st_size"], 0), s.name))
+        if "_start" not in self.symbols:
+            raise SimError(f"{self.elf_path}: no _start symbol")
+        self.funcs.sort()
+        self._func_addrs = [f[0] for f in self.funcs]
+
+    def func_of(self, addr):
+        i = bisect.bisect_right(self._func_addrs, addr) - 1
+        if i < 0:
+            return "?"
+        a, end, name = self.funcs[i]
+        return name
+
+    def read_u32(self, addr):
+        return struct.unpack("<I", self.uc.mem_read(addr, 4))[0]
+
+    def read_symbol_u32(self, name):
+        if name not in self.symbols:
+            raise SimError(f"{self.elf_path}: no symbol '{name}'")
+        return self.read_u32(self.symbols[name])
+
+    def reg(self, i):
+        return self.uc.reg_read(GPR[i])
+
+    # ------------------------------------------------------------------ decoding
+    def _decode_at(self, pc):
+        d = self.descs.get(pc)
+        if d is not None:
+            return d
+        code = bytes(self.uc.mem_read(pc, 4))
+        hw1, hw2 = struct.unpack("<HH", code)
+        dec = TR.decode(hw1, hw2)
+        cost = self.traps.cost_for(dec) if dec is not None else None
+        insn = next(self.cs.disasm(code, pc, 1), None)
+        if insn is None:
+            size = 4 if (hw1 >> 11) in (0x1D, 0x1E, 0x1F) else 2
+            d = T.Desc(pc, size, f".inst {hw1:#06x}" if size == 2 else f".inst.w {(hw1 << 16) | hw2:#010x}")
+            d.single = True
+            d.cls = "sys"
+            if cost is not None:
+                d.cls = "trap"
+                d.single = not cost.dual_issue
+                d.occ = cost.occupancy
+                d.srcs = tuple((r, 0) for r in cost.reads)
+                d.dsts = tuple((r, cost.latency) for r in cost.writes)
+                d.res = T._res(cost.resource) if cost.resource else ()
+        else:
+            d = T.classify(insn, cost)
+            if cost is not None:
+                d.text = f"{dec.kind} p{dec.coproc} ({insn.mnemonic} {insn.op_str})" if dec.kind != "udf" \
+                    else d.text
+        self.descs[pc] = d
+        return d
+
+    def _block(self, addr, size):
+        key = (addr, size)
+        b = self.blocks.get(key)
+        if b is None:
+            b = []
+            pc = addr
+            end = addr + size
+            while pc < end:
+                d = self._decode_at(pc)
+                b.append(d)
+                pc += d.size
+            self.blocks[key] = b
+        return b
+
+    # ------------------------------------------------------------------ hooks common to both paths
+    def _install_common(self):
+        uc = self.uc
+        uc.hook_add(UC.UC_HOOK_INTR, self._on_intr)
+        uc.hook_add(UC.UC_HOOK_INSN_INVALID, self._on_invalid)
+        uc.hook_add(UC.UC_HOOK_MEM_UNMAPPED | UC.UC_HOOK_MEM_PROT, self._on_bad_mem)
+        for name, base, size in REGIONS:
+            ws = self.wait_states[name]
+            if ws:
+                uc.hook_add(UC.UC_HOOK_MEM_READ | UC.UC_HOOK_MEM_WRITE, self._make_wait(ws),
+                            begin=base, end=base + size - 1)
+
+    def _make_wait(self, ws):
+        def cb(uc, access, address, size, value, ud):
+            # ASSUMPTION (§2.5 "not modelled"): each access to a region with N wait states stalls
+            # the whole pipeline for N cycles (no overlap with other work).
+            self.mem_wait += ws
+        return cb
+
+    def _fail(self, msg):
+        if self.error is None:
+            self.error = msg
+        self.uc.emu_stop()
+
+    def _pc(self):
+        return self.uc.reg_read(ARM.UC_ARM_REG_PC)
+
+    def _word_at(self, pc):
+        try:
+            hw1, hw2 = struct.unpack("<HH", self.uc.mem_read(pc, 4))
+        except UcError:
+            return "????????"
+        if (hw1 >> 11) in (0x1D, 0x1E, 0x1F):
+            return f"{(hw1 << 16) | hw2:#010x}"
+        return f"{hw1:#06x}"
+
+    def _on_bad_mem(self, uc, access, address, size, value, ud):
+        pc = self._pc()
+        kind = {UC.UC_MEM_READ_UNMAPPED: "read from unmapped", UC.UC_MEM_WRITE_UNMAPPED: "write to unmapped",
+                UC.UC_MEM_FETCH_UNMAPPED: "instruction fetch from unmapped",
+                UC.UC_MEM_WRITE_PROT: "write to protected", UC.UC_MEM_READ_PROT: "read from protected",
+                UC.UC_MEM_FETCH_PROT: "fetch from protected"}.get(access, "bad")
+        self.error = self.error or (f"bad memory access: {kind} address {address:#010x} "
+                                    f"(size {size}) at pc {pc:#010x}")
+        return False
+
+    def _on_invalid(self, uc, ud):
+        pc = self._pc()
+        hw1, hw2 = struct.unpack("<HH", uc.mem_read(pc, 4))
+        dec = TR.decode(hw1, hw2)
+        reg = self.traps.lookup(dec) if dec is not None else None
+        if reg is None:
+            self.error = self.error or (f"illegal instruction at pc {pc:#010x}: word {self._word_at(pc)}"
+                                        + (" (UDF with no registered trap handler)"
+                                           if dec is not None and dec.kind == "udf" else ""))
+            return False
+        return self._run_handler(reg, dec, pc)
+
+    def _run_handler(self, reg, dec, pc):
+        try:
+            reg.handler(TR.TrapContext(self.uc, pc, dec, GPR))
+        except SimError as e:
+            self._fail(str(e))
+            return False
+        except Exception as e:
+            self._fail(f"trap handler '{reg.name}' failed at pc {pc:#010x} "
+                       f"(word {dec.word:#x}): {type(e).__name__}: {e}")
+            return False
+        self.uc.reg_write(ARM.UC_ARM_REG_PC, (pc + dec.size) | 1)
+        return True
+
+    def _on_intr(self, uc, intno, ud):
+        pc = self._pc()
+        if intno == EXCP_BKPT:
+            hw = struct.unpack("<H", uc.mem_read(pc, 2))[0]
+            if hw == 0xBEAB:
+                return self._semihost(pc)
+            return self._fail(f"breakpoint (bkpt #{hw & 0xFF:#x}) at pc {pc:#010x}: only "
+                              "semihosting bkpt 0xab is supported")
+        if intno == EXCP_NOCP:
+            hw1, hw2 = struct.unpack("<HH", uc.mem_read(pc, 4))
+            dec = TR.decode(hw1, hw2)
+            reg = self.traps.lookup(dec)
+            if reg is None:
+                what = (f"{dec.kind} on p{dec.coproc}" if dec is not None else "coprocessor instruction")
+                return self._fail(f"untrapped coprocessor instruction at pc {pc:#010x}: word "
+                                  f"{(hw1 << 16) | hw2:#010x} ({what}; register a handler with "
+                                  "isasim.cores.cm7.traps.register_cde)")
+            self._run_handler(reg, dec, pc)
+            return
+        self._fail(f"unexpected exception {intno} at pc {pc:#010x} (word {self._word_at(pc)})")
+
+    def _semihost(self, pc):
+        uc = self.uc
+        op = uc.reg_read(ARM.UC_ARM_REG_R0)
+        arg = uc.reg_read(ARM.UC_ARM_REG_R1)
+        try:
+            if op == SYS_WRITEC:
+                self.stdout.append(chr(uc.mem_read(arg, 1)[0]))
+            elif op == SYS_WRITE0:
+                out = bytearray()
+                a = arg
+                while True:
+                    c = uc.mem_read(a, 1)[0]
+                    if c == 0 or len(out) > 1 << 20:
+                        break
+                    out.append(c)
+                    a += 1
+                self.stdout.append(out.decode("latin-1"))
+            elif op == SYS_EXIT:
+                self.exit_code = 0 if arg == ADP_STOPPED_APPLICATION_EXIT else 1
+                uc.emu_stop()
+                return
+            elif op == SYS_EXIT_EXTENDED:
+                reason, sub = struct.unpack("<II", uc.mem_read(arg, 8))
+                self.exit_code = sub if reason == ADP_STOPPED_APPLICATION_EXIT else 1
+                uc.emu_stop()
+                return
+            else:
+                return self._fail(f"unsupported semihosting operation {op:#x} at pc {pc:#010x}")
+        except UcError:
+            return self._fail(f"bad memory access: semihosting operation {op:#x} argument "
+                              f"{arg:#010x} at pc {pc:#010x}")
+        uc.reg_write(ARM.UC_ARM_REG_PC, (pc + 2) | 1)
+
+    # ------------------------------------------------------------------ running
+    def run(self, max_instructions=None, trace=None):
+        self._install_common()
+        self.bc = T.BlockCache(self.predictor)
+        self.trace_cycles = None
+        if trace is None:
+            self._run_fast(max_instructions)
+        else:
+            self._run_trace(max_instructions, trace)
+        return self
+
+    def _emu(self):
+        start = self.symbols["_start"] | 1
+        try:
+            self.uc.emu_start(start, STOP_ADDR)
+        except UcError as e:
+            if self.error is None:
+                pc = self._pc()
+                if e.errno == UC.UC_ERR_INSN_INVALID:
+                    self.error = f"illegal instruction at pc {pc:#010x}: word {self._word_at(pc)}"
+                elif e.errno == UC.UC_ERR_EXCEPTION:
+                    self.error = f"unhandled exception at pc {pc:#010x}: word {self._word_at(pc)}"
+                else:
+                    self.error = f"emulation error at pc {pc:#010x}: {e}"
+        if self.hook_error is not None:
+            raise self.hook_error
+        if self.error is not None:
+            raise SimError(self.error)
+
+    def _run_fast(self, max_instructions):
+        bc = self.bc
+        sched = bc.sched
+        sched.reset()
+        state = [bc.sid(sched.state()), 0]   # current state id, instructions so far
+        trans = bc.trans
+        counts = bc.counts
+        limit = max_instructions if max_instructions is not None else 1 << 62
+        self.runaway = False
+        self.hook_error = None
+        block = self._block
+        core = self
+
+        def miss(addr, size, sid):
+            descs = block(addr, size)
+            nsid, ti = bc.transition(addr, descs, sid)
+            r = (nsid, ti, len(descs))
+            trans[(addr << 40) | (size << 24) | sid] = r
+            return r
+
+        uch = self.uc._uch
+
+        def on_block(uc, addr, size, ud):
+            try:
+                sid = state[0]
+                r = trans.get((addr << 40) | (size << 24) | sid)
+                if r is None:
+                    r = miss(addr, size, sid)
+                state[0] = r[0]
+                counts[r[1]] += 1
+                n = state[1] + r[2]
+                state[1] = n
+                if n > limit:
+                    core.runaway = True
+                    _uclib.uc_emu_stop(uch)
+            except BaseException as e:  # a raw ctypes callback must not raise
+                core.hook_error = e
+                _uclib.uc_emu_stop(uch)
+
+        if _uclib is not None:
+            self._cb = _BLOCK_CFUNC(on_block)
+            h = ctypes.c_size_t()
+            err = _uclib.uc_hook_add(uch, ctypes.byref(h), UC.UC_HOOK_BLOCK,
+                                     ctypes.cast(self._cb, ctypes.c_void_p), None,
+                                     ctypes.c_uint64(1), ctypes.c_uint64(0))
+            if err != 0:  # pragma: no cover
+                raise SimError(f"cannot install block hook (unicorn error {err})")
+        else:  # pragma: no cover
+            self.uc.hook_add(UC.UC_HOOK_BLOCK, on_block)
+        self._emu()
+        if self.runaway:
+            raise SimError(f"runaway: more than {max_instructions} instructions executed "
+                           f"(pc {self._pc():#010x}); raise max_instructions or fix the program")
+        self._finish_fast()
+
+    def _finish_fast(self):
+        bc = self.bc
+        cycles = 0
+        insns = 0
+        dual = 0
+        mis = 0
+        br = 0
+        stalls = [0] * len(T.STALL_KINDS)
+        prof = {}
+        for ti, n in enumerate(bc.counts):
+            if not n:
+                continue
+            addr, ni, dc, st, du, mp, b = bc.trans_info[ti]
+            cycles += n * dc
+            insns += n * ni
+            dual += n * du
+            mis += n * mp
+            br += n * b
+            for i, v in enumerate(st):
+                stalls[i] += n * v
+            f = self.func_of(addr)
+            p = prof.setdefault(f, [0, 0])
+            p[0] += n * dc
+            p[1] += n * ni
+        self._set_results(cycles, insns, dual, mis, br, dict(zip(T.STALL_KINDS, stalls)), prof)
+
+    def _set_results(self, sched_cycles, insns, dual, mis, br, stalls, prof):
+        stalls["memory_wait"] += self.mem_wait
+        self.cycles = sched_cycles + self.mem_wait
+        self.sched_cycles = sched_cycles
+        self.instructions = insns
+        self.dual_issued = dual
+        self.mispredicts = mis
+        self.branches = br
+        self.stalls = stalls
+        self.profile = {f: {"cycles": c, "instructions": i} for f, (c, i) in sorted(prof.items())}
+
+    def _run_trace(self, max_instructions, trace_path):
+        sched = self.bc.sched
+        sched.reset()
+        limit = max_instructions if max_instructions is not None else 1 << 62
+        self.runaway = False
+        self.hook_error = None
+        prof = {}
+        count = [0]
+        try:
+            out = open(trace_path, "w")
+        except OSError as e:
+            raise SimError(f"{trace_path}: cannot write trace ({e.strerror})")
+        out.write("# isasim cm7 trace: cycle pc disassembly  (cycle = issue cycle of the "
+                  "instruction in the cycle model; '+' marks the younger of a dual-issued pair)\n")
+
+        prev = [None]
+
+        def issue(d, note=""):
+            before = sched.cyc
+            dual_before = sched.dual
+            t = sched.issue(d)
+            p = prof.setdefault(self.func_of(d.pc), [0, 0])
+            p[0] += t - before
+            p[1] += 1
+            out.write(f"{t} {d.pc:08x} {'+' if sched.dual != dual_before else ' '} {d.text}{note}\n")
+            count[0] += 1
+
+        def on_code(uc, addr, size, ud):
+            try:
+                # Unicorn calls no code hook for an IT-block instruction whose condition fails
+                # (isa_timing.md §3.5, #853/#880), but the instruction is still in the block and
+                # issues in the pipeline: issue the skipped ones here, as the block path does.
+                pd = prev[0]
+                if pd is not None and pd.branch is None:
+                    nxt = pd.pc + pd.size
+                    if nxt < addr <= nxt + 16:
+                        while nxt < addr:
+                            sd = self._decode_at(nxt)
+                            issue(sd, "  ; condition failed (IT)")
+                            nxt += sd.size
+                d = self._decode_at(addr)
+                prev[0] = d
+                issue(d)
+                if count[0] > limit:
+                    self.runaway = True
+                    uc.emu_stop()
+            except BaseException as e:
+                self.hook_error = e
+                uc.emu_stop()
+
+        self.uc.hook_add(UC.UC_HOOK_CODE, on_code)
+        try:
+            self._emu()
+        finally:
+            out.close()
+        if self.runaway:
+            raise SimError(f"runaway: more than {max_instructions} instructions executed "
+                           f"(pc {self._pc():#010x}); raise max_instructions or fix the program")
+        s = sched
+        # first issue is at cycle 0 from cyc = -1: the profile sum equals cyc + 1
+        self._set_results(s.cyc + 1, count[0], s.dual, s.mispredicts, s.branches, dict(s.stalls), prof)
