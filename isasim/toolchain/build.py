@@ -44,7 +44,10 @@ def _to_asm(isa, src, inc, defs, tmp):
     elif ext == ".s":
         return _read(src)
     elif ext == ".c":
-        zig.cc(isa, flags + ["-O2", "-S", src, "-o", out], "compile")
+        # -fno-integrated-as: clang would otherwise reject XpulpV2/plug-in mnemonics in inline asm
+        # before the front end sees them
+        zig.cc(isa, flags + ["-O2", "-fomit-frame-pointer", "-fno-integrated-as", "-S", src, "-o", out],
+               "compile")
     else:
         raise BuildError(f"{src}: unsupported source type '{ext}' (allowed: .S .s .c)")
     return _read(out)

@@ -177,8 +177,8 @@ class Rewriter:
         out = []
         for raw in text.split("\n"):
             m = _MARKER.match(raw)
-            if m:
-                self.line = int(m.group(1))
+            if m:       # '# N "file"': the NEXT line is line N of file
+                self.line = int(m.group(1)) - 1
                 self.file = m.group(2)
                 out.append(raw)
                 continue

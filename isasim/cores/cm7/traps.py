@@ -18,7 +18,7 @@ Usage::
     reg = register_cde(0, my_dot, Cost(latency=2, resource="mac", dual_issue=True))
     isasim.cores.cm7.run("k.elf", traps=[reg])
 """
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ...errors import SimError
 

@@ -1,0 +1,39 @@
+@ micro: ldr_use -- a load feeding an ALU op.
+@ EXPECT_CYCLES_PER_ITER: 4
+@ Derivation (word load latency 1, §2.2; 2 load pipes, §2.3 rule 2):
+@   c0: ldr r2
+@   c1: add r3, r3, r2 | ldr r4, [r0, #4]   (add waits 1 cycle for r2: 1 load_use stall)
+@   c2: add r5, r5, r4 | subs               (r4 ready at c2; add is first of a new cycle)
+@   c3: bne
+@   = 4 cycles/iteration.
+@ Checksum: result = N*(0x80FF7F01 + 0x12345678) (mod 2^32).
+  .syntax unified
+  .thumb
+  .text
+  .globl main
+  .type main, %function
+  .thumb_func
+main:
+  push {r4-r11, lr}
+  ldr r0, =data
+  movs r3, #0
+  movs r5, #0
+  ldr r12, =N
+1:
+  ldr r2, [r0]
+  add r3, r3, r2
+  ldr r4, [r0, #4]
+  add r5, r5, r4
+  subs r12, r12, #1
+  bne 1b
+  add r6, r3, r5
+  ldr r0, =result
+  str r6, [r0]
+  movs r0, #0
+  pop {r4-r11, pc}
+  .pool
+  .data
+  .p2align 2
+  .globl result
+result: .word 0
+data:   .word 0x80FF7F01, 0x12345678, 0x00000000, 0x00000000

@@ -1,0 +1,38 @@
+@ micro: ldrb_use -- byte loads have latency 2 (LM M7SlowLoad, §2.2 row LDRB/LDRH).
+@ EXPECT_CYCLES_PER_ITER: 6
+@   c0: ldrb r2
+@   c2: add r4, r4, r2 | ldrb r3, [r0, #1]   (add: earliest c0 as younger of the pair -> c2: 2 load_use)
+@   c4: add r5, r5, r3 | subs                (earliest c3, r3 ready at c4: 1 load_use)
+@   c5: bne
+@   = 6 cycles/iteration, 3 load_use stall cycles.
+@ Checksum: bytes 0x01 and 0x7F: result = N*(1 + 127).
+  .syntax unified
+  .thumb
+  .text
+  .globl main
+  .type main, %function
+  .thumb_func
+main:
+  push {r4-r11, lr}
+  ldr r0, =data
+  movs r4, #0
+  movs r5, #0
+  ldr r12, =N
+1:
+  ldrb r2, [r0]
+  add r4, r4, r2
+  ldrb r3, [r0, #1]
+  add r5, r5, r3
+  subs r12, r12, #1
+  bne 1b
+  add r6, r4, r5
+  ldr r0, =result
+  str r6, [r0]
+  movs r0, #0
+  pop {r4-r11, pc}
+  .pool
+  .data
+  .p2align 2
+  .globl result
+result: .word 0
+data:   .word 0x80FF7F01, 0x12345678, 0x00000000, 0x00000000

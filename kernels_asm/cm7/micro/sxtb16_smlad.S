@@ -1,0 +1,39 @@
+@ micro: sxtb16_smlad -- CMSIS-NN style q7 unpack (LDR, SXTB16, SXTB16 ROR #8) + SMLAD.
+@ EXPECT_CYCLES_PER_ITER: 5
+@ Derivation (§2.2, §2.3 rule 4: SXTB16 is BeginGroup = only the older of a pair, latency 1):
+@   c0: ldr r2                      (SXTB16 cannot be the younger -> does not pair)
+@   c1: sxtb16 r4, r2               (r2 ready at c1: word load latency 1)
+@   c2: sxtb16 r5, r2, ror #8       (BeginGroup -> cannot pair with the previous SXTB16)
+@   c3: smlad r6, r4, r5, r6 | subs (r5 ready at c3; SMLAD + ALU pair)
+@   c4: bne
+@   = 5 cycles/iteration.
+@ Checksum: data word 0x80FF7F01 -> sxtb16 = (b0, b2) = (1, -1), ror 8 -> (b1, b3) = (127, -128):
+@   1*127 + (-1)*(-128) = 255 per iteration: result = 255*N.
+  .syntax unified
+  .thumb
+  .text
+  .globl main
+  .type main, %function
+  .thumb_func
+main:
+  push {r4-r11, lr}
+  ldr r0, =data
+  movs r6, #0
+  ldr r12, =N
+1:
+  ldr r2, [r0]
+  sxtb16 r4, r2
+  sxtb16 r5, r2, ror #8
+  smlad r6, r4, r5, r6
+  subs r12, r12, #1
+  bne 1b
+  ldr r0, =result
+  str r6, [r0]
+  movs r0, #0
+  pop {r4-r11, pc}
+  .pool
+  .data
+  .p2align 2
+  .globl result
+result: .word 0
+data:   .word 0x80FF7F01, 0x12345678, 0x00000000, 0x00000000
