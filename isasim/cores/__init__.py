@@ -12,11 +12,7 @@ def run_elf(elf, target, max_instructions=None, trace=None, plugins=(), profile=
     if target not in TARGETS:
         raise IsasimError(f"unknown target '{target}' (allowed: {', '.join(TARGETS)})")
     if target == "cm7":
-        from .cm7 import run as run_cm7
-        kw = {}
-        if operating_point:
-            kw["freq_mhz"] = float(operating_point)
-        return run_cm7(elf, max_instructions=max_instructions, trace=trace, profile=profile, **kw)
+        return run_m7(elf, max_instructions, trace, plugins, profile, operating_point)
     if target == "gap8" and (cores or 8) > 1:
         from ..platforms.gap8 import run_cluster
         return run_cluster(elf, cores=cores or 8, max_instructions=max_instructions, trace=trace,
@@ -41,10 +37,36 @@ def run_single(elf, target, max_instructions, trace, plugins, profile, timing, o
         raise IsasimError(f"unknown operating point '{op}' for {target} "
                           f"(allowed: {', '.join(energy.OPERATING_POINTS)})")
     e = energy.energy(cnt["cycles"], 0, cnt["tcdm_accesses"], cnt["l2_accesses"], op)
+    e += sum(int(n) * float(core.table.instrs[i].cost.get("energy_pj", 0.0))
+             for i, n in enumerate(core.OPCNT) if n) * 1e-6      # plug-in energy per execution
     res = {"target": target, "cores": 1, "exit_code": code, **cnt,
            "macs": core.macs(), "energy_uj": e,
            "energy_model": energy.describe(op), "timing": t.as_dict(),
            "op_counts": core.op_counts()}
     if profile:
         res["profile"] = core.profile()
+    return res
+
+
+def run_m7(elf, max_instructions, trace, plugins, profile, operating_point):
+    from .cm7 import run as run_cm7
+    kw = {}
+    if operating_point:
+        try:
+            kw["freq_mhz"] = float(str(operating_point).lower().replace("mhz", ""))
+        except ValueError:
+            raise IsasimError(f"cm7 operating point is a core clock in MHz (400 or 480), "
+                              f"not '{operating_point}'")
+    pt = None
+    if plugins:
+        from ..isa.registry import load_table
+        from ..plugins.m7 import PluginTraps
+        pt = PluginTraps(load_table("cm7", plugins))
+        kw["traps"] = pt.registrations
+    res = run_cm7(elf, max_instructions=max_instructions, trace=trace, profile=profile, **kw)
+    if pt is not None:
+        res["plugin_counts"] = dict(pt.counts)
+        extra = pt.energy_pj() * 1e-6
+        res["plugin_energy_uj"] = extra
+        res["energy_uj"] = res["energy_uj"] + extra
     return res

@@ -54,6 +54,26 @@ def energy(cycles_active, cycles_gated, tcdm_accesses, l2_accesses, op_name=DEFA
     return e_pj * 1e-6
 
 
+def cluster_energy(cycles_active, cycles_gated, tcdm_accesses, l2_accesses, op_name=DEFAULT_OP):
+    """Cluster energy with its breakdown. ``cycles_active``/``cycles_gated`` are core-cycles summed
+    over the cluster's cores: a core is clock-gated while it waits at a barrier and after it has
+    exited (until core 0 ends the run); every other cycle of a core is active, stall cycles
+    included (a stalled RI5CY pipeline is still clocked). Terms:
+      active core-cycle   CORE_UW_PER_MHZ_REF pJ (DERIVED from [ASAP18], +-40 %) x V^2 scaling
+      gated core-cycle    CLOCK_GATED_FRACTION of that (ASSUMPTION, 5 %, plausible 2..15 %)
+      TCDM access         TCDM_PJ_REF (DERIVED from [ASAP18] with ASSUMED split/rate, +-40 %)
+      L2 access           L2_PJ_REF = 4 x TCDM (ASSUMPTION, plausible 2..8 x)
+    """
+    op = OPERATING_POINTS[op_name]
+    s = (op.vdd / _REF_V) ** 2
+    core = CORE_UW_PER_MHZ_REF * s
+    parts = {"cores_active": cycles_active * core * 1e-6,
+             "cores_gated": CLOCK_GATED_FRACTION * cycles_gated * core * 1e-6,
+             "tcdm": tcdm_accesses * TCDM_PJ_REF * s * 1e-6,
+             "l2": l2_accesses * L2_PJ_REF * s * 1e-6}
+    return {"total_uj": sum(parts.values()), "breakdown_uj": parts}
+
+
 def describe(op_name=DEFAULT_OP):
     op = OPERATING_POINTS[op_name]
     s = (op.vdd / _REF_V) ** 2

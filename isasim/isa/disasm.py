@@ -11,7 +11,7 @@ def format_instr(ins, vals, pc=0, symbolize=None):
     def show(name):
         v = vals[name]
         if name in REG_FIELDS:
-            return reg_name(v)
+            return f"r{v}" if ins.isa == "thumb2" else reg_name(v)
         if name == "L":
             return f"x{v}"
         if name in PCREL:

@@ -14,8 +14,10 @@ _cache = {}
 
 
 class Table:
-    def __init__(self, isa, instrs, sources):
+    def __init__(self, isa, instrs, sources, n_builtin=None, builtin_sources=None):
         self.isa = isa
+        self.n_builtin = len(instrs) if n_builtin is None else n_builtin
+        self.builtin_sources = builtin_sources or sources
         self.instrs = []
         self.by_name = {}
         self.sources = sources          # files whose content defines the table (fingerprint)
@@ -34,7 +36,9 @@ class Table:
         for ins in self.instrs:
             if ins.alias:
                 continue
-            if ins.width == 32:
+            if self.isa == "cm7":
+                self.buckets32.setdefault(None, []).append(ins)
+            elif ins.width == 32:
                 key = ins.match & 0x7F
                 self.buckets32.setdefault(key, []).append(ins)
             else:
@@ -47,6 +51,11 @@ class Table:
         """(Instr, operand values) of an instruction word, or (None, None) if illegal."""
         if length is None:
             length = 4 if (word & 3) == 3 else 2
+        if self.isa == "cm7":
+            for ins in self.buckets32.get(None, ()):
+                if ins.matches(word):
+                    return ins, ins.decode_fields(word)
+            return None, None
         if length == 4:
             for ins in self.buckets32.get(word & 0x7F, ()):
                 if ins.matches(word):
@@ -61,9 +70,18 @@ class Table:
     def find(self, name):
         return self.by_name.get(name, [])
 
+    def builtin_fingerprint(self):
+        """Changes when a built-in instruction definition changes (not with plug-ins)."""
+        return self._hash(self.builtin_sources)
+
     def fingerprint(self):
+        """Changes when any instruction definition, built-in or plug-in, changes."""
+        return self._hash(self.sources)
+
+    @staticmethod
+    def _hash(paths):
         h = hashlib.sha256()
-        for path in self.sources:
+        for path in paths:
             with open(path, "rb") as f:
                 h.update(f.read())
         return h.hexdigest()[:20]
@@ -88,11 +106,12 @@ def load_table(isa, plugins=()):
     else:
         raise SpecError(f"unknown ISA '{isa}'")
     extra = []
+    builtin_srcs = list(srcs)
     if plugins:
         from ..plugins import load_plugins
         extra, files = load_plugins(plugins, isa, base)
         srcs += files
-    t = Table(isa, base + extra, srcs)
+    t = Table(isa, base + extra, srcs, n_builtin=len(base), builtin_sources=builtin_srcs)
     _cache[key] = t
     return t
 

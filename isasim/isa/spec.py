@@ -31,7 +31,8 @@ import re
 from dataclasses import dataclass, field
 
 # Registers and their width in the encoding
-REG_FIELDS = {"rd": 5, "rs1": 5, "rs2": 5, "rs3": 5, "rdp": 3, "rs1p": 3, "rs2p": 3}
+REG_FIELDS = {"rd": 5, "rs1": 5, "rs2": 5, "rs3": 5, "rdp": 3, "rs1p": 3, "rs2p": 3,
+              "rn": 4, "rm": 4}    # rn/rm: Thumb-2 (plug-ins), 4-bit; Thumb rd is written rd:4
 # Operand names whose value is signed (sign-extended from their top encoded bit)
 SIGNED = {"imm", "off", "imm6", "imm5", "nzimm", "simm"}
 # pc-relative operands: written as a label (or a number = offset); encoded as target - pc.
@@ -72,8 +73,13 @@ class Instr:
     native: bool = False      # clang assembles it itself (RV32IMC/Zicsr); the front end leaves it
     alias: bool = False       # same encoding as an earlier entry; accepted by the assembler only
     expands: str = ""         # 16-bit forms: name of the 32-bit instruction they execute as
-    isa: str = "rv32"
+    isa: str = "rv32"         # 'rv32' or 'thumb2'
     source: str = "builtin"   # plug-in file for plug-in instructions
+    # cost knobs (plug-ins; built-ins take their cost from the core's timing model by ``timing``):
+    #   latency (cycles until the result can be used; the RI5CY issue cost), occupancy (cycles the
+    #   unit is blocked), resource (Cortex-M7 pipeline resource: alu/mac/simd/load/store/shift),
+    #   dual_issue (may pair on the M7), energy_pj (extra energy per execution)
+    cost: dict = field(default_factory=dict)
     # derived
     width: int = 32
     match: int = 0
@@ -83,6 +89,12 @@ class Instr:
     id: int = -1
 
     def __post_init__(self):
+        if self.isa not in ("rv32", "thumb2"):
+            raise SpecError(f"{self.name}: isa must be 'rv32' or 'thumb2', not '{self.isa}'")
+        bad = set(self.cost) - {"latency", "occupancy", "resource", "dual_issue", "energy_pj"}
+        if bad:
+            raise SpecError(f"{self.name}: unknown cost knob(s) {sorted(bad)} (allowed: latency, "
+                            f"occupancy, resource, dual_issue, energy_pj)")
         if self.kind not in KINDS:
             raise SpecError(f"{self.name}: unknown kind '{self.kind}' (allowed: {sorted(KINDS)})")
         self._parse_encoding()

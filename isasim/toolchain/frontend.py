@@ -77,10 +77,15 @@ def _split_operands(s):
     return parts
 
 
+ARM_REGS = {f"r{i}": i for i in range(16)}
+ARM_REGS.update({"sb": 9, "sl": 10, "fp": 11, "ip": 12, "sp": 13, "lr": 14, "pc": 15})
+_REGS = REG_NUM       # register names of the ISA being rewritten (set by Rewriter)
+
+
 def _reg(s):
     s = s.strip()
-    if s in REG_NUM:
-        return REG_NUM[s]
+    if s in _REGS:
+        return _REGS[s]
     raise _OperandError(f"'{s}' is not a register")
 
 
@@ -132,8 +137,10 @@ def _put(vals, name, text):
         else:
             raise _OperandError(f"hardware loop index must be x0 or x1, not '{t}'")
     else:
-        if REG_NUM.get(text.strip()) is not None and name not in PCREL:
+        if _REGS.get(text.strip()) is not None and name not in PCREL:
             raise _OperandError(f"'{text.strip()}' is a register, {name} must be an immediate")
+        if _REGS is ARM_REGS:
+            text = text.strip().lstrip("#")
         v = _number(text)
         vals[name] = v if v is not None else ("expr", text.strip())
 
@@ -174,6 +181,8 @@ class Rewriter:
         return f"{self.file}:{self.line}"
 
     def rewrite(self, text):
+        global _REGS
+        _REGS = ARM_REGS if self.table.isa == "cm7" else REG_NUM
         out = []
         for raw in text.split("\n"):
             m = _MARKER.match(raw)
@@ -269,11 +278,14 @@ class Rewriter:
                 for i, ob in enumerate(s.obits):
                     ib = s.lsb + len(s.obits) - 1 - i
                     word |= ((v >> ob) & 1) << ib
-        text = f"{anchor}: .4byte 0x{word:08x}"
+        thumb = self.table.isa == "cm7"
+        # Thumb: .inst.w takes hw1:hw2 and stores the halfwords in instruction order
+        text = f"{anchor}: {'.inst.w' if thumb else '.4byte'} 0x{word:08x}"
         if terms:
             text += " | " + " | ".join(terms)
         if chk:
-            text += ' ; .pushsection .isasim_chk, "", @progbits ; ' + " ; ".join(chk) + " ; .popsection"
+            text += (f' ; .pushsection .isasim_chk, "", {"%" if thumb else "@"}progbits ; '
+                     + " ; ".join(chk) + " ; .popsection")
         return text
 
 

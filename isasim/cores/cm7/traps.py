@@ -198,7 +198,7 @@ class TrapTable:
         r = self.lookup(dec)
         if r is None:
             return None
-        c = r.cost
+        c = r.cost(dec) if callable(r.cost) else r.cost   # per-instruction cost (plug-in tables)
         reads = c.reads or dec.reads
         writes = c.writes or dec.writes
         return Cost(c.latency, c.occupancy, c.resource, c.dual_issue, tuple(reads), tuple(writes))

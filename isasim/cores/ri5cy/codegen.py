@@ -299,13 +299,13 @@ from isasim.cores.ri5cy.runtime import mem_load, mem_store, csr_access, csr_is_s
 from isasim.cores.ri5cy.codegen import jitify
 from isasim.isa.registry import load_table
 
-_T = load_table("rv32", {plugins!r})
+_T = load_table("rv32")
 {sems}
 
 
 @njit(cache=True, nogil=True)
 def run(OP, LEN, RD, RS1, RS2, RS3, I0, I1, I2, SA, SB, SC, code_base, nslots,
-        R, HW, CSR, MEM, RB, RS, RO, CTR, OPCNT, TC, P, pc, max_n, TR, PROF, AL):
+        R, HW, CSR, MEM, RB, RS, RO, CTR, OPCNT, TC, P, pc, max_n, TR, PROF, AL, PF, PMETA):
     n = 0
     cyc = CTR[0]
     ld_rd = CTR[16]
@@ -341,6 +341,37 @@ def run(OP, LEN, RD, RS1, RS2, RS3, I0, I1, I2, SA, SB, SC, code_base, nslots,
         npc = (pc + ln) & 0xFFFFFFFF
         jumped = False
 {cases}
+        else:
+            # plug-in instruction: semantics through the plug-in dispatcher PF (a numba cfunc
+            # compiled separately, so loading plug-ins never recompiles this engine)
+            pm = op - {NB}
+            ldv = 0
+            if PMETA[pm, 0] != 0:
+                a = R[r1] & 0xFFFFFFFF
+                ldv = mem_load(MEM, RB, RS, RO, a, PMETA[pm, 0], False)
+                if ldv < 0:
+                    CTR[{C_FA}] = a; CTR[{C_FS}] = PMETA[pm, 0]; CTR[{C_FST}] = 0; status = {ST_MEM}; break
+                if (a & 3) + PMETA[pm, 0] > 4:
+                    c += P[{P_MIS}]
+                    CTR[{C_MIS}] += P[{P_MIS}]
+                CTR[{C_LOADS}] += 1
+                mw = a
+            o_rd = R[rd]
+            o_r1 = R[r1]
+            o_r2 = R[r2]
+            o_r3 = R[r3]
+            v = PF(op, o_rd, o_r1, o_r2, o_r3, i0, i1, i2, pc, ldv, 0)
+            if rd != 0:
+                R[rd] = v & 0xFFFFFFFF
+            wr = rd
+            if PMETA[pm, 2] > 1:
+                v2 = PF(op, o_rd, o_r1, o_r2, o_r3, i0, i1, i2, pc, ldv, 1)
+                col = PMETA[pm, 3]
+                dst = r1 if col == 1 else (r2 if col == 2 else r3)
+                if dst != 0:
+                    R[dst] = v2 & 0xFFFFFFFF
+            if PMETA[pm, 0] != 0 and PMETA[pm, 1] != 0 and r1 != 0:
+                R[r1] = (R[r1] + PMETA[pm, 1]) & 0xFFFFFFFF
         R[0] = 0
         if not jumped:
             if HW[2] > 0 and pc == HW[1]:
@@ -401,11 +432,12 @@ def run(OP, LEN, RD, RS1, RS2, RS3, I0, I1, I2, SA, SB, SC, code_base, nslots,
 '''
 
 
-def generate(table, plugins=()):
+def generate(table):
+    """Engine source for the built-in instructions of ``table`` (plug-ins go through PF)."""
     sems = []
     cases = []
     first = True
-    for ins in table.instrs:
+    for ins in table.instrs[:table.n_builtin]:
         if ins.alias or ins.expands:
             continue
         if ins.sem is not None:
@@ -415,7 +447,10 @@ def generate(table, plugins=()):
         cases.append(f"        {'if' if first else 'elif'} op == {ins.id}:  # {ins.name} {ins.syntax}")
         cases += body
         first = False
-    return HEADER.format(fp=table.fingerprint(), plugins=tuple(plugins), sems="\n".join(sems),
+    return HEADER.format(fp=table.builtin_fingerprint(), sems="\n".join(sems), NB=table.n_builtin,
+                         C_FA=C["fault_addr"], C_FS=C["fault_size"], C_FST=C["fault_store"],
+                         ST_MEM=ST_MEM, P_MIS=P["misaligned_extra"], C_MIS=C["st_misaligned"],
+                         C_LOADS=C["loads"],
                          cases="\n".join(cases), ST_PC=ST_PC, ST_ILLEGAL=ST_ILLEGAL,
                          ST_LOG_FULL=ST_LOG_FULL, P_TB=P["tcdm_base"], P_TS=P["tcdm_size"],
                          P_LOG=P["log_tcdm"], P_CL=P["cycle_limit"], C_TA=C["tcdm_accesses"],
@@ -425,11 +460,25 @@ def generate(table, plugins=()):
 _loaded = {}
 
 
-def engine(table, plugins=()):
-    """The compiled engine module for ``table`` (generated and imported once per fingerprint)."""
+def _import_generated(path, name, src):
+    if not os.path.isfile(path) or open(path).read() != src:
+        tmp = path + f".{os.getpid()}.tmp"
+        with open(tmp, "w") as f:
+            f.write(src)
+        os.replace(tmp, path)
+    spec = importlib.util.spec_from_file_location(name, path)
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[name] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def engine(table):
+    """The compiled engine module for the built-in part of ``table`` (generated and imported once
+    per fingerprint; numba caches the compiled code next to it)."""
     from ...toolchain.zig import cache_root
     import hashlib
-    h = hashlib.sha256(table.fingerprint().encode())
+    h = hashlib.sha256(table.builtin_fingerprint().encode())
     for f in ("codegen.py", "runtime.py"):
         with open(os.path.join(os.path.dirname(__file__), f), "rb") as fh:
             h.update(fh.read())
@@ -438,17 +487,85 @@ def engine(table, plugins=()):
         return _loaded[key]
     d = os.path.join(cache_root(), "engine")
     os.makedirs(d, exist_ok=True)
-    path = os.path.join(d, f"ri5cy_engine_{key}.py")
-    src = generate(table, plugins)
-    if not os.path.isfile(path) or open(path).read() != src:
-        tmp = path + f".{os.getpid()}.tmp"
-        with open(tmp, "w") as f:
-            f.write(src)
-        os.replace(tmp, path)
-    name = f"isasim_ri5cy_engine_{key}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[name] = mod
-    spec.loader.exec_module(mod)
+    mod = _import_generated(os.path.join(d, f"ri5cy_engine_{key}.py"),
+                            f"isasim_ri5cy_engine_{key}", generate(table))
     _loaded[key] = mod
     return mod
+
+
+PF_ARGS = ("op", "rd", "rs1", "rs2", "rs3", "i0", "i1", "i2", "pc", "mem", "out")
+
+PLUGIN_HEADER = '''# Generated by isasim.cores.ri5cy.codegen: plug-in dispatcher for {files}. Do not edit.
+from numba import cfunc, types
+from isasim.cores.ri5cy.codegen import jitify
+from isasim.isa.registry import load_table
+
+_T = load_table("rv32", {plugins!r})
+{sems}
+SIG = types.int64(*([types.int64] * {nargs}))
+
+
+@cfunc(SIG, cache=True)
+def dispatch(op, rd, rs1, rs2, rs3, i0, i1, i2, pc, mem, out):
+{cases}
+    return 0
+'''
+
+
+def plugin_meta(table):
+    """PMETA rows of the plug-in ops: [load size, post-increment, n outputs, column of output 2]."""
+    import numpy as np
+    n = len(table.instrs) - table.n_builtin
+    meta = np.zeros((max(n, 1), 4), np.int64)
+    for k, ins in enumerate(table.instrs[table.n_builtin:]):
+        ld = ins.params.get("load")
+        if ld:
+            meta[k, 0] = int(ld.get("size", 4))
+            meta[k, 1] = int(ld.get("post_increment", 0))
+        writes = ins.params.get("writes", ("rd",))
+        meta[k, 2] = len(writes)
+        if len(writes) > 1:
+            meta[k, 3] = {"rs1": 1, "rs2": 2, "rs3": 3}.get(writes[1], 0)
+    return meta
+
+
+def plugin_dispatcher(table, plugins):
+    """The cfunc that executes the plug-in ops of ``table`` (compiled once per plug-in set)."""
+    from ...toolchain.zig import cache_root
+    import hashlib
+    key = hashlib.sha256((table.fingerprint() + __file__).encode()).hexdigest()[:20]
+    if ("pf", key) in _loaded:
+        return _loaded[("pf", key)]
+    sems, cases = [], []
+    for ins in table.instrs[table.n_builtin:]:
+        if ins.sem is None:
+            raise IsasimError(f"{ins.source}: {ins.name}: plug-in instructions need sem=")
+        sems.append(f"S{ins.id} = jitify(_T.instrs[{ins.id}].sem)")
+        slots = operand_slots(ins)
+        args = []
+        for p in sem_params(ins):
+            if p in slots:
+                col = slots[p]
+                args.append({"rd": "rd", "r1": "rs1", "r2": "rs2", "r3": "rs3"}.get(col, col))
+            elif p in ("pc", "mem"):
+                args.append(p)
+            else:
+                raise IsasimError(f"{ins.source}: {ins.name}: semantics parameter '{p}' is not an "
+                                  f"operand (operands: {', '.join(ins.operands)}; also pc, mem)")
+        call = f"S{ins.id}({', '.join(args)})"
+        nout = len(ins.params.get("writes", ("rd",)))
+        cases.append(f"    if op == {ins.id}:  # {ins.name}")
+        if nout == 1:
+            cases.append(f"        return {call}")
+        else:
+            cases.append(f"        t = {call}")
+            cases.append(f"        return t[0] if out == 0 else t[1]")
+    src = PLUGIN_HEADER.format(files=", ".join(os.path.basename(p) for p in plugins),
+                               plugins=tuple(plugins), sems="\n".join(sems),
+                               nargs=len(PF_ARGS), cases="\n".join(cases) or "    pass")
+    d = os.path.join(cache_root(), "engine")
+    os.makedirs(d, exist_ok=True)
+    mod = _import_generated(os.path.join(d, f"ri5cy_plugins_{key}.py"),
+                            f"isasim_ri5cy_plugins_{key}", src)
+    _loaded[("pf", key)] = mod.dispatch
+    return mod.dispatch

@@ -92,7 +92,9 @@ class RI5CY:
                            f"use --target cm7 for Arm")
         self.table = load_table("rv32", plugins)
         self.timing = timing or RI5CYTiming()
-        self.eng = cg.engine(self.table, plugins)
+        self.eng = cg.engine(self.table)
+        self.PF = cg.plugin_dispatcher(self.table, plugins)
+        self.PMETA = cg.plugin_meta(self.table)
         self.dec = Decoded(self.prog, self.table)
         self.mem = memory or Memory.for_program(self.prog)
         self.R = np.zeros(cg.NREGS, np.int64)
@@ -102,7 +104,8 @@ class RI5CY:
             self.CSR[CSR_SLOW_FLAGS + n] = 1
         self.CTR = np.zeros(len(cg.CTR_NAMES), np.int64)
         self.OPCNT = np.zeros(len(self.table.instrs), np.int64)
-        self.TC = np.array([self.timing.base_cycles(i.timing) for i in self.table.instrs], np.int64)
+        self.TC = np.array([int(i.cost["latency"]) if "latency" in i.cost else
+                            self.timing.base_cycles(i.timing) for i in self.table.instrs], np.int64)
         t = self.timing
         p = {"load_use": t.load_use, "branch_taken_extra": t.branch_taken - t.branch,
              "branch_misaligned_extra": t.branch_misaligned_extra,
@@ -136,7 +139,7 @@ class RI5CY:
         st, pc, n = self.eng.run(d.OP, d.LEN, d.RD, d.RS1, d.RS2, d.RS3, d.I0, d.I1, d.I2,
                                  d.SA, d.SB, d.SC, d.base, d.nslots, self.R, self.HW, self.CSR,
                                  m.MEM, m.RB, m.RS, m.RO, self.CTR, self.OPCNT, self.TC, self.P,
-                                 self.pc, max_n, self.TR, self.PROF, self.AL)
+                                 self.pc, max_n, self.TR, self.PROF, self.AL, self.PF, self.PMETA)
         self.pc = pc
         return st, n
 

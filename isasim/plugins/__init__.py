@@ -1,0 +1,196 @@
+"""Plug-in instructions: a hypothetical instruction described in a few lines of Python.
+
+A plug-in file is a Python module with a list ``INSTRUCTIONS`` of ``Instr`` -- exactly the format
+of the built-in tables (isasim/isa/spec.py). Example (RISC-V, custom-0 space)::
+
+    from isasim.plugins import Instr
+    from isasim.isa.helpers import dot
+
+    INSTRUCTIONS = [
+        Instr("pv.sdotsp.n", "rd, rs1, rs2", "1011100 rs2 rs1 010 rd 1010111",
+              sem=lambda rd, rs1, rs2: rd + dot(rs1, rs2, 4, True, True),
+              cost={"latency": 1, "energy_pj": 2.0}, params={"macs": 8},
+              doc="rD += sum of 8 signed 4-bit products"),
+    ]
+
+Thumb-2 plug-ins use the CDE space (``cde.cx3(...)`` etc. build the bit pattern) or UDF, with
+``isa="thumb2"``; on the Cortex-M7 they execute through the Unicorn trap hook and enter the cycle
+model with their ``cost`` (latency, occupancy, resource, dual_issue).
+
+Loading (``--plugin FILE`` on build/exec/run, ``plugins:`` in experiment configs) checks each
+description: malformed fields, an encoding that overlaps an existing instruction, a semantics
+function that raises on sample operands, or one that numba cannot compile are refused with one line
+naming the plug-in file and the instruction. Built-in plug-ins are named ``qnn`` (the QNN set for
+both ISAs); ``isasim plugins list`` shows everything.
+"""
+import importlib.util
+import inspect
+import os
+import sys
+
+from ..errors import IsasimError
+from ..isa.spec import Instr, SpecError  # noqa: F401  (re-exported for plug-in authors)
+from . import cde  # noqa: F401
+
+BUILTIN_DIR = os.path.join(os.path.dirname(__file__), "builtin")
+BUILTIN = {"qnn": ["qnn_rv32.py", "qnn_thumb2.py"]}
+
+
+class PluginError(IsasimError):
+    pass
+
+
+def resolve(paths):
+    """Expand built-in names ('qnn') to files; check that files exist."""
+    out = []
+    for p in paths:
+        if p in BUILTIN:
+            out += [os.path.join(BUILTIN_DIR, f) for f in BUILTIN[p]]
+        elif os.path.isfile(p):
+            out.append(os.path.abspath(p))
+        else:
+            raise PluginError(f"{p}: no such plug-in file (built-in plug-ins: {', '.join(BUILTIN)})")
+    return out
+
+
+def _import(path):
+    name = "isasim_plugin_" + "".join(c if c.isalnum() else "_" for c in os.path.abspath(path))
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, path)
+    mod = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(mod)
+    except SpecError as e:
+        raise PluginError(f"{path}: malformed instruction: {e}")
+    except Exception as e:
+        raise PluginError(f"{path}: cannot load plug-in: {type(e).__name__}: {e}")
+    sys.modules[name] = mod
+    return mod
+
+
+def _overlaps(a, b):
+    """True if some instruction word matches both encodings."""
+    if a.width != b.width:
+        return False
+    common = a.mask & b.mask
+    return (a.match & common) == (b.match & common)
+
+
+SAMPLES = (0, 1, 0xFFFFFFFF, 0x80000000, 0x7FFFFFFF, 0x12345678, 0x89ABCDEF)
+
+
+def check_semantics(ins, path):
+    """Call the semantics on sample operands; a raise is reported with the operands."""
+    if ins.sem is None:
+        return
+    try:
+        params = list(inspect.signature(ins.sem).parameters)
+    except (TypeError, ValueError):
+        raise PluginError(f"{path}: {ins.name}: semantics is not a Python function")
+    for s in SAMPLES:
+        args = {}
+        for p in params:
+            args[p] = 0 if p in ("imm", "off", "L") else s
+        try:
+            r = ins.sem(**args)
+        except Exception as e:
+            raise PluginError(f"{path}: {ins.name}: semantics raised {type(e).__name__}: {e} "
+                              f"for operands {args}")
+        vals = r if isinstance(r, tuple) else (r,)
+        for v in vals:
+            if not isinstance(v, (int, bool)):
+                raise PluginError(f"{path}: {ins.name}: semantics returned {type(v).__name__}, "
+                                  f"expected an integer (register value)")
+
+
+def check_compiles(ins, path):
+    """The RI5CY fast engine compiles plug-in semantics with numba; report why if it cannot."""
+    if ins.sem is None or ins.isa != "rv32":
+        return
+    from ..cores.ri5cy.codegen import jitify
+    from numba import int64
+    n = len(inspect.signature(ins.sem).parameters)
+    try:
+        jitify(ins.sem).compile((int64,) * n)
+    except Exception as e:
+        first = " ".join(str(e).split())[:240]
+        raise PluginError(f"{path}: {ins.name}: semantics cannot be compiled for the fast engine "
+                          f"(numba): {type(e).__name__}: {first}")
+
+
+def load_plugins(paths, isa, base):
+    """Instructions of the plug-in files for the table of ``isa`` ('rv32' or 'cm7')."""
+    files = resolve(paths)
+    want = "rv32" if isa == "rv32" else "thumb2"
+    out = []
+    existing = list(base)
+    for path in files:
+        mod = _import(path)
+        instrs = getattr(mod, "INSTRUCTIONS", None)
+        if not isinstance(instrs, (list, tuple)):
+            raise PluginError(f"{path}: a plug-in must define a list INSTRUCTIONS of isasim Instr")
+        for ins in instrs:
+            if not isinstance(ins, Instr):
+                raise PluginError(f"{path}: INSTRUCTIONS contains {type(ins).__name__}, not Instr")
+            if ins.isa != want:
+                continue
+            ins.source = path
+            for other in existing:
+                if other.isa == ins.isa and _overlaps(ins, other) and not other.alias:
+                    raise PluginError(f"{path}: {ins.name}: encoding {ins.bit_pattern()} overlaps "
+                                      f"{other.name} ({os.path.basename(other.source)})")
+            if ins.kind == "alu" and ins.sem is None:
+                raise PluginError(f"{path}: {ins.name}: an ALU-kind instruction needs sem=")
+            check_semantics(ins, path)
+            check_compiles(ins, path)
+            existing.append(ins)
+            out.append(ins)
+    return out, files
+
+
+def list_instructions(paths=(), isa="all"):
+    """Lines for ``isasim plugins list``."""
+    from ..isa.registry import load_table
+    from ..timing.ri5cy import RI5CYTiming
+    t = RI5CYTiming()
+    lines = []
+    if isa in ("rv32", "all"):
+        tab = load_table("rv32", paths)
+        lines.append(f"{'mnemonic':<22} {'operands':<20} {'encoding (bit 31..0)':<34} "
+                     f"{'cost':<22} source")
+        for ins in tab.instrs:
+            if ins.ext.startswith(("rv32", "zicsr")):
+                continue
+            cost = _cost_text(ins, t.base_cycles(ins.timing))
+            src = "builtin:" + ins.ext if ins.source == "builtin" else os.path.basename(ins.source)
+            lines.append(f"{ins.name:<22} {ins.syntax:<20} {ins.bit_pattern():<34} {cost:<22} {src}")
+    if isa in ("thumb2", "all"):
+        tab = load_table("cm7", paths)
+        if tab.instrs:
+            lines.append("")
+            lines.append("Thumb-2 (Cortex-M7, trapped through Unicorn):")
+            for ins in tab.instrs:
+                lines.append(f"{ins.name:<22} {ins.syntax:<20} {ins.bit_pattern():<34} "
+                             f"{_cost_text(ins, 1):<22} {os.path.basename(ins.source)}")
+    avail = [n for n in BUILTIN if not any(os.path.join(BUILTIN_DIR, f) in resolve(paths)
+                                           for f in BUILTIN[n])]
+    if avail:
+        lines.append("")
+        lines.append("built-in plug-ins (load with --plugin NAME): " + ", ".join(
+            f"{n} ({', '.join(BUILTIN[n])})" for n in avail))
+    return lines
+
+
+def _cost_text(ins, default_latency):
+    c = dict(ins.cost)
+    parts = [f"lat={c.get('latency', default_latency)}"]
+    if "occupancy" in c:
+        parts.append(f"occ={c['occupancy']}")
+    if "resource" in c:
+        parts.append(c["resource"])
+    if "energy_pj" in c:
+        parts.append(f"{c['energy_pj']}pJ")
+    if ins.source == "builtin":
+        parts = [ins.timing]
+    return ",".join(parts)

@@ -1,0 +1,76 @@
+"""Thumb-2 plug-in instructions on the Cortex-M7: trap registrations built from the table.
+
+Each (coprocessor, CX kind) used by a plug-in gets one registration whose handler decodes the
+trapped word with the instruction table, evaluates the plug-in's semantics on the register values
+and writes the results; its cost is looked up per instruction from the plug-in's ``cost`` knobs.
+"""
+import inspect
+
+from ..cores.cm7.traps import Cost, Registration
+from ..errors import SimError
+from ..isa.spec import REG_FIELDS
+
+
+def _kind(ins):
+    w = ins.match
+    if (w & 0xFFF0F000) == 0xF7F0A000:
+        return None, "udf"
+    sel = (w >> 22) & 3
+    return (w >> 8) & 7, ("cx1", "cx2", "cx3", "cx3")[sel]
+
+
+class PluginTraps:
+    def __init__(self, table):
+        self.table = table
+        self.counts = {}
+        groups = {}
+        for ins in table.instrs:
+            groups.setdefault(_kind(ins), []).append(ins)
+        self.registrations = []
+        for (cp, kind), instrs in groups.items():
+            names = "/".join(i.name for i in instrs)
+            if kind == "udf":
+                self.registrations.append(Registration("udf", self._handle, self._cost, name=names))
+            else:
+                self.registrations.append(Registration("cde", self._handle, self._cost, coproc=cp,
+                                                       kinds=(kind,), name=names))
+
+    def _lookup(self, word):
+        ins, vals = self.table.decode(word, 4)
+        if ins is None:
+            raise SimError(f"coprocessor/UDF instruction 0x{word:08x} matches no loaded plug-in "
+                           f"instruction")
+        return ins, vals
+
+    def _cost(self, dec):
+        ins, _ = self._lookup(dec.word)
+        c = ins.cost
+        return Cost(latency=int(c.get("latency", 1)), occupancy=int(c.get("occupancy", 1)),
+                    resource=c.get("resource", "alu"), dual_issue=bool(c.get("dual_issue", False)))
+
+    def _handle(self, ctx):
+        ins, vals = self._lookup(ctx.word)
+        args = []
+        for p in inspect.signature(ins.sem).parameters:
+            if p not in vals:
+                raise SimError(f"{ins.source}: {ins.name}: semantics parameter '{p}' is not an operand")
+            args.append(ctx.read(vals[p]) if p in REG_FIELDS else vals[p])
+        try:
+            r = ins.sem(*args)
+        except Exception as e:
+            raise SimError(f"{ins.source}: {ins.name} at pc 0x{ctx.pc:08x}: semantics raised "
+                           f"{type(e).__name__}: {e}")
+        outs = r if isinstance(r, tuple) else (r,)
+        writes = ins.params.get("writes", ("rd",))
+        for name, v in zip(writes, outs):
+            reg = vals["rd"] + 1 if name == "rd1" else vals[name]
+            ctx.write(reg, int(v) & 0xFFFFFFFF)
+        self.counts[ins.name] = self.counts.get(ins.name, 0) + 1
+
+    def energy_pj(self):
+        by = {i.name: i for i in self.table.instrs}
+        return sum(n * float(by[k].cost.get("energy_pj", 0.0)) for k, n in self.counts.items())
+
+    def macs(self):
+        by = {i.name: i for i in self.table.instrs}
+        return sum(n * by[k].params.get("macs", 0) for k, n in self.counts.items())
