@@ -6,23 +6,28 @@ TARGETS = ("cm7", "ri5cy", "gap8")
 
 
 def run_elf(elf, target, max_instructions=None, trace=None, plugins=(), profile=False,
-            timing=None, cores=None, operating_point=None, timeline=None):
+            timing=None, cores=None, operating_point=None, timeline=None, read_symbols=None):
     """Run ``elf`` on ``target``; return a result dict (exit_code, instructions, cycles,
-    energy_uj, stalls by cause, ...)."""
+    energy_uj, stalls by cause, ...). ``read_symbols`` {name: nbytes}: memory read back after the
+    run into ``result["memory"]`` (bytes; used by golden-model checks)."""
     if target not in TARGETS:
         raise IsasimError(f"unknown target '{target}' (allowed: {', '.join(TARGETS)})")
     if target == "cm7":
-        return run_m7(elf, max_instructions, trace, plugins, profile, operating_point)
+        return run_m7(elf, max_instructions, trace, plugins, profile, operating_point, read_symbols)
     if target == "gap8" and (cores or 8) > 1:
         from ..platforms.gap8 import run_cluster
-        return run_cluster(elf, cores=cores or 8, max_instructions=max_instructions, trace=trace,
-                           plugins=plugins, profile=profile, timing=timing,
-                           operating_point=operating_point, timeline=timeline)
+        res = run_cluster(elf, cores=cores or 8, max_instructions=max_instructions, trace=trace,
+                          plugins=plugins, profile=profile, timing=timing,
+                          operating_point=operating_point, timeline=timeline)
+        if read_symbols:
+            raise IsasimError("read_symbols is not supported for gap8 with more than one core yet")
+        return res
     return run_single(elf, target, max_instructions, trace, plugins, profile, timing,
-                      operating_point)
+                      operating_point, read_symbols)
 
 
-def run_single(elf, target, max_instructions, trace, plugins, profile, timing, operating_point):
+def run_single(elf, target, max_instructions, trace, plugins, profile, timing, operating_point,
+               read_symbols=None):
     from .ri5cy.core import RI5CY
     from ..timing.ri5cy import RI5CYTiming
     from ..energy import gap8 as energy
@@ -45,10 +50,16 @@ def run_single(elf, target, max_instructions, trace, plugins, profile, timing, o
            "op_counts": core.op_counts()}
     if profile:
         res["profile"] = core.profile()
+    if read_symbols:
+        res["memory"] = {}
+        for k, n in read_symbols.items():
+            if k not in core.prog.symbols:
+                raise IsasimError(f"{elf}: no symbol '{k}' to read the output from")
+            res["memory"][k] = core.mem.read(core.prog.symbols[k], n)
     return res
 
 
-def run_m7(elf, max_instructions, trace, plugins, profile, operating_point):
+def run_m7(elf, max_instructions, trace, plugins, profile, operating_point, read_symbols=None):
     from .cm7 import run as run_cm7
     kw = {}
     if operating_point:
@@ -63,7 +74,8 @@ def run_m7(elf, max_instructions, trace, plugins, profile, operating_point):
         from ..plugins.m7 import PluginTraps
         pt = PluginTraps(load_table("cm7", plugins))
         kw["traps"] = pt.registrations
-    res = run_cm7(elf, max_instructions=max_instructions, trace=trace, profile=profile, **kw)
+    res = run_cm7(elf, max_instructions=max_instructions, trace=trace, profile=profile,
+                  read_symbols=read_symbols, **kw)
     if pt is not None:
         res["plugin_counts"] = dict(pt.counts)
         extra = pt.energy_pj() * 1e-6

@@ -12,7 +12,7 @@ __all__ = ["run", "Cm7Core", "make_uc", "Cost", "register_cde", "register_udf"]
 
 
 def run(elf_path, max_instructions=None, trace=None, freq_mhz=480, wait_states=None, profile=False,
-        traps=None, predictor=_timing.DEFAULT_PREDICTOR):
+        traps=None, predictor=_timing.DEFAULT_PREDICTOR, read_symbols=None):
     """Run a Thumb ELF on the Cortex-M7 model and return the result dict.
 
     trace: file path; when given, the per-instruction path runs and writes one line per
@@ -44,4 +44,6 @@ def run(elf_path, max_instructions=None, trace=None, freq_mhz=480, wait_states=N
     }
     if profile:
         res["profile"] = core.profile
+    if read_symbols:
+        res["memory"] = {k: core.read_symbol(k, n) for k, n in read_symbols.items()}
     return res

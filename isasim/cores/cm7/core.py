@@ -134,6 +134,12 @@ class Cm7Core:
             raise SimError(f"{self.elf_path}: no symbol '{name}'")
         return self.read_u32(self.symbols[name])
 
+    def read_symbol(self, name, n):
+        """``n`` bytes of memory at symbol ``name`` (after a run: kernel outputs)."""
+        if name not in self.symbols:
+            raise SimError(f"{self.elf_path}: no symbol '{name}'")
+        return bytes(self.uc.mem_read(self.symbols[name], n))
+
     def reg(self, i):
         return self.uc.reg_read(GPR[i])
 

@@ -1,0 +1,1 @@
+"""Integer-exact numpy golden models and workload generators for the QNN kernels."""

@@ -1,0 +1,1 @@
+"""Results -> tables (Markdown, CSV, LaTeX), report.md and plots (PNG + PDF)."""

@@ -1,0 +1,132 @@
+"""Plots for experiment results (matplotlib object API, PNG and PDF): speedup bars with the
+baseline marked, cycle breakdown stacked by stall cause, paper-vs-simulated bars, and MAC/cycle
+heatmaps over precision triples when the results have them."""
+import os
+
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from ..errors import IsasimError  # noqa: E402
+
+
+def _label(row, keys):
+    extra = ", ".join(f"{k}={row[k]}" for k in keys if k in row)
+    return f"{row.get('label', row['variant'])}" + (f"\n{extra}" if extra else "")
+
+
+def _save(fig, out, name):
+    files = []
+    for ext in ("png", "pdf"):
+        p = os.path.join(out, f"{name}.{ext}")
+        fig.savefig(p, dpi=150, bbox_inches="tight")
+        files.append(p)
+    plt.close(fig)
+    return files
+
+
+def speedup_bars(df, ratio, baseline, metric, sweep, out, compare=None):
+    sub = df[df[ratio].notna() & (df["variant"] != baseline)]
+    if compare:
+        sub = sub[sub["variant"].isin(compare)]
+    if sub.empty:
+        return []
+    fig, ax = plt.subplots(figsize=(max(4, 1.2 * len(sub) + 2), 3.6))
+    labels = [_label(r, sweep) for _, r in sub.iterrows()]
+    bars = ax.bar(range(len(sub)), sub[ratio], color="#3b75af")
+    ax.axhline(1.0, color="black", lw=1, ls="--")
+    ax.text(len(sub) - 0.5, 1.0, f" baseline: {baseline} = 1.0", va="bottom", ha="right", fontsize=8)
+    for b, v in zip(bars, sub[ratio]):
+        ax.text(b.get_x() + b.get_width() / 2, v, f"{v:.2f}x", ha="center", va="bottom", fontsize=8)
+    ax.set_xticks(range(len(sub)), labels, fontsize=8)
+    ax.set_ylabel(f"{metric}(baseline) / {metric}  [x]")
+    ax.set_title(f"{ratio}: {metric} of {baseline} / {metric} of each variant")
+    return _save(fig, out, f"{ratio}_vs_{baseline}")
+
+
+def cycle_breakdown(df, sweep, out):
+    stall = [c for c in df.columns if c.startswith("stall_") and df[c].fillna(0).sum() > 0]
+    fig, ax = plt.subplots(figsize=(max(4, 1.1 * len(df) + 2), 3.8))
+    x = np.arange(len(df))
+    cyc = df["cycles"].astype(float).values
+    st = df[stall].fillna(0).astype(float).values if stall else np.zeros((len(df), 0))
+    issue = cyc - st.sum(axis=1)
+    ax.bar(x, issue, label="issue (no stall)", color="#9bbbd9")
+    bottom = issue.copy()
+    colors = plt.cm.tab10.colors
+    for j, c in enumerate(stall):
+        ax.bar(x, st[:, j], bottom=bottom, label=c.replace("stall_", "stall: "), color=colors[j % 10])
+        bottom += st[:, j]
+    ax.set_xticks(x, [_label(r, sweep) for _, r in df.iterrows()], fontsize=8)
+    ax.set_ylabel("cycles")
+    ax.set_title("Cycle breakdown by stall cause")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    return _save(fig, out, "cycle_breakdown")
+
+
+def paper_vs_simulated(comp, out):
+    if comp is None or comp.empty:
+        return []
+    fig, ax = plt.subplots(figsize=(max(4, 1.3 * len(comp) + 2), 3.6))
+    x = np.arange(len(comp))
+    ax.bar(x - 0.2, comp["paper"], 0.4, label="paper", color="#cccccc", edgecolor="black")
+    ax.bar(x + 0.2, comp["simulated"], 0.4, label="simulated", color="#3b75af")
+    for i, r in comp.reset_index().iterrows():
+        ax.text(i + 0.2, r["simulated"], f"{r['deviation_pct']:+.0f}%", ha="center", va="bottom",
+                fontsize=8)
+    ax.set_xticks(x, [f"{r['id']}\n{r['unit']}" for _, r in comp.iterrows()], fontsize=8)
+    ax.set_title("Paper (grey) vs simulated (blue); label = deviation")
+    ax.legend(fontsize=8)
+    return _save(fig, out, "paper_vs_simulated")
+
+
+def mac_heatmaps(df, out, keys=("in_bits", "w_bits", "out_bits")):
+    if not all(k in df.columns for k in keys):
+        return []
+    files = []
+    for ob, sub in df.groupby(keys[2]):
+        piv = sub.pivot_table(index=keys[0], columns=keys[1], values="mac_per_cycle", aggfunc="mean")
+        fig, ax = plt.subplots(figsize=(4.2, 3.6))
+        im = ax.imshow(piv.values, cmap="viridis")
+        ax.set_xticks(range(len(piv.columns)), [f"{c}-bit" for c in piv.columns])
+        ax.set_yticks(range(len(piv.index)), [f"{c}-bit" for c in piv.index])
+        ax.set_xlabel("weights")
+        ax.set_ylabel("input activations")
+        for i in range(piv.shape[0]):
+            for j in range(piv.shape[1]):
+                ax.text(j, i, f"{piv.values[i, j]:.2f}", ha="center", va="center", color="white")
+        ax.set_title(f"MAC/cycle, {ob}-bit outputs")
+        fig.colorbar(im, ax=ax, label="MAC/cycle")
+        files += _save(fig, out, f"mac_per_cycle_out{ob}")
+    return files
+
+
+def experiment_plots(df, comp, cfg, out):
+    sweep = list((cfg.get("sweep") or {}).keys())
+    files = []
+    for b in cfg.get("baselines") or []:
+        files += speedup_bars(df, b["name"], b["baseline"], b["metric"], sweep, out,
+                              compare=b.get("compare"))
+    files += cycle_breakdown(df, sweep, out)
+    files += paper_vs_simulated(comp, out)
+    files += mac_heatmaps(df, out)
+    return files
+
+
+def main(args):
+    from .tables import load_results
+    df = load_results(args.results)
+    out = args.out or (args.results if os.path.isdir(args.results) else os.path.dirname(args.results))
+    os.makedirs(out, exist_ok=True)
+    ratios = [c for c in df.columns if c.startswith(("speedup", "ratio", "energy_ratio"))]
+    files = []
+    for r in ratios:
+        base = df[df[r].isna()]["variant"].unique()
+        files += speedup_bars(df, r, base[0] if len(base) else "?", "cycles", [], out)
+    files += cycle_breakdown(df, [], out)
+    if not files:
+        raise IsasimError(f"{args.results}: nothing to plot")
+    for f in files:
+        print(f)
+    return 0

@@ -1,0 +1,117 @@
+"""Tables for results DataFrames: Markdown / CSV / LaTeX, the summary table and report.md."""
+import json
+import math
+import os
+
+import pandas as pd
+
+from ..errors import IsasimError
+
+BASE_COLS = ["variant", "target", "plugins"]
+NUM_COLS = ["cycles", "instructions", "mac_per_cycle", "instr_per_mac", "energy_uj"]
+
+
+def _fmt(v):
+    if isinstance(v, float):
+        if math.isnan(v):
+            return ""
+        if abs(v) >= 1000:
+            return f"{v:,.0f}"
+        return f"{v:.3g}" if abs(v) < 10 else f"{v:.2f}"
+    if isinstance(v, int):
+        return f"{v:,}"
+    return str(v)
+
+
+def md_table(df, cols=None):
+    cols = [c for c in (cols or list(df.columns)) if c in df.columns]
+    lines = ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
+    for _, r in df[cols].iterrows():
+        lines.append("| " + " | ".join(_fmt(r[c]) for c in cols) + " |")
+    return "\n".join(lines)
+
+
+def latex_table(df, cols=None):
+    cols = [c for c in (cols or list(df.columns)) if c in df.columns]
+    esc = lambda s: str(s).replace("_", r"\_").replace("%", r"\%").replace("&", r"\&")  # noqa: E731
+    lines = [r"\begin{tabular}{" + "l" * 3 + "r" * (len(cols) - 3) + "}", r"\hline",
+             " & ".join(esc(c) for c in cols) + r" \\", r"\hline"]
+    for _, r in df[cols].iterrows():
+        lines.append(" & ".join(esc(_fmt(r[c])) for c in cols) + r" \\")
+    lines += [r"\hline", r"\end{tabular}"]
+    return "\n".join(lines)
+
+
+def result_columns(df, cfg=None):
+    sweep = list(((cfg or {}).get("sweep") or {}).keys())
+    ratios = list(dict.fromkeys(b["name"] for b in ((cfg or {}).get("baselines") or [])))
+    if cfg is None:     # from a CSV alone: guess parameters as the non-metric columns
+        known = set(BASE_COLS + NUM_COLS) | {"experiment", "label", "cores", "exit_code", "macs",
+                                             "golden", "operating_point", "energy_source",
+                                             "sim_seconds", "point_key"}
+        sweep = [c for c in df.columns if c not in known and not c.startswith("stall_")
+                 and df[c].dtype == object is False]
+    return BASE_COLS + sweep + NUM_COLS + [r for r in ratios if r in df.columns]
+
+
+def summary_table(df, cfg):
+    return md_table(df, result_columns(df, cfg))
+
+
+def report(df, comp, cfg, figs):
+    out = [f"# {cfg['name']}", ""]
+    if cfg.get("description"):
+        out += [cfg["description"].strip(), ""]
+    out += [f"Config: `{os.path.relpath(cfg['_path'])}`. Every point's output was checked "
+            f"bit-exactly against its golden model (column `golden`).", ""]
+    out += ["## Results", "", summary_table(df, cfg), ""]
+    stall_cols = [c for c in df.columns if c.startswith("stall_") and df[c].fillna(0).sum() > 0]
+    if stall_cols:
+        out += ["## Stall cycles by cause", "", md_table(df, ["variant"] + [
+            k for k in (cfg.get("sweep") or {})] + ["cycles"] + stall_cols), ""]
+    if len(comp):
+        out += ["## Paper vs simulated", "",
+                "`deviation_pct` = (simulated - paper) / paper. No cost constant is tuned to a paper "
+                "figure; deviations are reported as they come out.", "", md_table(comp), ""]
+        big = comp[comp["deviation_pct"].abs() > 10]
+        if len(big):
+            out += ["Deviations above 10 % and why (see each row's note):", ""]
+            out += [f"- **{r['id']}** ({r['quantity']}): {r['deviation_pct']:+.1f} %. "
+                    f"{r['note'] or 'No explanation recorded in the config.'}" for _, r in big.iterrows()]
+            out.append("")
+    out += ["## Models and operating points", ""]
+    for t in sorted(df["target"].unique()):
+        sub = df[df["target"] == t].iloc[0]
+        opp = sub.get("operating_point", "")
+        try:
+            opp = json.loads(opp)
+        except (TypeError, ValueError):
+            pass
+        out.append(f"- **{t}**: operating point {opp}; energy model: {sub.get('energy_source', '')}")
+    out.append("")
+    if figs:
+        out += ["## Plots", ""] + [f"![{os.path.basename(f)}]({os.path.basename(f)})" for f in figs
+                                   if f.endswith(".png")] + [""]
+    return "\n".join(out)
+
+
+def load_results(path):
+    if os.path.isdir(path):
+        path = os.path.join(path, "results.csv")
+    if not os.path.isfile(path):
+        raise IsasimError(f"{path}: no such results file")
+    return pd.read_csv(path)
+
+
+def main(args):
+    df = load_results(args.results)
+    cols = BASE_COLS + [c for c in df.columns if c not in BASE_COLS and c not in (
+        "experiment", "label", "exit_code", "golden", "operating_point", "energy_source",
+        "sim_seconds", "point_key") and not c.startswith("stall_")]
+    if args.format == "csv":
+        print(df[cols].to_csv(index=False), end="")
+    elif args.format == "latex":
+        print(latex_table(df, cols))
+    else:
+        print(md_table(df, cols))
+    return 0
