@@ -52,6 +52,19 @@ def _generator(spec):
     return getattr(importlib.import_module(mod), fn)
 
 
+_CODE_HASH = []
+
+
+def code_fingerprint():
+    """Hash of every isasim source file: a changed model invalidates cached results."""
+    if not _CODE_HASH:
+        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        files = sorted(os.path.join(d, f) for d, _, fs in os.walk(root) for f in fs
+                       if f.endswith((".py", ".ld", ".S")))
+        _CODE_HASH.append(_file_hash(files))
+    return _CODE_HASH[0]
+
+
 def _file_hash(paths):
     h = hashlib.sha256()
     for p in paths:
@@ -92,7 +105,7 @@ def run_point(point, use_cache=True):
     plug_files = resolve(v.get("plugins", []))
     key = hashlib.sha256(elf_bytes + _file_hash(plug_files).encode() +
                          json.dumps(run_kw, sort_keys=True, default=str).encode() +
-                         __version__.encode()).hexdigest()[:32]
+                         __version__.encode() + code_fingerprint().encode()).hexdigest()[:32]
     elf = os.path.join(elf_dir, key + ".elf")
     os.replace(tmp_elf, elf)
     res_path = os.path.join(cdir, "results", key + ".json")

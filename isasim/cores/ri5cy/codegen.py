@@ -10,6 +10,8 @@ cycles and ``P[...]`` dynamic penalties, with stall cycles counted by cause in `
 The generated source is written to the cache directory under the table's fingerprint and imported
 from there, so numba's on-disk cache makes later start-ups fast (well under a second).
 """
+import ast
+import builtins
 import importlib.util
 import inspect
 import os
@@ -61,6 +63,79 @@ def jitify(fn, _memo={}):
     j = numba.njit(nf)
     _memo[fn] = j
     return j
+
+
+_file_trees = {}
+
+
+def _lambda_node(fn):
+    """The ast.Lambda of a lambda function, found in its source file by line and argument names."""
+    if fn.__name__ != "<lambda>":
+        return None
+    try:
+        path = inspect.getsourcefile(fn)
+    except TypeError:
+        return None
+    if not path or not os.path.isfile(path):
+        return None
+    if path not in _file_trees:
+        with open(path) as f:
+            _file_trees[path] = ast.parse(f.read())
+    args = list(fn.__code__.co_varnames[:fn.__code__.co_argcount])
+    cands = [n for n in ast.walk(_file_trees[path]) if isinstance(n, ast.Lambda)
+             and n.lineno == fn.__code__.co_firstlineno and [a.arg for a in n.args.args] == args]
+    if not cands or len({ast.dump(c.body) for c in cands}) != 1:
+        return None
+    return cands[0]
+
+
+class _Inliner(ast.NodeTransformer):
+    def __init__(self, fn, argmap, imports):
+        self.fn, self.argmap, self.imports = fn, argmap, imports
+        self.free = dict(zip(fn.__code__.co_freevars, [c.cell_contents for c in (fn.__closure__ or ())]))
+        self.ok = True
+
+    def visit_Name(self, node):
+        n = node.id
+        if n in self.argmap:
+            return ast.parse(self.argmap[n], mode="eval").body
+        if n in self.free:
+            v = self.free[n]
+        elif n in self.fn.__globals__:
+            v = self.fn.__globals__[n]
+        elif hasattr(builtins, n):
+            return node
+        else:
+            self.ok = False
+            return node
+        if isinstance(v, (bool, int, float)):
+            return ast.Constant(v)
+        if isinstance(v, types.FunctionType):
+            alias = f"_g_{v.__module__.replace('.', '_')}_{v.__name__}"
+            self.imports[alias] = (v.__module__, v.__qualname__)
+            return ast.Name(alias, ast.Load())
+        self.ok = False
+        return node
+
+    def visit_Lambda(self, node):       # nested lambdas are not inlined
+        self.ok = False
+        return node
+
+
+def inline_call(fn, argmap, imports):
+    """Source text of ``fn``'s body with its parameters replaced by engine expressions, closure
+    and global constants folded, and called helpers imported (jitted) into the engine module;
+    None if the function cannot be inlined (it is then called as a separately jitted function)."""
+    lam = _lambda_node(fn)
+    if lam is None:
+        return None
+    local = {}
+    tr = _Inliner(fn, argmap, local)
+    body = tr.visit(ast.parse(ast.unparse(lam.body), mode="eval").body)
+    if not tr.ok:
+        return None
+    imports.update(local)
+    return "(" + ast.unparse(body) + ")"
 
 
 def sem_params(ins):
@@ -121,7 +196,10 @@ def _gen_case(ins, lines):
             else:
                 raise IsasimError(f"{ins.source}: {ins.name}: semantics parameter '{p}' is not an "
                                   f"operand (operands: {', '.join(ins.operands)})")
-        call = f"S{ins.id}({', '.join(args)})"
+        call = inline_call(ins.sem, dict(zip(sem_params(ins), args)), _IMPORTS)
+        if call is None:
+            _JITTED.add(ins.id)
+            call = f"S{ins.id}({', '.join(args)})"
         writes = pr.get("writes", ("rd",))
         if len(writes) == 1:
             add(f"{ind}v = {call}")
@@ -208,7 +286,11 @@ def _gen_case(ins, lines):
             col = s[p]
             args.append(f"R[{col}]" if col in ("r1", "r2", "r3", "rd") else col)
         off = s["off"]
-        add(f"{ind}if S{ins.id}({', '.join(args)}):")
+        call = inline_call(ins.sem, dict(zip(sem_params(ins), args)), _IMPORTS)
+        if call is None:
+            _JITTED.add(ins.id)
+            call = f"S{ins.id}({', '.join(args)})"
+        add(f"{ind}if {call}:")
         add(f"{ind}    npc = (pc + {off}) & 0xFFFFFFFF")
         add(f"{ind}    jumped = True")
         add(f"{ind}    x = P[{P['branch_taken_extra']}] + mis_target(OP, LEN, npc, code_base, nslots) "
@@ -300,6 +382,16 @@ from isasim.cores.ri5cy.codegen import jitify
 from isasim.isa.registry import load_table
 
 _T = load_table("rv32")
+
+
+def _attr(mod, qual):
+    import importlib
+    obj = importlib.import_module(mod)
+    for part in qual.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
 {sems}
 
 
@@ -432,22 +524,29 @@ def run(OP, LEN, RD, RS1, RS2, RS3, I0, I1, I2, SA, SB, SC, code_base, nslots,
 '''
 
 
+_IMPORTS = {}
+_JITTED = set()
+
+
 def generate(table):
     """Engine source for the built-in instructions of ``table`` (plug-ins go through PF)."""
     sems = []
     cases = []
     first = True
+    _IMPORTS.clear()
+    _JITTED.clear()
     for ins in table.instrs[:table.n_builtin]:
         if ins.alias or ins.expands:
             continue
-        if ins.sem is not None:
-            sems.append(f"S{ins.id} = jitify(_T.instrs[{ins.id}].sem)")
         body = []
         _gen_case(ins, body)
+        if ins.id in _JITTED:
+            sems.append(f"S{ins.id} = jitify(_T.instrs[{ins.id}].sem)")
         cases.append(f"        {'if' if first else 'elif'} op == {ins.id}:  # {ins.name} {ins.syntax}")
         cases += body
         first = False
-    return HEADER.format(fp=table.builtin_fingerprint(), sems="\n".join(sems), NB=table.n_builtin,
+    imports = [f"{a} = jitify(_attr('{m}', '{q}'))" for a, (m, q) in sorted(_IMPORTS.items())]
+    return HEADER.format(fp=table.builtin_fingerprint(), sems="\n".join(imports + sems), NB=table.n_builtin,
                          C_FA=C["fault_addr"], C_FS=C["fault_size"], C_FST=C["fault_store"],
                          ST_MEM=ST_MEM, P_MIS=P["misaligned_extra"], C_MIS=C["st_misaligned"],
                          C_LOADS=C["loads"],
