@@ -151,8 +151,8 @@ def simd(a, b, bits, op, sa):
             v = x + y
         elif op == 1:
             v = x - y
-        elif op == 2:       # avg (arithmetic / logical by sa)
-            v = (x + y) >> 1
+        elif op == 2:       # avg: lane-width (modulo) sum, then >>> / >> by sa (cv32e40p issue #98)
+            v = lane(x + y, 0, bits, sa) >> 1
         elif op == 3:       # min
             v = x if x < y else y
         elif op == 4:       # max

@@ -138,6 +138,27 @@ def inline_call(fn, argmap, imports):
     return "(" + ast.unparse(body) + ")"
 
 
+def _plain_alu(ins):
+    """ALU op with one result in rd and no data-dependent timing: runs in alu()."""
+    return (ins.kind == "alu" and len(ins.params.get("writes", ("rd",))) == 1
+            and ins.timing != "div" and not any(p in HIDDEN for p in sem_params(ins)))
+
+
+def _alu_args(ins, slots):
+    """Arguments of a plain ALU op in alu(op, a, b, c, d, i0, i1, i2, pc): a/b/c = rs1/rs2/rs3,
+    d = old rd."""
+    out = []
+    for p in sem_params(ins):
+        if p in slots:
+            out.append({"rd": "d", "r1": "a", "r2": "b", "r3": "c"}.get(slots[p], slots[p]))
+        elif p == "pc":
+            out.append("pc")
+        else:
+            raise IsasimError(f"{ins.source}: {ins.name}: semantics parameter '{p}' is not an "
+                              f"operand (operands: {', '.join(ins.operands)})")
+    return out
+
+
 def sem_params(ins):
     try:
         return list(inspect.signature(ins.sem).parameters)
@@ -183,6 +204,13 @@ def _gen_case(ins, lines):
     add = lines.append
     k = ins.kind
     pr = ins.params
+    if k == "alu" and _plain_alu(ins):
+        call = inline_call(ins.sem, dict(zip(sem_params(ins), _alu_args(ins, s))), _IMPORTS)
+        if call is None:
+            _JITTED.add(ins.id)
+            call = f"S{ins.id}({', '.join(_alu_args(ins, s))})"
+        _ALU_CASES.append((ins, call))
+        return
     if k == "alu":
         args = []
         for p in sem_params(ins):
@@ -226,8 +254,6 @@ def _gen_case(ins, lines):
             add(f"{ind}dc = P[{P['div_zero']}] if dv == 0 else P[{P['div_base']}] + clz32(dv)")
             add(f"{ind}c += dc - TC[op]")
             add(f"{ind}CTR[{C['st_muldiv']}] += dc - 1")
-        elif ins.timing == "mulh":
-            add(f"{ind}CTR[{C['st_muldiv']}] += TC[op] - 1")
         return
     if k in ("load", "elw", "store"):
         size = pr["size"]
@@ -396,8 +422,15 @@ def _attr(mod, qual):
 
 
 @njit(cache=True, nogil=True)
+def alu(op, a, b, c, d, i0, i1, i2, pc):
+    """Plain ALU instructions (one result, static timing): a/b/c = rs1/rs2/rs3, d = old rd."""
+{alu}
+    return 0
+
+
+@njit(cache=True, nogil=True)
 def run(OP, LEN, RD, RS1, RS2, RS3, I0, I1, I2, SA, SB, SC, code_base, nslots,
-        R, HW, CSR, MEM, RB, RS, RO, CTR, OPCNT, TC, P, pc, max_n, TR, PROF, AL, PF, PMETA):
+        R, HW, CSR, MEM, RB, RS, RO, CTR, OPCNT, TC, P, pc, max_n, TR, PROF, AL, PF, PMETA, KD, SCAUSE):
     n = 0
     cyc = CTR[0]
     ld_rd = CTR[16]
@@ -432,6 +465,13 @@ def run(OP, LEN, RD, RS1, RS2, RS3, I0, I1, I2, SA, SB, SC, code_base, nslots,
         mw = -1
         npc = (pc + ln) & 0xFFFFFFFF
         jumped = False
+        if SCAUSE[op] > 0:                 # static multi-cycle ops: stall cycles by cause
+            CTR[SCAUSE[op]] += TC[op] - 1
+        if KD[op] == 1:
+            v = alu(op, R[r1], R[r2], R[r3], R[rd], i0, i1, i2, pc)
+            if rd != 0:
+                R[rd] = v & 0xFFFFFFFF
+            wr = rd
 {cases}
         else:
             # plug-in instruction: semantics through the plug-in dispatcher PF (a numba cfunc
@@ -526,15 +566,33 @@ def run(OP, LEN, RD, RS1, RS2, RS3, I0, I1, I2, SA, SB, SC, code_base, nslots,
 
 _IMPORTS = {}
 _JITTED = set()
+_ALU_CASES = []
+
+
+def dispatch_arrays(table):
+    """KD[op] = 1 for plain ALU ops (run in alu()); SCAUSE[op] = CTR index that receives the
+    static stall cycles (TC[op] - 1) of multi-cycle ops whose cost does not depend on data."""
+    import numpy as np
+    kd = np.zeros(len(table.instrs), np.int64)
+    sc = np.zeros(len(table.instrs), np.int64)
+    for ins in table.instrs[:table.n_builtin]:
+        if ins.alias or ins.expands:
+            continue
+        if _plain_alu(ins):
+            kd[ins.id] = 1
+        if ins.timing == "mulh":
+            sc[ins.id] = C["st_muldiv"]
+    return kd, sc
 
 
 def generate(table):
     """Engine source for the built-in instructions of ``table`` (plug-ins go through PF)."""
     sems = []
     cases = []
-    first = True
+    first = False       # the chain continues the "if KD[op] == 1" branch of the engine loop
     _IMPORTS.clear()
     _JITTED.clear()
+    _ALU_CASES.clear()
     for ins in table.instrs[:table.n_builtin]:
         if ins.alias or ins.expands:
             continue
@@ -542,11 +600,15 @@ def generate(table):
         _gen_case(ins, body)
         if ins.id in _JITTED:
             sems.append(f"S{ins.id} = jitify(_T.instrs[{ins.id}].sem)")
+        if not body:        # plain ALU op: runs in alu()
+            continue
         cases.append(f"        {'if' if first else 'elif'} op == {ins.id}:  # {ins.name} {ins.syntax}")
         cases += body
         first = False
+    alu = [f"    if op == {ins.id}:  # {ins.name}\n        return {call}" for ins, call in _ALU_CASES]
     imports = [f"{a} = jitify(_attr('{m}', '{q}'))" for a, (m, q) in sorted(_IMPORTS.items())]
-    return HEADER.format(fp=table.builtin_fingerprint(), sems="\n".join(imports + sems), NB=table.n_builtin,
+    return HEADER.format(fp=table.builtin_fingerprint(), sems="\n".join(imports + sems),
+                         alu="\n".join(alu), NB=table.n_builtin,
                          C_FA=C["fault_addr"], C_FS=C["fault_size"], C_FST=C["fault_store"],
                          ST_MEM=ST_MEM, P_MIS=P["misaligned_extra"], C_MIS=C["st_misaligned"],
                          C_LOADS=C["loads"],

@@ -95,6 +95,7 @@ class RI5CY:
         self.eng = cg.engine(self.table)
         self.PF = cg.plugin_dispatcher(self.table, plugins)
         self.PMETA = cg.plugin_meta(self.table)
+        self.KD, self.SCAUSE = cg.dispatch_arrays(self.table)
         self.dec = Decoded(self.prog, self.table)
         self.mem = memory or Memory.for_program(self.prog)
         self.R = np.zeros(cg.NREGS, np.int64)
@@ -139,7 +140,8 @@ class RI5CY:
         st, pc, n = self.eng.run(d.OP, d.LEN, d.RD, d.RS1, d.RS2, d.RS3, d.I0, d.I1, d.I2,
                                  d.SA, d.SB, d.SC, d.base, d.nslots, self.R, self.HW, self.CSR,
                                  m.MEM, m.RB, m.RS, m.RO, self.CTR, self.OPCNT, self.TC, self.P,
-                                 self.pc, max_n, self.TR, self.PROF, self.AL, self.PF, self.PMETA)
+                                 self.pc, max_n, self.TR, self.PROF, self.AL, self.PF, self.PMETA,
+                                 self.KD, self.SCAUSE)
         self.pc = pc
         return st, n
 
