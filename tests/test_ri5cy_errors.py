@@ -62,15 +62,19 @@ def test_illegal_16bit_word(word):
     assert f"0x{L2_BASE + 2:08x}" in msg and f"0x{word:04x}" in msg, msg
 
 
-@pytest.mark.xfail(strict=True, reason="TABLE BUG: the all-zero halfword decodes as c.addi4spn with "
-                   "nzuimm=0 (RVC spec: nzuimm=0 is reserved and 0x0000 is the defined illegal "
-                   "instruction); the Instr format has no way to forbid a zero operand")
 def test_all_zero_halfword_is_illegal():
+    """RVC spec: nzuimm=0 of c.addi4spn is reserved and 0x0000 is the defined illegal instruction."""
     assert T.decode(0x0000, 2) == (None, None)
     code = enc("c.nop") + bytes(2) + EXIT
     with pytest.raises(SimError) as e:
         core_for(code).run(max_instructions=1000)
     assert f"0x{L2_BASE + 2:08x}" in str(e.value) and "0x0000" in str(e.value)
+
+
+@pytest.mark.parametrize("word,name", [(0x6101, "c.addi16sp 0"), (0x6281, "c.lui x5, 0"),
+                                       (0x4002, "c.lwsp x0"), (0x8002, "c.jr x0")])
+def test_reserved_rvc_encodings_are_illegal(word, name):
+    assert T.decode(word, 2) == (None, None), name
 
 
 def test_sim_error_is_user_facing():

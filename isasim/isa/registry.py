@@ -64,7 +64,10 @@ class Table:
             word &= 0xFFFF
             for ins in self.buckets16.get((word & 3, (word >> 13) & 7), ()):
                 if ins.matches(word):
-                    return ins, ins.decode_fields(word)
+                    vals = ins.decode_fields(word)
+                    if any(vals[f] == 0 for f in ins.params.get("nonzero", ())):
+                        return None, None       # reserved encoding
+                    return ins, vals
         return None, None
 
     def find(self, name):

@@ -126,6 +126,8 @@ ZICSR = [_csr("csrrw", "001", "rw", False), _csr("csrrs", "010", "rs", False),
 
 
 def _C(name, syntax, enc, to, mapping, **kw):
+    """A compressed form; params 'nonzero': fields whose zero value is a reserved encoding
+    (the RVC spec; e.g. the all-zero halfword is the defined illegal instruction)."""
     return Instr(name, syntax, enc, native=True, ext="rv32c", expands=to,
                  params={"map": mapping, **kw.pop("params", {})}, **kw)
 
@@ -133,7 +135,7 @@ def _C(name, syntax, enc, to, mapping, **kw):
 RV32C = [
     # quadrant 0
     _C("c.addi4spn", "rdp, sp, nzuimm", "000 nzuimm[5:4|9:6|2|3] rdp 00", "addi",
-       lambda v: {"rd": v["rdp"], "rs1": 2, "imm": v["nzuimm"]}),
+       lambda v: {"rd": v["rdp"], "rs1": 2, "imm": v["nzuimm"]}, params={"nonzero": ("nzuimm",)}),
     _C("c.lw", "rdp, uimm(rs1p)", "010 uimm[5:3] rs1p uimm[2|6] rdp 00", "lw",
        lambda v: {"rd": v["rdp"], "rs1": v["rs1p"], "imm": v["uimm"]}),
     _C("c.sw", "rs2p, uimm(rs1p)", "110 uimm[5:3] rs1p uimm[2|6] rs2p 00", "sw",
@@ -147,9 +149,9 @@ RV32C = [
     _C("c.li", "rd, imm", "010 imm[5] rd imm[4:0] 01", "addi",
        lambda v: {"rd": v["rd"], "rs1": 0, "imm": v["imm"]}),
     _C("c.addi16sp", "sp, nzimm", "011 nzimm[9] 00010 nzimm[4|6|8:7|5] 01", "addi",
-       lambda v: {"rd": 2, "rs1": 2, "imm": v["nzimm"]}),
+       lambda v: {"rd": 2, "rs1": 2, "imm": v["nzimm"]}, params={"nonzero": ("nzimm",)}),
     _C("c.lui", "rd, imm", "011 imm[17] rd imm[16:12] 01", "lui",
-       lambda v: {"rd": v["rd"], "imm20": (v["imm"] >> 12) & 0xFFFFF}),
+       lambda v: {"rd": v["rd"], "imm20": (v["imm"] >> 12) & 0xFFFFF}, params={"nonzero": ("imm",)}),
     _C("c.srli", "rdp, shamt", "100 0 00 rdp shamt[4:0] 01", "srli",
        lambda v: {"rd": v["rdp"], "rs1": v["rdp"], "shamt": v["shamt"]}),
     _C("c.srai", "rdp, shamt", "100 0 01 rdp shamt[4:0] 01", "srai",
@@ -174,8 +176,9 @@ RV32C = [
     _C("c.slli", "rd, shamt", "000 0 rd shamt[4:0] 10", "slli",
        lambda v: {"rd": v["rd"], "rs1": v["rd"], "shamt": v["shamt"]}),
     _C("c.lwsp", "rd, uimm(sp)", "010 uimm[5] rd uimm[4:2|7:6] 10", "lw",
-       lambda v: {"rd": v["rd"], "rs1": 2, "imm": v["uimm"]}),
-    _C("c.jr", "rs1", "100 0 rs1 00000 10", "jalr", lambda v: {"rd": 0, "rs1": v["rs1"], "imm": 0}),
+       lambda v: {"rd": v["rd"], "rs1": 2, "imm": v["uimm"]}, params={"nonzero": ("rd",)}),
+    _C("c.jr", "rs1", "100 0 rs1 00000 10", "jalr", lambda v: {"rd": 0, "rs1": v["rs1"], "imm": 0},
+       params={"nonzero": ("rs1",)}),
     _C("c.mv", "rd, rs2", "100 0 rd rs2 10", "add", lambda v: {"rd": v["rd"], "rs1": 0, "rs2": v["rs2"]}),
     _C("c.ebreak", "", "100 1 00000 00000 10", "ebreak", lambda v: {}),
     _C("c.jalr", "rs1", "100 1 rs1 00000 10", "jalr", lambda v: {"rd": 1, "rs1": v["rs1"], "imm": 0}),
