@@ -421,16 +421,13 @@ def _attr(mod, qual):
 {sems}
 
 
-@njit(cache=True, nogil=True)
-def alu(op, a, b, c, d, i0, i1, i2, pc):
-    """Plain ALU instructions (one result, static timing): a/b/c = rs1/rs2/rs3, d = old rd."""
+# plain ALU instructions (one result, static timing): a/b/c = rs1/rs2/rs3, d = old rd
 {alu}
-    return 0
 
 
 @njit(cache=True, nogil=True)
 def run(OP, LEN, RD, RS1, RS2, RS3, I0, I1, I2, SA, SB, SC, code_base, nslots,
-        R, HW, CSR, MEM, RB, RS, RO, CTR, OPCNT, TC, P, pc, max_n, TR, PROF, AL, PF, PMETA, KD, SCAUSE):
+        R, HW, CSR, MEM, RB, RS, RO, CTR, OPCNT, TC, P, pc, max_n, TR, PROF, AL, PF, PMETA, KD, SCAUSE, AG):
     n = 0
     cyc = CTR[0]
     ld_rd = CTR[16]
@@ -468,7 +465,9 @@ def run(OP, LEN, RD, RS1, RS2, RS3, I0, I1, I2, SA, SB, SC, code_base, nslots,
         if SCAUSE[op] > 0:                 # static multi-cycle ops: stall cycles by cause
             CTR[SCAUSE[op]] += TC[op] - 1
         if KD[op] == 1:
-            v = alu(op, R[r1], R[r2], R[r3], R[rd], i0, i1, i2, pc)
+            ag = AG[op]
+            v = 0
+{alu_calls}
             if rd != 0:
                 R[rd] = v & 0xFFFFFFFF
             wr = rd
@@ -567,22 +566,27 @@ def run(OP, LEN, RD, RS1, RS2, RS3, I0, I1, I2, SA, SB, SC, code_base, nslots,
 _IMPORTS = {}
 _JITTED = set()
 _ALU_CASES = []
+ALU_GROUP = 8
 
 
 def dispatch_arrays(table):
-    """KD[op] = 1 for plain ALU ops (run in alu()); SCAUSE[op] = CTR index that receives the
+    """KD[op] = 1 for plain ALU ops (run in alu_<AG[op]>()); SCAUSE[op] = CTR index that receives the
     static stall cycles (TC[op] - 1) of multi-cycle ops whose cost does not depend on data."""
     import numpy as np
     kd = np.zeros(len(table.instrs), np.int64)
     sc = np.zeros(len(table.instrs), np.int64)
-    for ins in table.instrs[:table.n_builtin]:
+    ag = np.zeros(len(table.instrs), np.int64)
+    k = 0
+    for ins in table.instrs[:table.n_builtin]:      # same order as generate()
         if ins.alias or ins.expands:
             continue
         if _plain_alu(ins):
             kd[ins.id] = 1
+            ag[ins.id] = k // ALU_GROUP
+            k += 1
         if ins.timing == "mulh":
             sc[ins.id] = C["st_muldiv"]
-    return kd, sc
+    return kd, sc, ag
 
 
 def generate(table):
@@ -605,10 +609,22 @@ def generate(table):
         cases.append(f"        {'if' if first else 'elif'} op == {ins.id}:  # {ins.name} {ins.syntax}")
         cases += body
         first = False
-    alu = [f"    if op == {ins.id}:  # {ins.name}\n        return {call}" for ins, call in _ALU_CASES]
+    # ALU cases in small functions: numba initialises every local of a function on entry, so one
+    # function with all cases costs ~45 ns per call; groups of ALU_GROUP keep calls cheap.
+    alu = []
+    for g in range(0, len(_ALU_CASES), ALU_GROUP):
+        alu.append(f"\n\n@njit(cache=True, nogil=True)\ndef alu_{g // ALU_GROUP}(op, a, b, c, d, i0, i1, i2, pc):")
+        for ins, call in _ALU_CASES[g:g + ALU_GROUP]:
+            alu.append(f"    if op == {ins.id}:  # {ins.name}\n        return {call}")
+        alu.append("    return 0")
+    calls = []
+    for g in range(0, len(_ALU_CASES), ALU_GROUP):
+        kw = "if" if g == 0 else "elif"
+        calls.append(f"            {kw} ag == {g // ALU_GROUP}:\n"
+                     f"                v = alu_{g // ALU_GROUP}(op, R[r1], R[r2], R[r3], R[rd], i0, i1, i2, pc)")
     imports = [f"{a} = jitify(_attr('{m}', '{q}'))" for a, (m, q) in sorted(_IMPORTS.items())]
     return HEADER.format(fp=table.builtin_fingerprint(), sems="\n".join(imports + sems),
-                         alu="\n".join(alu), NB=table.n_builtin,
+                         alu="\n".join(alu), alu_calls="\n".join(calls), NB=table.n_builtin,
                          C_FA=C["fault_addr"], C_FS=C["fault_size"], C_FST=C["fault_store"],
                          ST_MEM=ST_MEM, P_MIS=P["misaligned_extra"], C_MIS=C["st_misaligned"],
                          C_LOADS=C["loads"],

@@ -95,7 +95,7 @@ class RI5CY:
         self.eng = cg.engine(self.table)
         self.PF = cg.plugin_dispatcher(self.table, plugins)
         self.PMETA = cg.plugin_meta(self.table)
-        self.KD, self.SCAUSE = cg.dispatch_arrays(self.table)
+        self.KD, self.SCAUSE, self.AG = cg.dispatch_arrays(self.table)
         self.dec = Decoded(self.prog, self.table)
         self.mem = memory or Memory.for_program(self.prog)
         self.R = np.zeros(cg.NREGS, np.int64)
@@ -141,7 +141,7 @@ class RI5CY:
                                  d.SA, d.SB, d.SC, d.base, d.nslots, self.R, self.HW, self.CSR,
                                  m.MEM, m.RB, m.RS, m.RO, self.CTR, self.OPCNT, self.TC, self.P,
                                  self.pc, max_n, self.TR, self.PROF, self.AL, self.PF, self.PMETA,
-                                 self.KD, self.SCAUSE)
+                                 self.KD, self.SCAUSE, self.AG)
         self.pc = pc
         return st, n
 
