@@ -14,7 +14,7 @@ def run_elf(elf, target, max_instructions=None, trace=None, plugins=(), profile=
         raise IsasimError(f"unknown target '{target}' (allowed: {', '.join(TARGETS)})")
     if target == "cm7":
         return run_m7(elf, max_instructions, trace, plugins, profile, operating_point, read_symbols)
-    if target == "gap8" and (cores or 8) > 1:
+    if target == "gap8":            # the cluster (event unit, TCDM banks) also for --cores 1
         from ..platforms.gap8 import run_cluster
         res = run_cluster(elf, cores=cores or 8, max_instructions=max_instructions, trace=trace,
                           plugins=plugins, profile=profile, timing=timing,

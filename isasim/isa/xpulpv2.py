@@ -266,6 +266,8 @@ MAC = [
     _r("p.msu", "0100001", "001", lambda rd, rs1, rs2: rd - rs1 * rs2, "xpulpv2.mac_si",
        "rD = rD - rs1*rs2 (low 32 bits)", timing="mac"),
 ]
+for _m in MAC:
+    _m.params["macs"] = 1
 
 
 def _mul16(a, b, hh, signed):
@@ -316,6 +318,10 @@ for mac in (False, True):
                            ext, sem=fN, timing=tm, doc=f"rD = ({prod}{acc}) {sh} Is3"))
             MUL16.append(X(f"p.{core}rn", "rd, rs1, rs2, Is3", f"{b31}{b30} Is3:5 rs2 rs1 {f3rn} rd 1011011",
                            ext, sem=fR, timing=tm, doc=f"rD = ({prod}{acc} + 2^(Is3-1)) {sh} Is3"))
+
+for _m in MUL16:
+    if _m.timing == "mac16":
+        _m.params["macs"] = 1
 
 # --- packed SIMD (0x57) ----------------------------------------------------------------------------
 # funct3: 000 .h  001 .b  100 .sc.h  101 .sc.b  110 .sci.h  111 .sci.b
@@ -415,7 +421,9 @@ for name, f5, sa, sb, acc, immk in _SIMD_DOT:
             sem = _dot_sem(_W[w], sa, sb, acc, form, immk)
             doc = (f"rD {'+=' if acc else '='} sum_i {'s' if sa else 'u'}(rs1[i])*"
                    f"{'s' if sb else 'u'}(op2); lanes {32 // _W[w]}x{_W[w]}b; {_FORM_TXT[form]}")
-            VECT.append(_vec(name, f5, "0", w, form, immk, sem, "dot", doc))
+            ins = _vec(name, f5, "0", w, form, immk, sem, "dot", doc)
+            ins.params["macs"] = 32 // _W[w]      # MACs per execution (MAC/cycle reporting)
+            VECT.append(ins)
 
 
 def _extract_lane(rs1, idx, bits, signed):

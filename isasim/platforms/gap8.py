@@ -72,62 +72,108 @@ class ClusterConfig:
 
 
 # ---- bank arbitration (compiled once, cached) -----------------------------------------------------
+@njit(cache=True, nogil=True, inline="always")
+def _head(AL, i, head, cnt, D, e, bank, tcdm_base, tcdm_size, nbanks, ilv, ev_base, nev, ev_issue):
+    """Move core i's head past event-unit accesses; set its next access time and bank."""
+    h = head[i]
+    while h < cnt[i]:
+        a = AL[i, h, 1]
+        if ev_base != 0 and a >= ev_base and a < ev_base + 4096:
+            nev[i] += 1
+            ev_issue[i] = AL[i, h, 0] + D[i]
+            h += 1
+            continue
+        head[i] = h
+        e[i] = AL[i, h, 0] + AL[i, h, 2] - 1 + D[i]
+        off = a - tcdm_base
+        if off >= 0 and off < tcdm_size:
+            if ilv < 0:                # powers of two: ilv = -(log2(interleave) + 1)
+                bank[i] = (off >> (-ilv - 1)) & (nbanks - 1)
+            else:
+                bank[i] = (off // ilv) % nbanks
+        else:
+            bank[i] = nbanks           # the L2 port
+        return
+    head[i] = h
+    e[i] = 1 << 62
+
+
 @njit(cache=True, nogil=True)
-def _resolve(AL, cnt, n, tcdm_base, tcdm_size, nbanks, ilv, l2_base, l2_size, l2_lat, ev_base,
+def _resolve(AL, cnt, n, horizon, tcdm_base, tcdm_size, nbanks, ilv, l2_lat, ev_base,
              ring, rr, D, cont, l2c, l2l, ntc, nl2, nev, ev_issue):
-    """Replay the logged accesses of ``n`` cores in global time order with per-bank arbitration.
-    Bank ``nbanks`` is the single L2 port. Writes the per-core delays of this window into ``D``
-    and adds to the per-core statistics arrays."""
+    """Replay the logged accesses of ``n`` cores in global time order with per-bank arbitration,
+    up to (not including) cycle ``horizon``. Bank ``nbanks`` is the single L2 port. Writes the
+    per-core delays of this window into ``D``, adds to the per-core statistics arrays, and moves
+    each core's unresolved accesses (at or after the horizon) to the front of its log, shifted by
+    its delay (they are resolved with the next window); ``cnt[i]`` becomes their number."""
     H = ring.shape[1]
     msk = H - 1
-    head = np.zeros(n, np.int64)
-    bk = np.zeros(n, np.int64)
     INF = 1 << 62
+    head = np.zeros(n, np.int64)
+    e = np.zeros(n, np.int64)
+    bank = np.zeros(n, np.int64)
+    req = np.zeros(n, np.int64)
     for i in range(n):
         D[i] = 0
+        _head(AL, i, head, cnt, D, e, bank, tcdm_base, tcdm_size, nbanks, ilv, ev_base, nev,
+              ev_issue)
     while True:
         tmin = INF
+        nreq = 0
+        imin = 0
         for i in range(n):
-            while head[i] < cnt[i]:
-                a = AL[i, head[i], 1]
-                if ev_base != 0 and a >= ev_base and a < ev_base + 4096:
-                    nev[i] += 1
-                    ev_issue[i] = AL[i, head[i], 0] + D[i]
-                    head[i] += 1
-                    continue
-                break
-            if head[i] < cnt[i]:
-                e = AL[i, head[i], 0] + AL[i, head[i], 2] - 1 + D[i]
-                if e < tmin:
-                    tmin = e
-        if tmin == INF:
+            if e[i] < tmin:
+                tmin = e[i]
+                nreq = 1
+                imin = i
+            elif e[i] == tmin:
+                nreq += 1
+        if tmin >= horizon:
             break
-        for i in range(n):
-            bk[i] = -1
-            if head[i] < cnt[i] and AL[i, head[i], 0] + AL[i, head[i], 2] - 1 + D[i] == tmin:
-                a = AL[i, head[i], 1]
-                off = a - tcdm_base
-                if off >= 0 and off < tcdm_size:
-                    bk[i] = (off // ilv) % nbanks
-                else:
-                    bk[i] = nbanks           # L2 port
         slot = tmin & msk
-        for i in range(n):
-            b = bk[i]
-            if b < 0:
+        if nreq == 1:                  # fast path: a single access in this cycle
+            i = imin
+            b = bank[i]
+            if ring[b, slot] == tmin:  # bank granted in this cycle in the previous quantum
+                D[i] += 1
+                e[i] += 1
+                if b == nbanks:
+                    l2c[i] += 1
+                else:
+                    cont[i] += 1
                 continue
-            # all requesters of bank b in this cycle: pick the winner round-robin from rr[b]
+            ring[b, slot] = tmin
+            rr[b] = i + 1 if i + 1 < n else 0
+            head[i] += 1
+            if b == nbanks:
+                nl2[i] += 1
+                D[i] += l2_lat
+                l2l[i] += l2_lat
+            else:
+                ntc[i] += 1
+            _head(AL, i, head, cnt, D, e, bank, tcdm_base, tcdm_size, nbanks, ilv, ev_base,
+                  nev, ev_issue)
+            continue
+        for i in range(n):
+            req[i] = 1 if e[i] == tmin else 0
+        for i in range(n):
+            if req[i] == 0:
+                continue
+            b = bank[i]
             win = -1
             if ring[b, slot] != tmin:
+                j = rr[b]
                 for k in range(n):
-                    j = (rr[b] + k) % n
-                    if bk[j] == b:
+                    if req[j] != 0 and bank[j] == b:
                         win = j
                         break
+                    j += 1
+                    if j == n:
+                        j = 0
             for j in range(i, n):
-                if bk[j] != b:
+                if req[j] == 0 or bank[j] != b:
                     continue
-                bk[j] = -1
+                req[j] = 0
                 if j == win:
                     head[j] += 1
                     if b == nbanks:
@@ -136,15 +182,27 @@ def _resolve(AL, cnt, n, tcdm_base, tcdm_size, nbanks, ilv, l2_base, l2_size, l2
                         l2l[j] += l2_lat
                     else:
                         ntc[j] += 1
+                    _head(AL, j, head, cnt, D, e, bank, tcdm_base, tcdm_size, nbanks, ilv,
+                          ev_base, nev, ev_issue)
                 else:
                     D[j] += 1
+                    e[j] += 1
                     if b == nbanks:
                         l2c[j] += 1
                     else:
                         cont[j] += 1
             if win >= 0:
                 ring[b, slot] = tmin
-                rr[b] = (win + 1) % n
+                rr[b] = win + 1 if win + 1 < n else 0
+    for i in range(n):
+        h = head[i]
+        k = 0
+        for j in range(h, cnt[i]):
+            AL[i, k, 0] = AL[i, j, 0] + D[i]
+            AL[i, k, 1] = AL[i, j, 1]
+            AL[i, k, 2] = AL[i, j, 2]
+            k += 1
+        cnt[i] = k
 
 
 # ---- the cluster ----------------------------------------------------------------------------------
@@ -189,12 +247,16 @@ class Cluster:
         ring = 1
         while ring < max(self.cfg.ring, 4 * self.cfg.quantum):
             ring *= 2
+        il, nb = self.cfg.tcdm_interleave, self.cfg.tcdm_banks
+        pow2 = lambda v: v & (v - 1) == 0          # noqa: E731
+        self._ilv = -il.bit_length() if pow2(il) and pow2(nb) else il
         self.ring = np.full((self.cfg.tcdm_banks + 1, ring), -1, np.int64)
         self.rr = np.zeros(self.cfg.tcdm_banks + 1, np.int64)
         z = lambda: np.zeros(n, np.int64)          # noqa: E731
         self.D, self.cont, self.l2c, self.l2l = z(), z(), z(), z()
         self.ntc, self.nl2, self.nev, self.ev_issue = z(), z(), z(), z()
         self.gated = z()
+        self.pending = z()
         self.state = [RUN] * n
         self.end_cycle = [None] * n
         self.exit_codes = [None] * n
@@ -204,7 +266,11 @@ class Cluster:
         self.freq_mhz = freq_mhz
         self.tl = [] if timeline else None
         self._busy_start = [0] * n
+        self._tl_prev = (np.zeros(n, np.int64), np.zeros(n, np.int64))
         self.windows = 0
+        self._ep = None
+        self._argc = {}                   # core id -> engine arguments (arrays never replaced,
+                                          # except AL: cleared by _grow_log)
 
     # ------------------------------------------------------------------------------------------
     def cycles_of(self, i):
@@ -217,6 +283,60 @@ class Cluster:
         self.AL = new
         for i, c in enumerate(self.cores):
             c.AL = self.AL[i]
+        self._argc = {}
+
+    def _step(self, c, max_n):
+        """``c.step(max_n)`` through the engine's compiled entry point: skips numba's per-call
+        argument typing (~10 us per call, a large share of a short quantum). The arguments are
+        looked up by the engine's parameter names (so a new engine argument that is an attribute
+        of the core, its Decoded or its Memory is picked up); falls back to ``c.step`` if that
+        or numba's overload table is not available."""
+        if self._ep is None:
+            st, k = c.step(max_n)       # compiles/loads the engine overload
+            self._ep = False
+            try:
+                run = c.eng.run
+                code = run.py_func.__code__
+                names = code.co_varnames[:code.co_argcount]
+                args = self._args(c, names, max_n)
+                sig = tuple(run.typeof_pyval(x) for x in args)
+                self._names = names
+                self._ep = run.overloads[sig].entry_point
+            except Exception:           # numba internals changed: keep the public path
+                self._ep = False
+            return st, k
+        if self._ep is False:
+            return c.step(max_n)
+        args = self._argc.get(c.core_id)
+        if args is None:
+            args = self._argc[c.core_id] = self._args(c, self._names, 0)
+        a = list(args)
+        a[self._ipc] = c.pc
+        a[self._imax] = max_n
+        st, pc, k = self._ep(*a)
+        c.pc = pc
+        return st, k
+
+    def _args(self, c, names, max_n):
+        out = []
+        for nm in names:
+            if nm == "pc":
+                self._ipc = len(out)
+                out.append(c.pc)
+            elif nm == "max_n":
+                self._imax = len(out)
+                out.append(max_n)
+            elif nm == "code_base":
+                out.append(c.dec.base)
+            elif hasattr(c.dec, nm):
+                out.append(getattr(c.dec, nm))
+            elif hasattr(c.mem, nm):
+                out.append(getattr(c.mem, nm))
+            else:
+                out.append(getattr(c, nm))
+        if c.P[cg.P["trace"]]:
+            raise IsasimError("internal: fast step with the trace buffer on")
+        return tuple(out)
 
     def _event(self, i, c):
         """Handle an event-unit access of core i; True if the core must stop (barrier)."""
@@ -260,6 +380,8 @@ class Cluster:
                 runnable = [i for i in range(self.n) if self.state[i] == RUN]
                 if runnable:
                     W = max(W, min(self.cycles_of(i) for i in runnable)) + cfg.quantum
+                else:
+                    W += cfg.quantum          # only draining logged accesses
                 starts = [self.cycles_of(i) for i in range(self.n)]
                 stopped_in_window = [False] * self.n
                 for i in runnable:
@@ -267,7 +389,6 @@ class Cluster:
                     if c.CTR[CYC] >= W:
                         continue
                     c.P[CL] = W
-                    c.CTR[CAL] = 0
                     while True:
                         budget = limit - done
                         if budget <= 0:
@@ -279,7 +400,7 @@ class Cluster:
                             st, k = c.step(min(budget, tcap), trace_cap=tcap)
                             _write_trace(out, c, i, k)
                         else:
-                            st, k = c.step(budget)
+                            st, k = self._step(c, budget)
                         done += k
                         if st == cg.ST_LIMIT:
                             if c.CTR[CYC] >= W:
@@ -299,28 +420,36 @@ class Cluster:
                             self.exit_codes[i] = c._finish(st)
                             stopped_in_window[i] = True
                             break
+                        fa = int(c.CTR[cg.C["fault_addr"]])
+                        if st == cg.ST_MEM and EU_BASE <= fa < EU_BASE + 0x1000:
+                            raise SimError(
+                                f"core {i}: {'store to' if c.CTR[cg.C['fault_store']] else 'load from'}"
+                                f" event unit register 0x{fa:08x} (pc 0x{c.pc:08x}, "
+                                f"{c.where(c.pc)}): isasim's event unit has no writable registers "
+                                f"(barrier = load from 0x{EU_BASE + EU_BARRIER:08x})")
                         try:
                             c._finish(st)
                         except SimError as e:
                             raise SimError(f"core {i}: {e}") from None
                         raise SimError(f"core {i}: engine status {st}")
                 for i in range(self.n):
-                    cnt[i] = self.cores[i].CTR[CAL] if i in runnable else 0
-                    self.cores[i].CTR[CAL] = 0
-                _resolve(self.AL, cnt, self.n, TCDM_BASE, cfg.tcdm_size, cfg.tcdm_banks,
-                         cfg.tcdm_interleave, L2_BASE, L2_SIZE, cfg.l2_latency, EU_BASE,
-                         self.ring, self.rr, self.D, self.cont, self.l2c, self.l2l, self.ntc,
-                         self.nl2, self.nev, self.ev_issue)
+                    cnt[i] = self.cores[i].CTR[CAL]
+                _resolve(self.AL, cnt, self.n, W, TCDM_BASE, cfg.tcdm_size, cfg.tcdm_banks,
+                         self._ilv, cfg.l2_latency, EU_BASE, self.ring, self.rr,
+                         self.D, self.cont, self.l2c, self.l2l, self.ntc, self.nl2, self.nev,
+                         self.ev_issue)
                 self.windows += 1
-                for i in runnable:
+                for i in range(self.n):
                     c = self.cores[i]
+                    c.CTR[CAL] = cnt[i]           # accesses left for the next window
                     c.CTR[CYC] += self.D[i]
-                    if self.tl is not None:
+                    self.pending[i] = cnt[i]
+                    if self.tl is not None and (i in runnable or self.D[i]):
                         self._tl_window(i, starts[i], self.D[i], stopped_in_window[i])
-                    if self.state[i] == EXITED and self.end_cycle[i] is None:
+                    if self.state[i] == EXITED and self.end_cycle[i] is None and cnt[i] == 0:
                         self.end_cycle[i] = int(c.CTR[CYC])
                 self._barrier()
-                if self.state[0] == EXITED:
+                if self.end_cycle[0] is not None:
                     break
         finally:
             if out:
@@ -331,6 +460,8 @@ class Cluster:
         waiting = [i for i in range(self.n) if self.state[i] == WAIT]
         if not waiting or any(s == RUN for s in self.state):
             return
+        if any(self.pending[i] for i in waiting):
+            return              # arrival cycles are final once their accesses are arbitrated
         arr = [self.cycles_of(i) for i in waiting]
         rel = max(max(int(self.ev_issue[i]) for i in waiting) + self.cfg.barrier_latency, max(arr))
         for i, a in zip(waiting, arr):
@@ -357,14 +488,20 @@ class Cluster:
         self.tl.append(ev)
 
     def _tl_window(self, i, start, delay, stopped):
-        """Busy slices are merged until a quantum has memory stalls or the core stops; the stalls
-        of a quantum are shown as one slice at its end (their exact cycles are not kept)."""
+        """Busy slices are merged until a quantum has memory stalls or the core stops. The stall
+        cycles of one quantum are drawn as slices at its end, one per cause ("tcdm contention",
+        "l2 access" = L2 latency + L2 port contention): the cause and amount are exact, the
+        position inside the quantum is not kept."""
         end = self.cycles_of(i)
         if delay > 0 or stopped:
-            self._tl_slice(i, "busy", self._busy_start[i], end - delay)
-            if delay > 0:
-                self._tl_slice(i, "memory stall (tcdm/l2)", end - delay, end,
-                               {"cycles": int(delay)})
+            tc = int(self.cont[i] - self._tl_prev[0][i])
+            l2 = int(self.l2c[i] + self.l2l[i] - self._tl_prev[1][i])
+            self._tl_prev[0][i] = self.cont[i]
+            self._tl_prev[1][i] = self.l2c[i] + self.l2l[i]
+            s = end - delay
+            self._tl_slice(i, "busy", self._busy_start[i], s)
+            self._tl_slice(i, "tcdm contention", s, s + tc, {"cycles": tc})
+            self._tl_slice(i, "l2 access", s + tc, s + tc + l2, {"cycles": l2})
             self._busy_start[i] = end
 
     def _tl_close(self):
@@ -391,6 +528,9 @@ class Cluster:
             end = self.end_cycle[i] if self.end_cycle[i] is not None else min(self.cycles_of(i),
                                                                              total)
             stalls = dict(cnt["stalls"])
+            # bank-conflict stalls come from the arbitration, not from the engine
+            c.CTR[cg.C["st_tcdm_contention"]] = self.cont[i]
+            stalls["tcdm_contention"] = int(self.cont[i])
             stalls["l2_contention"] = int(self.l2c[i])
             stalls["l2_latency"] = int(self.l2l[i])
             # the access log covered every data access: the engine's TCDM/L2 split is replaced

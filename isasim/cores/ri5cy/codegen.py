@@ -266,18 +266,20 @@ def _gen_case(ins, lines):
         add(f"{ind}    c += P[{P['misaligned_extra']}]")
         add(f"{ind}    CTR[{C['st_misaligned']}] += P[{P['misaligned_extra']}]")
         if k == "store":
-            add(f"{ind}ok = mem_store(MEM, RB, RS, RO, a, {size}, R[r2])")
-            add(f"{ind}if not ok:")
-            add(f"{ind}    CTR[{C['fault_addr']}] = a; CTR[{C['fault_size']}] = {size}; "
+            # event-unit window first: its registers are not memory
+            add(f"{ind}if a >= P[{P['event_base']}] and a < P[{P['event_base']}] + 0x1000 "
+                f"and P[{P['event_base']}] != 0:")
+            add(f"{ind}    CTR[{C['ev_addr']}] = a; CTR[{C['ev_rd']}] = -1; status = {ST_EVENT}; halt = True")
+            add(f"{ind}else:")
+            add(f"{ind}    ok = mem_store(MEM, RB, RS, RO, a, {size}, R[r2])")
+            add(f"{ind}    if not ok:")
+            add(f"{ind}        CTR[{C['fault_addr']}] = a; CTR[{C['fault_size']}] = {size}; "
                 f"CTR[{C['fault_store']}] = 1; status = {ST_MEM}; break")
             add(f"{ind}CTR[{C['stores']}] += 1")
             add(f"{ind}mw = a")
             add(f"{ind}if a == P[{P['tohost']}] and P[{P['tohost']}] != 0 and R[r2] != 0:")
             add(f"{ind}    CTR[{C['exit_code']}] = R[r2] >> 1; status = {ST_EXIT}")
             add(f"{ind}    halt = True")
-            add(f"{ind}if a >= P[{P['event_base']}] and a < P[{P['event_base']}] + 0x1000 "
-                f"and P[{P['event_base']}] != 0:")
-            add(f"{ind}    CTR[{C['ev_addr']}] = a; CTR[{C['ev_rd']}] = -1; status = {ST_EVENT}; halt = True")
             if post:
                 add(f"{ind}if r1 != 0:")
                 add(f"{ind}    R[r1] = (R[r1] + {offcol}) & 0xFFFFFFFF")
