@@ -41,7 +41,7 @@ import yaml
 from ..errors import IsasimError
 
 TARGETS = ("cm7", "ri5cy", "gap8")
-TOP = {"name", "description", "workload", "variants", "sweep", "baselines", "paper", "defaults"}
+TOP = {"name", "description", "workload", "variants", "sweep", "baselines", "paper"}
 VARIANT = {"id", "target", "sources", "plugins", "defines", "include", "cores", "operating_point",
            "timing", "max_instructions", "params", "label"}
 BASELINE = {"name", "baseline", "compare", "metric"}
@@ -120,6 +120,7 @@ def load(path):
         raise ConfigError(f"{path}:1: empty config")
     _check_keys(loc, cfg, TOP, ())
     base = os.path.dirname(os.path.abspath(path))
+    cfg["_path"] = os.path.abspath(path)
     if "name" not in cfg:
         raise loc.error((), "missing required field 'name'")
     _type(loc, cfg["name"], str, ("name",), "a name")
@@ -209,13 +210,16 @@ def load(path):
         _check_keys(loc, r["simulated"], SIMULATED, p + ("simulated",))
         if "variant" in r["simulated"] and r["simulated"]["variant"] not in ids:
             raise loc.error(p + ("simulated", "variant"), f"unknown variant '{r['simulated']['variant']}'")
-    cfg["_path"] = os.path.abspath(path)
     cfg["points"] = expand(cfg)
     return cfg
 
 
 def _resolve_generator(loc, spec):
     import importlib
+    import sys
+    d = os.path.dirname(os.path.abspath(loc.path))
+    if d not in sys.path:       # generator modules may live next to the config
+        sys.path.insert(0, d)
     mod, fn = spec.split(":", 1)
     try:
         m = importlib.import_module(mod)
@@ -239,5 +243,6 @@ def expand(cfg):
             params.update(v.get("params", {}))
             params.update(dict(zip(keys, combo)))
             points.append({"experiment": cfg["name"], "variant": v, "params": params,
-                           "generator": wl.get("generator"), "sweep": dict(zip(keys, combo))})
+                           "generator": wl.get("generator"), "sweep": dict(zip(keys, combo)),
+                           "config_dir": os.path.dirname(cfg["_path"])})
     return points

@@ -47,7 +47,9 @@ def _data_asm(w):
     return "\n".join(lines) + "\n"
 
 
-def _generator(spec):
+def _generator(spec, config_dir=None):
+    if config_dir and config_dir not in sys.path:   # generator modules next to the config
+        sys.path.insert(0, config_dir)
     mod, fn = spec.split(":", 1)
     return getattr(importlib.import_module(mod), fn)
 
@@ -73,6 +75,25 @@ def _file_hash(paths):
     return h.hexdigest()
 
 
+def _golden_hash(w):
+    """Hash of what a run is checked against (expected outputs) and of the workload's MAC count:
+    a changed golden model must not be answered from the cache."""
+    h = hashlib.sha256()
+    for sym, arr in sorted((w.get("outputs") or {}).items()):
+        arr = np.ascontiguousarray(arr)
+        h.update(f"{sym}:{arr.dtype.str}:{arr.shape}:".encode())
+        h.update(arr.tobytes())
+    h.update(repr(w.get("macs")).encode())
+    return h.hexdigest()
+
+
+def _identity(point):
+    v = point["variant"]
+    return {"experiment": point["experiment"], "variant": v["id"], "label": v.get("label", v["id"]),
+            "plugins": "+".join(os.path.basename(p).replace(".py", "") for p in v.get("plugins", []))
+            or "-", **point["params"]}
+
+
 def run_point(point, use_cache=True):
     """Build and run one point; returns a flat result row (dict). Runs in worker processes."""
     from ..cores import run_elf
@@ -80,7 +101,7 @@ def run_point(point, use_cache=True):
     from ..toolchain.build import build_elf
     v = point["variant"]
     params = point["params"]
-    w = _generator(point["generator"])(**params) if point.get("generator") else {}
+    w = _generator(point["generator"], point.get("config_dir"))(**params) if point.get("generator") else {}
     cdir = os.path.join(cache_root(), "experiments")
     os.makedirs(cdir, exist_ok=True)
     sources = list(v["sources"])
@@ -105,6 +126,7 @@ def run_point(point, use_cache=True):
     plug_files = resolve(v.get("plugins", []))
     key = hashlib.sha256(elf_bytes + _file_hash(plug_files).encode() +
                          json.dumps(run_kw, sort_keys=True, default=str).encode() +
+                         _golden_hash(w).encode() +
                          __version__.encode() + code_fingerprint().encode()).hexdigest()[:32]
     elf = os.path.join(elf_dir, key + ".elf")
     os.replace(tmp_elf, elf)
@@ -112,6 +134,9 @@ def run_point(point, use_cache=True):
     if use_cache and os.path.isfile(res_path):
         with open(res_path) as f:
             row = json.load(f)
+        # the key covers what was measured; names come from this point (a renamed variant or
+        # another experiment with the same ELF must not show the first run's names)
+        row.update(_identity(point))
         row["cached"] = True
         return row
     outs = w.get("outputs") or {}
