@@ -428,8 +428,8 @@ def _attr(mod, qual):
 
 
 @njit(cache=True, nogil=True)
-def run(OP, LEN, RD, RS1, RS2, RS3, I0, I1, I2, SA, SB, SC, code_base, nslots,
-        R, HW, CSR, MEM, RB, RS, RO, CTR, OPCNT, TC, P, pc, max_n, TR, PROF, AL, PF, PMETA, KD, SCAUSE, AG):
+def run(OP, LEN, RD, RS1, RS2, RS3, I0, I1, I2, RMASK, code_base, nslots,
+        R, HW, CSR, MEM, RB, RS, RO, CTR, OPCNT, TC, P, pc, max_n, TR, PROF, AL, PF, PMETA, SCAUSE, AG):
     n = 0
     cyc = CTR[0]
     ld_rd = CTR[16]
@@ -456,7 +456,7 @@ def run(OP, LEN, RD, RS1, RS2, RS3, I0, I1, I2, SA, SB, SC, code_base, nslots,
         i1 = I1[s]
         i2 = I2[s]
         c = TC[op]
-        if ld_rd != 0 and (SA[s] == ld_rd or SB[s] == ld_rd or SC[s] == ld_rd):
+        if ld_rd != 0 and (RMASK[s] >> ld_rd) & 1:
             c += P[0]
             CTR[2] += P[0]
         nld = 0
@@ -466,8 +466,8 @@ def run(OP, LEN, RD, RS1, RS2, RS3, I0, I1, I2, SA, SB, SC, code_base, nslots,
         jumped = False
         if SCAUSE[op] > 0:                 # static multi-cycle ops: stall cycles by cause
             CTR[SCAUSE[op]] += TC[op] - 1
-        if KD[op] == 1:
-            ag = AG[op]
+        ag = AG[op]
+        if ag >= 0:
             v = 0
 {alu_calls}
             if rd != 0:
@@ -571,31 +571,44 @@ _ALU_CASES = []
 ALU_GROUP = 8
 
 
+def _tree(groups, out, indent):
+    """Balanced if-tree selecting alu_<g> by the group number ag (log2 comparisons, not a chain)."""
+    pad = " " * indent
+    if len(groups) == 1:
+        g = groups[0]
+        out.append(f"{pad}v = alu_{g}(op, R[r1], R[r2], R[r3], R[rd], i0, i1, i2, pc)")
+        return
+    mid = len(groups) // 2
+    out.append(f"{pad}if ag < {groups[mid]}:")
+    _tree(groups[:mid], out, indent + 4)
+    out.append(f"{pad}else:")
+    _tree(groups[mid:], out, indent + 4)
+
+
 def dispatch_arrays(table):
-    """KD[op] = 1 for plain ALU ops (run in alu_<AG[op]>()); SCAUSE[op] = CTR index that receives the
-    static stall cycles (TC[op] - 1) of multi-cycle ops whose cost does not depend on data."""
+    """AG[op] = group of a plain ALU op (it runs in alu_<AG[op]>()), -1 for every other op;
+    SCAUSE[op] = CTR index that receives the static stall cycles (TC[op] - 1) of multi-cycle ops
+    whose cost does not depend on data."""
     import numpy as np
-    kd = np.zeros(len(table.instrs), np.int64)
     sc = np.zeros(len(table.instrs), np.int64)
-    ag = np.zeros(len(table.instrs), np.int64)
+    ag = np.full(len(table.instrs), -1, np.int64)
     k = 0
     for ins in table.instrs[:table.n_builtin]:      # same order as generate()
         if ins.alias or ins.expands:
             continue
         if _plain_alu(ins):
-            kd[ins.id] = 1
             ag[ins.id] = k // ALU_GROUP
             k += 1
         if ins.timing == "mulh":
             sc[ins.id] = C["st_muldiv"]
-    return kd, sc, ag
+    return sc, ag
 
 
 def generate(table):
     """Engine source for the built-in instructions of ``table`` (plug-ins go through PF)."""
     sems = []
     cases = []
-    first = False       # the chain continues the "if KD[op] == 1" branch of the engine loop
+    first = False       # the chain continues the "if ag >= 0" (ALU) branch of the engine loop
     _IMPORTS.clear()
     _JITTED.clear()
     _ALU_CASES.clear()
@@ -620,10 +633,7 @@ def generate(table):
             alu.append(f"    if op == {ins.id}:  # {ins.name}\n        return {call}")
         alu.append("    return 0")
     calls = []
-    for g in range(0, len(_ALU_CASES), ALU_GROUP):
-        kw = "if" if g == 0 else "elif"
-        calls.append(f"            {kw} ag == {g // ALU_GROUP}:\n"
-                     f"                v = alu_{g // ALU_GROUP}(op, R[r1], R[r2], R[r3], R[rd], i0, i1, i2, pc)")
+    _tree(list(range((len(_ALU_CASES) + ALU_GROUP - 1) // ALU_GROUP)), calls, 12)
     imports = [f"{a} = jitify(_attr('{m}', '{q}'))" for a, (m, q) in sorted(_IMPORTS.items())]
     return HEADER.format(fp=table.builtin_fingerprint(), sems="\n".join(imports + sems),
                          alu="\n".join(alu), alu_calls="\n".join(calls), NB=table.n_builtin,

@@ -41,7 +41,7 @@ class Decoded:
         self.LEN = np.zeros(n, np.int8)
         self.RD, self.RS1, self.RS2, self.RS3 = (np.zeros(n, np.int64) for _ in range(4))
         self.I0, self.I1, self.I2 = (np.zeros(n, np.int64) for _ in range(3))
-        self.SA, self.SB, self.SC = (np.zeros(n, np.int64) for _ in range(3))
+        self.RMASK = np.zeros(n, np.int64)     # bit r set: the instruction reads register r
         self.vals = {}
         base_of = {}
         for ins in table.instrs:
@@ -76,9 +76,10 @@ class Decoded:
                 v = vals[name]
                 getattr(self, {"rd": "RD", "r1": "RS1", "r2": "RS2", "r3": "RS3",
                                "i0": "I0", "i1": "I1", "i2": "I2"}[col])[s] = v
-            rr = [vals[r] for r in reads]
-            rr += [0] * (3 - len(rr))
-            self.SA[s], self.SB[s], self.SC[s] = rr[:3]
+            m = 0
+            for r in reads:
+                m |= 1 << vals[r]
+            self.RMASK[s] = m & ~1
 
 
 class RI5CY:
@@ -95,7 +96,7 @@ class RI5CY:
         self.eng = cg.engine(self.table)
         self.PF = cg.plugin_dispatcher(self.table, plugins)
         self.PMETA = cg.plugin_meta(self.table)
-        self.KD, self.SCAUSE, self.AG = cg.dispatch_arrays(self.table)
+        self.SCAUSE, self.AG = cg.dispatch_arrays(self.table)
         self.dec = Decoded(self.prog, self.table)
         self.mem = memory or Memory.for_program(self.prog)
         self.R = np.zeros(cg.NREGS, np.int64)
@@ -138,10 +139,10 @@ class RI5CY:
             self.TR = np.zeros((trace_cap, 8), np.int64)
         self.P[cg.P["trace"]] = 1 if trace_cap else 0
         st, pc, n = self.eng.run(d.OP, d.LEN, d.RD, d.RS1, d.RS2, d.RS3, d.I0, d.I1, d.I2,
-                                 d.SA, d.SB, d.SC, d.base, d.nslots, self.R, self.HW, self.CSR,
+                                 d.RMASK, d.base, d.nslots, self.R, self.HW, self.CSR,
                                  m.MEM, m.RB, m.RS, m.RO, self.CTR, self.OPCNT, self.TC, self.P,
                                  self.pc, max_n, self.TR, self.PROF, self.AL, self.PF, self.PMETA,
-                                 self.KD, self.SCAUSE, self.AG)
+                                 self.SCAUSE, self.AG)
         self.pc = pc
         return st, n
 
