@@ -25,6 +25,8 @@ Schema (docs/experiments.md has the full description)::
         baseline: rv_sw                    # variant id
         compare: [rv_qnn]                  # variant ids
         metric: cycles                     # any numeric results column
+    postprocess: module:function           # optional: fn(df, comparison, cfg, out_dir) -> {"figures":
+                                           #   [...], "markdown": "..."} appended to report.md
     paper:                                 # reference figures -> comparison.csv
       - id: R3a
         quantity: "speedup of Q=4 with QNN instructions"
@@ -41,7 +43,7 @@ import yaml
 from ..errors import IsasimError
 
 TARGETS = ("cm7", "ri5cy", "gap8")
-TOP = {"name", "description", "workload", "variants", "sweep", "baselines", "paper"}
+TOP = {"name", "description", "workload", "variants", "sweep", "baselines", "paper", "postprocess"}
 VARIANT = {"id", "target", "sources", "plugins", "defines", "include", "cores", "operating_point",
            "timing", "max_instructions", "params", "label"}
 BASELINE = {"name", "baseline", "compare", "metric"}
@@ -133,6 +135,10 @@ def load(path):
             raise loc.error(("workload", "generator"), f"'{gen}' is not of the form module:function")
         _resolve_generator(loc, gen)
         _type(loc, wl.get("params", {}), dict, ("workload", "params"), "a mapping")
+    if "postprocess" in cfg:
+        _type(loc, cfg["postprocess"], str, ("postprocess",), "'module:function'")
+        if ":" not in cfg["postprocess"]:
+            raise loc.error(("postprocess",), "expected 'module:function'")
     variants = cfg.get("variants")
     if not variants:
         raise loc.error(("variants",), "missing required field 'variants' (a list of build+run recipes)")

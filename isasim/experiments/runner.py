@@ -220,8 +220,11 @@ class DaskExecutor:
         self.client = Client(address)
 
     def map(self, fn, items, progress):
-        futs = self.client.map(fn, items, pure=False)
-        results = self.client.gather(futs)
+        try:
+            futs = self.client.map(fn, items, pure=False)
+            results = self.client.gather(futs)
+        finally:        # an open client keeps reconnecting (and logging) after the cluster is gone
+            self.client.close()
         for _ in items:
             progress()
         yield from results
@@ -267,8 +270,18 @@ def run_experiment(config_path, out=None, jobs=None, dask=None, use_cache=True, 
     df.drop(columns=["cached"]).to_csv(os.path.join(out, "results.csv.partial"), index=False)
     comp.to_csv(os.path.join(out, "comparison.csv.partial"), index=False)
     figs = plots.experiment_plots(df, comp, cfg, out)
+    extra_md = ""
+    if cfg.get("postprocess"):
+        try:
+            pp = _generator(cfg["postprocess"], os.path.dirname(cfg["_path"]))(df, comp, cfg, out) or {}
+        except Exception as e:
+            _fail(out, f"postprocess {cfg['postprocess']}: {type(e).__name__}: {e}")
+            raise IsasimError(f"{cfg['_path']}: postprocess {cfg['postprocess']} failed: "
+                              f"{type(e).__name__}: {e}")
+        figs += list(pp.get("figures", []))
+        extra_md = pp.get("markdown", "")
     with open(os.path.join(out, "report.md.partial"), "w") as f:
-        f.write(tables.report(df, comp, cfg, figs))
+        f.write(tables.report(df, comp, cfg, figs) + ("\n" + extra_md if extra_md else ""))
     for f in ("results.csv", "comparison.csv", "report.md"):
         os.replace(os.path.join(out, f + ".partial"), os.path.join(out, f))
     return df, out

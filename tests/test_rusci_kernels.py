@@ -1,0 +1,83 @@
+"""Every Rusci 2018 convolution kernel (kernels_asm/cm7/rusci) bit-exact against the golden model on
+small layer shapes, through the experiment runner's own path (generator -> data file -> build ->
+run on the Cortex-M7 model -> output read back by symbol and compared)."""
+import os
+
+import numpy as np
+import pytest
+
+from isasim.experiments import runner
+from isasim.qnn import rusci
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+KDIR = os.path.join(ROOT, "kernels_asm", "cm7", "rusci")
+
+# ci not a multiple of any kernel's channel granularity, stride 2, no padding, k = 1/3/5
+SHAPES = {
+    "s1_ci3_pad1": dict(shape=dict(ih=6, iw=6, ci=3, co=4, k=3, pad=1, stride=1), rows=2),
+    "s2_ci20_co12_nopad": dict(shape=dict(ih=7, iw=5, ci=20, co=12, k=3, pad=0, stride=1), rows=2),
+    "s3_ci40_k5_stride2": dict(shape=dict(ih=9, iw=9, ci=40, co=8, k=5, pad=2, stride=2), rows=2),
+}
+
+
+def point(kernel, params):
+    kd = rusci.KERNELS[kernel]
+    v = {"id": kernel, "target": "cm7", "sources": rusci.kernel_sources(kernel, ROOT),
+         "plugins": ["qnn"] if kd["qnn"] else [], "include": [KDIR]}
+    return {"experiment": "test_rusci", "variant": v, "params": dict(kernel=kernel, seed=3, **params),
+            "generator": "isasim.qnn.rusci:conv_layer", "sweep": {"shape": params.get("shape")}}
+
+
+@pytest.mark.parametrize("shape", list(SHAPES))
+@pytest.mark.parametrize("kernel", list(rusci.KERNELS))
+def test_kernel_bit_exact(kernel, shape):
+    params = SHAPES[shape]
+    w = rusci.conv_layer(kernel, seed=3, **params)
+    out = w["outputs"]["act_out"]
+    # the expected output must be non-trivial, or a kernel writing nothing could pass
+    bits = rusci.KERNELS[kernel]["bits"]
+    vals = np.unpackbits(out.view(np.uint8)) if bits == 1 else out
+    assert len(np.unique(vals)) >= 2 and out.any()
+    row = runner.run_point(point(kernel, params), use_cache=False)   # raises GoldenMismatch
+    assert row["golden"] == "bit-exact" and row["exit_code"] == 0
+    assert row["macs"] == w["macs"] > 0 and row["cycles"] > 0
+
+
+@pytest.mark.parametrize("kernel", ["bin_sw", "bin_xnorpc"])
+def test_binary_more_than_32_output_channels(kernel):
+    # 34 output channels: two output words per pixel, the second one partly filled
+    params = dict(shape=dict(ih=4, iw=4, ci=32, co=34, k=1, pad=0, stride=1), rows=1)
+    row = runner.run_point(point(kernel, params), use_cache=False)
+    assert row["golden"] == "bit-exact"
+
+
+def test_bin_sw_odd_output_channels():
+    params = dict(shape=dict(ih=5, iw=4, ci=7, co=5, k=3, pad=1, stride=1), rows=2)
+    assert runner.run_point(point("bin_sw", params), use_cache=False)["golden"] == "bit-exact"
+
+
+def test_golden_mismatch_is_detected(monkeypatch):
+    """A wrong expected output (one bit flipped) must fail the run: the check is not vacuous."""
+    real = rusci.conv_layer
+
+    def corrupted(**kw):
+        w = real(**kw)
+        w["outputs"]["act_out"] = w["outputs"]["act_out"].copy()
+        w["outputs"]["act_out"].view(np.uint8)[3] ^= 1
+        return w
+    monkeypatch.setattr(rusci, "conv_layer", corrupted)
+    with pytest.raises(runner.GoldenMismatch, match="differs from the golden model"):
+        runner.run_point(point("int4_sw", SHAPES["s1_ci3_pad1"]), use_cache=False)
+
+
+@pytest.mark.parametrize("kernel,shape,msg", [
+    ("int2_sw", dict(ih=6, iw=6, ci=16, co=6, k=3, pad=1), "multiple of 4"),
+    ("int2_sdot2", dict(ih=6, iw=6, ci=16, co=6, k=3, pad=1), "multiple of 4"),
+    ("q7", dict(ih=6, iw=6, ci=8, co=5, k=3, pad=1), "multiple of 2"),
+    ("bin_xnorpc", dict(ih=6, iw=6, ci=8, co=3, k=3, pad=1), "multiple of 2"),
+    ("int4_sw", dict(ih=5, iw=5, ci=8, co=4, k=3, pad=1), "must be even"),
+    ("q7", dict(ih=8, iw=8, ci=400, co=4, k=5, pad=2), "immediate offset"),
+])
+def test_unsupported_shapes_are_refused(kernel, shape, msg):
+    with pytest.raises(ValueError, match=msg):
+        rusci.conv_layer(kernel, shape=shape, rows=1)
