@@ -131,7 +131,8 @@ main:
 res: .space 16
 """)
     elf = build_elf("cm7", [str(src)], str(tmp_path / "u.elf"), plugins=["qnn"])
-    res = run_elf(elf, "cm7", plugins=["qnn"], read_symbols={"res": 16})
+    res = run_elf(elf, "cm7", plugins=["qnn"], read_symbols={"res": 16}, trace=str(tmp_path / "t.log"))
+    assert "qnn.unpk4 r4, r1, 0" in (tmp_path / "t.log").read_text()     # traces show plug-in names
     got = np.frombuffer(res["memory"]["res"], dtype=np.int16)
     assert list(got) == list(lanes(0x8F71A29C, 4, True))      # lanes in order, sign-extended
     assert res["plugin_counts"] == {"qnn.unpk4": 2}
@@ -172,6 +173,10 @@ def _user_run(tmp_path, lat):
         elf = build_elf(tgt, [str(src)], str(d / f"{tgt}.elf"), plugins=[str(plug)])
         out[tgt] = run_elf(elf, tgt, plugins=[str(plug)])
         assert out[tgt]["exit_code"] == 7, tgt
+        log = d / f"{tgt}.trace"
+        traced = run_elf(elf, tgt, plugins=[str(plug)], trace=str(log))
+        assert traced["cycles"] == out[tgt]["cycles"]          # trace path = fast path
+        assert ("p.absdiff a0, a1, a2" if tgt == "ri5cy" else "my.absdiff r0, r1, r2") in log.read_text()
     return out
 
 

@@ -30,10 +30,12 @@ class PluginTraps:
         for (cp, kind), instrs in groups.items():
             names = "/".join(i.name for i in instrs)
             if kind == "udf":
-                self.registrations.append(Registration("udf", self._handle, self._cost, name=names))
+                self.registrations.append(Registration("udf", self._handle, self._cost, name=names,
+                                                       describe=self.describe))
             else:
                 self.registrations.append(Registration("cde", self._handle, self._cost, coproc=cp,
-                                                       kinds=(kind,), name=names))
+                                                       kinds=(kind,), name=names,
+                                                       describe=self.describe))
 
     def _lookup(self, word):
         ins, vals = self.table.decode(word, 4)
@@ -41,6 +43,12 @@ class PluginTraps:
             raise SimError(f"coprocessor/UDF instruction 0x{word:08x} matches no loaded plug-in "
                            f"instruction")
         return ins, vals
+
+    def describe(self, word):
+        """Trace/disassembly text of a plug-in instruction word, by its plug-in name."""
+        from ..isa.disasm import format_instr
+        ins, vals = self.table.decode(word, 4)
+        return format_instr(ins, vals) if ins is not None else f".inst.w 0x{word:08x}"
 
     def _cost(self, dec):
         ins, _ = self._lookup(dec.word)

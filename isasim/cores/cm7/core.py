@@ -170,6 +170,9 @@ class Cm7Core:
             if cost is not None:
                 d.text = f"{dec.kind} p{dec.coproc} ({insn.mnemonic} {insn.op_str})" if dec.kind != "udf" \
                     else d.text
+        reg = self.traps.lookup(dec) if dec is not None else None
+        if reg is not None and reg.describe is not None:
+            d.text = reg.describe(dec.word)
         self.descs[pc] = d
         return d
 

@@ -59,6 +59,7 @@ class Registration:
     imm: int = None            # for 'udf': only this immediate (None = any)
     kinds: tuple = ("cx1", "cx2", "cx3")
     name: str = ""
+    describe: object = None     # optional describe(word) -> text for traces (plug-in names)
 
 
 def register_cde(coproc, handler, cost=None, kinds=("cx1", "cx2", "cx3"), name=""):
