@@ -53,10 +53,7 @@ def cmd_disasm(a):
 
 
 def cmd_run(a):
-    try:
-        from .experiments.runner import main as run_main
-    except ImportError:
-        raise IsasimError("'isasim run' (experiment configs) is not available in this build yet")
+    from .experiments.runner import main as run_main
     return run_main(a)
 
 
@@ -68,18 +65,12 @@ def cmd_plugins(a):
 
 
 def cmd_table(a):
-    try:
-        from .report.tables import main as table_main
-    except ImportError:
-        raise IsasimError("'isasim table' is not available in this build yet")
+    from .report.tables import main as table_main
     return table_main(a)
 
 
 def cmd_plot(a):
-    try:
-        from .report.plots import main as plot_main
-    except ImportError:
-        raise IsasimError("'isasim plot' is not available in this build yet")
+    from .report.plots import main as plot_main
     return plot_main(a)
 
 

@@ -17,7 +17,7 @@ Schema (docs/experiments.md has the full description)::
         cores: 1                           # gap8 only
         operating_point: null              # energy operating point (target specific)
         timing: {}                         # timing-model overrides (RI5CY parameters)
-        max_instructions: 50000000
+        max_instructions: 200000000
         params: {}                         # workload params for this variant only
     sweep: {n: [256, 1024]}                # grid over workload params
     baselines:                             # ratio columns: metric(baseline) / metric(row)
@@ -214,6 +214,9 @@ def load(path):
                 raise loc.error(p, f"missing required field '{req}'")
         _type(loc, r["value"], (int, float), p + ("value",), "a number")
         _check_keys(loc, r["simulated"], SIMULATED, p + ("simulated",))
+        agg = r["simulated"].get("aggregate", "mean")
+        if agg not in ("mean", "min", "max", "geomean"):
+            raise loc.error(p + ("simulated", "aggregate"), f"'{agg}' (allowed: mean, min, max, geomean)")
         if "variant" in r["simulated"] and r["simulated"]["variant"] not in ids:
             raise loc.error(p + ("simulated", "variant"), f"unknown variant '{r['simulated']['variant']}'")
     cfg["points"] = expand(cfg)

@@ -10,7 +10,6 @@ import hashlib
 import importlib
 import json
 import os
-import shutil
 import sys
 import time
 
@@ -94,8 +93,9 @@ def _identity(point):
             or "-", **point["params"]}
 
 
-def run_point(point, use_cache=True):
-    """Build and run one point; returns a flat result row (dict). Runs in worker processes."""
+def run_point(point, use_cache=True, cache_only=False):
+    """Build and run one point; returns a flat result row (dict). Runs in worker processes.
+    ``cache_only``: return the cached row, or None without simulating."""
     from ..cores import run_elf
     from ..plugins import resolve
     from ..toolchain.build import build_elf
@@ -139,6 +139,8 @@ def run_point(point, use_cache=True):
         row.update(_identity(point))
         row["cached"] = True
         return row
+    if cache_only:
+        return None
     outs = w.get("outputs") or {}
     t0 = time.perf_counter()
     res = run_elf(elf, v["target"], max_instructions=run_kw["max_instructions"],
@@ -247,14 +249,39 @@ def run_experiment(config_path, out=None, jobs=None, dask=None, use_cache=True, 
         if os.path.exists(os.path.join(out, f)):
             os.remove(os.path.join(out, f))
     pts = cfg["points"]
-    _warm_engine(pts)
     from tqdm import tqdm
     bar = tqdm(total=len(pts), desc=f"{cfg['name']}", unit="point", disable=quiet,
                file=sys.stderr)
-    exe = DaskExecutor(dask) if dask else LocalExecutor(jobs)
-    fn = _RunPoint(use_cache)
     try:
-        rows = list(exe.map(fn, pts, lambda: bar.update(1)))
+        # cached points are looked up here: the pool (process start-up, engine load) only runs
+        # for the points that must be simulated
+        rows = [run_point(p, True, cache_only=True) if use_cache else None for p in pts]
+        bar.update(sum(r is not None for r in rows))
+        todo = [i for i, r in enumerate(rows) if r is None]
+        if todo:
+            _warm_engine([pts[i] for i in todo])
+            exe = DaskExecutor(dask) if dask else LocalExecutor(jobs)
+            for i, r in zip(todo, exe.map(_RunPoint(use_cache), [pts[i] for i in todo],
+                                          lambda: bar.update(1))):
+                rows[i] = r
+        df = pd.DataFrame(rows)
+        df = add_ratios(df, cfg)
+        comp = comparison(df, cfg)
+        from ..report import tables, plots
+        df.drop(columns=["cached"]).to_csv(os.path.join(out, "results.csv.partial"), index=False)
+        comp.to_csv(os.path.join(out, "comparison.csv.partial"), index=False)
+        figs = plots.experiment_plots(df, comp, cfg, out)
+        extra_md = ""
+        if cfg.get("postprocess"):
+            try:
+                pp = _generator(cfg["postprocess"], os.path.dirname(cfg["_path"]))(df, comp, cfg, out) or {}
+            except Exception as e:
+                raise IsasimError(f"{cfg['_path']}: postprocess {cfg['postprocess']} failed: "
+                                  f"{type(e).__name__}: {e}")
+            figs += list(pp.get("figures", []))
+            extra_md = pp.get("markdown", "")
+        with open(os.path.join(out, "report.md.partial"), "w") as f:
+            f.write(tables.report(df, comp, cfg, figs) + ("\n" + extra_md if extra_md else ""))
     except IsasimError as e:
         _fail(out, str(e))
         raise
@@ -263,25 +290,6 @@ def run_experiment(config_path, out=None, jobs=None, dask=None, use_cache=True, 
         raise IsasimError(f"experiment '{cfg['name']}' failed: {type(e).__name__}: {e}")
     finally:
         bar.close()
-    df = pd.DataFrame(rows)
-    df = add_ratios(df, cfg)
-    comp = comparison(df, cfg)
-    from ..report import tables, plots
-    df.drop(columns=["cached"]).to_csv(os.path.join(out, "results.csv.partial"), index=False)
-    comp.to_csv(os.path.join(out, "comparison.csv.partial"), index=False)
-    figs = plots.experiment_plots(df, comp, cfg, out)
-    extra_md = ""
-    if cfg.get("postprocess"):
-        try:
-            pp = _generator(cfg["postprocess"], os.path.dirname(cfg["_path"]))(df, comp, cfg, out) or {}
-        except Exception as e:
-            _fail(out, f"postprocess {cfg['postprocess']}: {type(e).__name__}: {e}")
-            raise IsasimError(f"{cfg['_path']}: postprocess {cfg['postprocess']} failed: "
-                              f"{type(e).__name__}: {e}")
-        figs += list(pp.get("figures", []))
-        extra_md = pp.get("markdown", "")
-    with open(os.path.join(out, "report.md.partial"), "w") as f:
-        f.write(tables.report(df, comp, cfg, figs) + ("\n" + extra_md if extra_md else ""))
     for f in ("results.csv", "comparison.csv", "report.md"):
         os.replace(os.path.join(out, f + ".partial"), os.path.join(out, f))
     return df, out

@@ -100,33 +100,19 @@ def postprocess(df, comp, cfg, out_dir):
 
 
 def cycles_per_mac_plot(df, out_dir, layer=PAPER_LAYER):
-    """Cycles per MAC of every kernel on ``layer``, stacked: issue cycles + stall causes."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    """Cycles per MAC of every kernel on ``layer``, stacked: issue cycles + stall causes (drawn by
+    the report module's cycle-breakdown plot); returns (png path, rows, stall columns, stall and
+    issue cycles per MAC) for the tables of the generated document."""
+    from ..report.plots import cycle_breakdown
     d = df[df["layer"] == layer].set_index("variant").reindex(ORDER)
     stall = [c for c in d.columns if c.startswith("stall_") and d[c].fillna(0).sum() > 0]
     st = d[stall].fillna(0).to_numpy(float) / d["macs"].to_numpy(float)[:, None]
-    total = d["cycles_per_mac"].to_numpy(float)
-    issue = total - st.sum(axis=1)
-    fig, ax = plt.subplots(figsize=(9, 4.5))
-    x = np.arange(len(d))
-    ax.bar(x, issue, label="issue (no stall)", color="#9bbbd9")
-    bottom = issue.copy()
-    colors = plt.cm.tab10.colors
-    for j, c in enumerate(stall):
-        ax.bar(x, st[:, j], bottom=bottom, label=c.replace("stall_", "stall: "), color=colors[j % 10])
-        bottom += st[:, j]
-    ax.set_xticks(x)
-    ax.set_xticklabels([rusci.KERNELS[v]["label"] for v in d.index], rotation=30, ha="right", fontsize=8)
-    ax.set_ylabel("cycles per MAC")
-    ax.set_title(f"Cortex-M7 cycles per MAC by stall cause, layer {layer} (tile)")
-    ax.legend(fontsize=8)
-    path = os.path.join(out_dir, "cycles_per_mac_breakdown.png")
-    fig.savefig(path, dpi=150, bbox_inches="tight")
-    plt.close(fig)
-    return path, d, stall, st, issue
-
+    issue = d["cycles_per_mac"].to_numpy(float) - st.sum(axis=1)
+    files = cycle_breakdown(d.reset_index(), [], out_dir, per_col="macs",
+                            labels=[rusci.KERNELS[v]["label"] for v in d.index],
+                            title=f"Cortex-M7 cycles per MAC by stall cause, layer {layer} (tile)",
+                            ylabel="cycles per MAC", name="cycles_per_mac_breakdown")
+    return files[0], d, stall, st, issue
 
 def _f(v, nd=3):
     if isinstance(v, (float, np.floating)):
@@ -209,7 +195,7 @@ def report(out_dir, doc=None, config="experiments/rusci2018.yaml"):
     L.append("")
     L.append("MAC = one real multiply-accumulate of the layer (binary: one XNOR-popcount bit); padded "
              "channels are not counted, so channel padding shows up as lost efficiency.\n")
-    L.append(f"Cycles per MAC by stall cause (plot `cycles_per_mac_breakdown.png` in the run directory):\n")
+    L.append("Cycles per MAC by stall cause (plot `cycles_per_mac_breakdown.png` in the run directory):\n")
     L.append(_table(["kernel", "cycles/MAC", "issue"] + [c.replace("stall_", "") for c in stall],
                     [[rusci.KERNELS[v]["label"], dpl.loc[v, "cycles_per_mac"], issue[i]] + list(st[i])
                      for i, v in enumerate(dpl.index)]))

@@ -45,12 +45,16 @@ def speedup_bars(df, ratio, baseline, metric, sweep, out, compare=None):
     return _save(fig, out, f"{ratio}_vs_{baseline}")
 
 
-def cycle_breakdown(df, sweep, out):
+def cycle_breakdown(df, sweep, out, per_col=None, labels=None, title="Cycle breakdown by stall cause",
+                    ylabel="cycles", name="cycle_breakdown"):
+    """Stacked bars: issue cycles (no stall) + stall cycles by cause, per row; divided by
+    ``df[per_col]`` if given (e.g. cycles per MAC)."""
     stall = [c for c in df.columns if c.startswith("stall_") and df[c].fillna(0).sum() > 0]
     fig, ax = plt.subplots(figsize=(max(4, 1.1 * len(df) + 2), 3.8))
     x = np.arange(len(df))
-    cyc = df["cycles"].astype(float).values
-    st = df[stall].fillna(0).astype(float).values if stall else np.zeros((len(df), 0))
+    div = df[per_col].astype(float).values if per_col else np.ones(len(df))
+    cyc = df["cycles"].astype(float).values / div
+    st = df[stall].fillna(0).astype(float).values / div[:, None] if stall else np.zeros((len(df), 0))
     issue = cyc - st.sum(axis=1)
     ax.bar(x, issue, label="issue (no stall)", color="#9bbbd9")
     bottom = issue.copy()
@@ -58,11 +62,13 @@ def cycle_breakdown(df, sweep, out):
     for j, c in enumerate(stall):
         ax.bar(x, st[:, j], bottom=bottom, label=c.replace("stall_", "stall: "), color=colors[j % 10])
         bottom += st[:, j]
-    ax.set_xticks(x, [_label(r, sweep) for _, r in df.iterrows()], fontsize=8)
-    ax.set_ylabel("cycles")
-    ax.set_title("Cycle breakdown by stall cause")
+    ax.set_xticks(x, labels if labels is not None else [_label(r, sweep) for _, r in df.iterrows()],
+                  fontsize=8, rotation=30 if labels is not None else 0,
+                  ha="right" if labels is not None else "center")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    return _save(fig, out, "cycle_breakdown")
+    return _save(fig, out, name)
 
 
 def paper_vs_simulated(comp, out):

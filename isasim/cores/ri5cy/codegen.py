@@ -326,22 +326,17 @@ def _gen_case(ins, lines):
         add(f"{ind}    c += x")
         add(f"{ind}    CTR[{C['st_branch']}] += x")
         return
-    if k == "jump":
-        add(f"{ind}npc = (pc + {s['off']}) & 0xFFFFFFFF")
-        add(f"{ind}jumped = True")
-        add(f"{ind}if rd != 0:")
-        add(f"{ind}    R[rd] = (pc + ln) & 0xFFFFFFFF")
-        add(f"{ind}wr = rd")
-        add(f"{ind}x = mis_target(OP, LEN, npc, code_base, nslots) * P[{P['jump_misaligned_extra']}]")
-        add(f"{ind}c += x")
-        add(f"{ind}CTR[{C['st_jump']}] += TC[op] - 1 + x")
-        return
-    if k == "jalr":
-        add(f"{ind}npc = (R[r1] + {s['imm']}) & 0xFFFFFFFE")
+    if k in ("jump", "jalr"):
+        # target first: rd may be the base register of jalr
+        if k == "jump":
+            add(f"{ind}npc = (pc + {s['off']}) & 0xFFFFFFFF")
+        else:
+            add(f"{ind}npc = (R[r1] + {s['imm']}) & 0xFFFFFFFE")
         add(f"{ind}jumped = True")
         add(f"{ind}x = mis_target(OP, LEN, npc, code_base, nslots) * P[{P['jump_misaligned_extra']}]")
-        add(f"{ind}if prev_wr != 0 and prev_wr == r1:")
-        add(f"{ind}    x += P[{P['jalr_hazard']}]")
+        if k == "jalr":
+            add(f"{ind}if prev_wr != 0 and prev_wr == r1:")
+            add(f"{ind}    x += P[{P['jalr_hazard']}]")
         add(f"{ind}if rd != 0:")
         add(f"{ind}    R[rd] = (pc + ln) & 0xFFFFFFFF")
         add(f"{ind}wr = rd")
@@ -748,7 +743,7 @@ def plugin_dispatcher(table, plugins):
             cases.append(f"        return {call}")
         else:
             cases.append(f"        t = {call}")
-            cases.append(f"        return t[0] if out == 0 else t[1]")
+            cases.append("        return t[0] if out == 0 else t[1]")
     src = PLUGIN_HEADER.format(files=", ".join(os.path.basename(p) for p in plugins),
                                plugins=tuple(plugins), sems="\n".join(sems),
                                nargs=len(PF_ARGS), cases="\n".join(cases) or "    pass")

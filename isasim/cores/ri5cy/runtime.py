@@ -2,19 +2,12 @@
 misaligned-target detection. Kept out of the generated code so they are compiled once."""
 from numba import njit
 
+from ...isa.helpers import clz32 as _clz32
+
 CSR_SLOW_FLAGS = 4096       # CSR[4096 + n] != 0: CSR n costs csr_slow cycles
 
 
-@njit(cache=True, nogil=True)
-def clz32(x):
-    x &= 0xFFFFFFFF
-    if x == 0:
-        return 32
-    n = 0
-    while not (x & 0x80000000):
-        x = (x << 1) & 0xFFFFFFFF
-        n += 1
-    return n
+clz32 = njit(cache=True, nogil=True)(_clz32)      # the table's helper, compiled
 
 
 @njit(cache=True, nogil=True)
