@@ -138,10 +138,17 @@ def inline_call(fn, argmap, imports):
     return "(" + ast.unparse(body) + ")"
 
 
+def _reload_hw(add, ind):
+    add(f"{ind}e0 = HW[1]")
+    add(f"{ind}c0 = HW[2]")
+    add(f"{ind}e1 = HW[4]")
+    add(f"{ind}c1 = HW[5]")
+
+
 def _plain_alu(ins):
     """ALU op with one result in rd and no data-dependent timing: runs in alu()."""
     return (ins.kind == "alu" and len(ins.params.get("writes", ("rd",))) == 1
-            and ins.timing != "div" and not any(p in HIDDEN for p in sem_params(ins)))
+            and ins.timing not in ("div", "mulh") and not any(p in HIDDEN for p in sem_params(ins)))
 
 
 def _alu_args(ins, slots):
@@ -254,6 +261,8 @@ def _gen_case(ins, lines):
             add(f"{ind}dc = P[{P['div_zero']}] if dv == 0 else P[{P['div_base']}] + clz32(dv)")
             add(f"{ind}c += dc - TC[op]")
             add(f"{ind}CTR[{C['st_muldiv']}] += dc - 1")
+        elif ins.timing == "mulh":
+            add(f"{ind}CTR[{C['st_muldiv']}] += TC[op] - 1")
         return
     if k in ("load", "elw", "store"):
         size = pr["size"]
@@ -362,6 +371,7 @@ def _gen_case(ins, lines):
             add(f"{ind}HW[{L} * 3] = (pc + 4) & 0xFFFFFFFF")
             add(f"{ind}HW[{L} * 3 + 1] = (pc + {s['loff']}) & 0xFFFFFFFF")
             add(f"{ind}HW[{L} * 3 + 2] = {s['uimm']}")
+        _reload_hw(add, ind)
         return
     if k == "csr":
         src = s["zimm"] if pr["imm"] else "R[r1]"
@@ -375,6 +385,7 @@ def _gen_case(ins, lines):
         add(f"{ind}if rd != 0:")
         add(f"{ind}    R[rd] = old")
         add(f"{ind}wr = rd")
+        _reload_hw(add, ind)       # hardware-loop registers are CSRs too
         add(f"{ind}if csr_is_slow(CSR, {s['csr']}):")
         add(f"{ind}    c += P[{P['csr_slow_extra']}]")
         add(f"{ind}    CTR[{C['st_csr']}] += P[{P['csr_slow_extra']}]")
@@ -423,8 +434,8 @@ def _attr(mod, qual):
 
 
 @njit(cache=True, nogil=True)
-def run(OP, LEN, RD, RS1, RS2, RS3, I0, I1, I2, RMASK, code_base, nslots,
-        R, HW, CSR, MEM, RB, RS, RO, CTR, OPCNT, TC, P, pc, max_n, TR, PROF, AL, PF, PMETA, SCAUSE, AG):
+def run(OP, LEN, FIELDS, I0, I1, I2, RMASK, code_base, nslots,
+        R, HW, CSR, MEM, RB, RS, RO, CTR, OPCNT, TC, P, pc, max_n, TR, PROF, AL, PF, PMETA, AG):
     n = 0
     cyc = CTR[0]
     ld_rd = CTR[16]
@@ -432,6 +443,18 @@ def run(OP, LEN, RD, RS1, RS2, RS3, I0, I1, I2, RMASK, code_base, nslots,
     status = 0
     trace = P[14] != 0
     prof = P[15] != 0
+    lu_pen = P[0]
+    backedge = P[8]
+    climit = P[{P_CL}] if P[{P_CL}] > 0 else (1 << 62)
+    tcdm_base = P[{P_TB}]
+    tcdm_size = P[{P_TS}]
+    log_tcdm = P[{P_LOG}] != 0
+    # hardware-loop end addresses and counts in locals; the instructions that can change them
+    # (lp.*, CSR) reload them, the back edge writes the counts through
+    e0 = HW[1]
+    c0 = HW[2]
+    e1 = HW[4]
+    c1 = HW[5]
     halt = False
     while n < max_n:
         s = (pc - code_base) >> 1
@@ -442,25 +465,24 @@ def run(OP, LEN, RD, RS1, RS2, RS3, I0, I1, I2, RMASK, code_base, nslots,
         if op < 0:
             status = {ST_ILLEGAL}
             break
-        ln = LEN[s]
-        rd = RD[s]
-        r1 = RS1[s]
-        r2 = RS2[s]
-        r3 = RS3[s]
+        f = FIELDS[s]              # rd | rs1 << 5 | rs2 << 10 | rs3 << 15 | length << 20
+        rd = f & 31
+        r1 = (f >> 5) & 31
+        r2 = (f >> 10) & 31
+        r3 = (f >> 15) & 31
+        ln = f >> 20
         i0 = I0[s]
         i1 = I1[s]
         i2 = I2[s]
         c = TC[op]
         if ld_rd != 0 and (RMASK[s] >> ld_rd) & 1:
-            c += P[0]
-            CTR[2] += P[0]
+            c += lu_pen
+            CTR[2] += lu_pen
         nld = 0
         wr = 0
         mw = -1
         npc = (pc + ln) & 0xFFFFFFFF
         jumped = False
-        if SCAUSE[op] > 0:                 # static multi-cycle ops: stall cycles by cause
-            CTR[SCAUSE[op]] += TC[op] - 1
         ag = AG[op]
         if ag >= 0:
             v = 0
@@ -502,25 +524,28 @@ def run(OP, LEN, RD, RS1, RS2, RS3, I0, I1, I2, RMASK, code_base, nslots,
                 R[r1] = (R[r1] + PMETA[pm, 1]) & 0xFFFFFFFF
         R[0] = 0
         if not jumped:
-            if HW[2] > 0 and pc == HW[1]:
-                if HW[2] > 1:
+            if c0 > 0 and pc == e0:
+                if c0 > 1:
                     npc = HW[0]
-                    c += P[8]
-                HW[2] -= 1
-                if HW[2] == 0 and HW[5] > 0 and pc == HW[4]:
-                    if HW[5] > 1:
+                    c += backedge
+                c0 -= 1
+                HW[2] = c0
+                if c0 == 0 and c1 > 0 and pc == e1:
+                    if c1 > 1:
                         npc = HW[3]
-                        c += P[8]
-                    HW[5] -= 1
-            elif HW[5] > 0 and pc == HW[4]:
-                if HW[5] > 1:
+                        c += backedge
+                    c1 -= 1
+                    HW[5] = c1
+            elif c1 > 0 and pc == e1:
+                if c1 > 1:
                     npc = HW[3]
-                    c += P[8]
-                HW[5] -= 1
+                    c += backedge
+                c1 -= 1
+                HW[5] = c1
         if mw >= 0:
-            if mw - P[{P_TB}] >= 0 and mw - P[{P_TB}] < P[{P_TS}]:
+            if mw - tcdm_base >= 0 and mw - tcdm_base < tcdm_size:
                 CTR[{C_TA}] += 1
-                if P[{P_LOG}] != 0:
+                if log_tcdm:
                     k = CTR[{C_AL}]
                     AL[k, 0] = cyc
                     AL[k, 1] = mw
@@ -550,7 +575,7 @@ def run(OP, LEN, RD, RS1, RS2, RS3, I0, I1, I2, RMASK, code_base, nslots,
         pc = npc
         if halt:
             break
-        if cyc >= P[{P_CL}] and P[{P_CL}] > 0:
+        if cyc >= climit:
             break
     CTR[0] = cyc
     CTR[1] += n
@@ -581,11 +606,8 @@ def _tree(groups, out, indent):
 
 
 def dispatch_arrays(table):
-    """AG[op] = group of a plain ALU op (it runs in alu_<AG[op]>()), -1 for every other op;
-    SCAUSE[op] = CTR index that receives the static stall cycles (TC[op] - 1) of multi-cycle ops
-    whose cost does not depend on data."""
+    """AG[op] = group of a plain ALU op (it runs in alu_<AG[op]>()), -1 for every other op."""
     import numpy as np
-    sc = np.zeros(len(table.instrs), np.int64)
     ag = np.full(len(table.instrs), -1, np.int64)
     k = 0
     for ins in table.instrs[:table.n_builtin]:      # same order as generate()
@@ -594,9 +616,7 @@ def dispatch_arrays(table):
         if _plain_alu(ins):
             ag[ins.id] = k // ALU_GROUP
             k += 1
-        if ins.timing == "mulh":
-            sc[ins.id] = C["st_muldiv"]
-    return sc, ag
+    return ag
 
 
 def generate(table):

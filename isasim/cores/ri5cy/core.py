@@ -42,6 +42,7 @@ class Decoded:
         self.RD, self.RS1, self.RS2, self.RS3 = (np.zeros(n, np.int64) for _ in range(4))
         self.I0, self.I1, self.I2 = (np.zeros(n, np.int64) for _ in range(3))
         self.RMASK = np.zeros(n, np.int64)     # bit r set: the instruction reads register r
+        self.FIELDS = np.zeros(n, np.int64)    # rd | rs1 << 5 | rs2 << 10 | rs3 << 15 | len << 20
         self.vals = {}
         base_of = {}
         for ins in table.instrs:
@@ -80,6 +81,8 @@ class Decoded:
             for r in reads:
                 m |= 1 << vals[r]
             self.RMASK[s] = m & ~1
+        self.FIELDS[:] = (self.RD | (self.RS1 << 5) | (self.RS2 << 10) | (self.RS3 << 15)
+                          | (self.LEN.astype(np.int64) << 20))
 
 
 class RI5CY:
@@ -96,7 +99,7 @@ class RI5CY:
         self.eng = cg.engine(self.table)
         self.PF = cg.plugin_dispatcher(self.table, plugins)
         self.PMETA = cg.plugin_meta(self.table)
-        self.SCAUSE, self.AG = cg.dispatch_arrays(self.table)
+        self.AG = cg.dispatch_arrays(self.table)
         self.dec = Decoded(self.prog, self.table)
         self.mem = memory or Memory.for_program(self.prog)
         self.R = np.zeros(cg.NREGS, np.int64)
@@ -138,11 +141,11 @@ class RI5CY:
         if trace_cap and self.TR.shape[0] < trace_cap:
             self.TR = np.zeros((trace_cap, 8), np.int64)
         self.P[cg.P["trace"]] = 1 if trace_cap else 0
-        st, pc, n = self.eng.run(d.OP, d.LEN, d.RD, d.RS1, d.RS2, d.RS3, d.I0, d.I1, d.I2,
+        st, pc, n = self.eng.run(d.OP, d.LEN, d.FIELDS, d.I0, d.I1, d.I2,
                                  d.RMASK, d.base, d.nslots, self.R, self.HW, self.CSR,
                                  m.MEM, m.RB, m.RS, m.RO, self.CTR, self.OPCNT, self.TC, self.P,
                                  self.pc, max_n, self.TR, self.PROF, self.AL, self.PF, self.PMETA,
-                                 self.SCAUSE, self.AG)
+                                 self.AG)
         self.pc = pc
         return st, n
 
