@@ -276,17 +276,15 @@ def _gen_case(ins, lines):
         add(f"{ind}    CTR[{C['st_misaligned']}] += P[{P['misaligned_extra']}]")
         if k == "store":
             # event-unit window first: its registers are not memory
-            add(f"{ind}if a >= P[{P['event_base']}] and a < P[{P['event_base']}] + 0x1000 "
-                f"and P[{P['event_base']}] != 0:")
+            add(f"{ind}if ev_base != 0 and a - ev_base >= 0 and a - ev_base < 0x1000:")
             add(f"{ind}    CTR[{C['ev_addr']}] = a; CTR[{C['ev_rd']}] = -1; status = {ST_EVENT}; halt = True")
             add(f"{ind}else:")
             add(f"{ind}    ok = mem_store(MEM, RB, RS, RO, a, {size}, R[r2])")
             add(f"{ind}    if not ok:")
             add(f"{ind}        CTR[{C['fault_addr']}] = a; CTR[{C['fault_size']}] = {size}; "
                 f"CTR[{C['fault_store']}] = 1; status = {ST_MEM}; break")
-            add(f"{ind}CTR[{C['stores']}] += 1")
             add(f"{ind}mw = a")
-            add(f"{ind}if a == P[{P['tohost']}] and P[{P['tohost']}] != 0 and R[r2] != 0:")
+            add(f"{ind}if a == tohost and tohost != 0 and R[r2] != 0:")
             add(f"{ind}    CTR[{C['exit_code']}] = R[r2] >> 1; status = {ST_EXIT}")
             add(f"{ind}    halt = True")
             if post:
@@ -295,8 +293,7 @@ def _gen_case(ins, lines):
                 add(f"{ind}wr = r1")
             return
         signed = pr["signed"]
-        add(f"{ind}if a >= P[{P['event_base']}] and a < P[{P['event_base']}] + 0x1000 "
-            f"and P[{P['event_base']}] != 0:")
+        add(f"{ind}if ev_base != 0 and a - ev_base >= 0 and a - ev_base < 0x1000:")
         add(f"{ind}    CTR[{C['ev_addr']}] = a; CTR[{C['ev_rd']}] = rd; status = {ST_EVENT}")
         add(f"{ind}    halt = True")
         add(f"{ind}    v = 0")
@@ -305,7 +302,6 @@ def _gen_case(ins, lines):
         add(f"{ind}    if v < 0:")
         add(f"{ind}        CTR[{C['fault_addr']}] = a; CTR[{C['fault_size']}] = {size}; "
             f"CTR[{C['fault_store']}] = 0; status = {ST_MEM}; break")
-        add(f"{ind}CTR[{C['loads']}] += 1")
         add(f"{ind}mw = a")
         if post:
             add(f"{ind}if r1 != 0:")
@@ -449,6 +445,8 @@ def run(OP, LEN, FIELDS, I0, I1, I2, RMASK, code_base, nslots,
     tcdm_base = P[{P_TB}]
     tcdm_size = P[{P_TS}]
     log_tcdm = P[{P_LOG}] != 0
+    ev_base = P[{P_EB}]            # event-unit window (0 = none)
+    tohost = P[{P_TH}]
     # hardware-loop end addresses and counts in locals; the instructions that can change them
     # (lp.*, CSR) reload them, the back edge writes the counts through
     e0 = HW[1]
@@ -504,7 +502,6 @@ def run(OP, LEN, FIELDS, I0, I1, I2, RMASK, code_base, nslots,
                 if (a & 3) + PMETA[pm, 0] > 4:
                     c += P[{P_MIS}]
                     CTR[{C_MIS}] += P[{P_MIS}]
-                CTR[{C_LOADS}] += 1
                 mw = a
             o_rd = R[rd]
             o_r1 = R[r1]
@@ -657,7 +654,8 @@ def generate(table):
                          C_LOADS=C["loads"],
                          cases="\n".join(cases), ST_PC=ST_PC, ST_ILLEGAL=ST_ILLEGAL,
                          ST_LOG_FULL=ST_LOG_FULL, P_TB=P["tcdm_base"], P_TS=P["tcdm_size"],
-                         P_LOG=P["log_tcdm"], P_CL=P["cycle_limit"], C_TA=C["tcdm_accesses"],
+                         P_LOG=P["log_tcdm"], P_CL=P["cycle_limit"], P_EB=P["event_base"],
+                         P_TH=P["tohost"], C_TA=C["tcdm_accesses"],
                          C_LA=C["l2_accesses"], C_AL=C["al_n"])
 
 

@@ -231,9 +231,16 @@ class RI5CY:
     def counters(self):
         C = cg.C
         stalls = {c: int(self.CTR[C["st_" + c]]) for c in STALL_CAUSES}
+        loads = stores = 0
+        for i, n in enumerate(self.OPCNT):      # from execution counts: no per-access counter
+            if n:
+                ins = self.table.instrs[i]
+                if ins.kind in ("load", "elw") or ins.params.get("load"):
+                    loads += int(n)
+                elif ins.kind == "store":
+                    stores += int(n)
         return {"cycles": int(self.CTR[C["cycles"]]), "instructions": int(self.CTR[C["instructions"]]),
-                "stalls": stalls, "loads": int(self.CTR[C["loads"]]),
-                "stores": int(self.CTR[C["stores"]]),
+                "stalls": stalls, "loads": loads, "stores": stores,
                 "tcdm_accesses": int(self.CTR[C["tcdm_accesses"]]),
                 "l2_accesses": int(self.CTR[C["l2_accesses"]])}
 
