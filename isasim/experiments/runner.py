@@ -259,11 +259,30 @@ def run_experiment(config_path, out=None, jobs=None, dask=None, use_cache=True, 
         bar.update(sum(r is not None for r in rows))
         todo = [i for i, r in enumerate(rows) if r is None]
         if todo:
-            _warm_engine([pts[i] for i in todo])
             exe = DaskExecutor(dask) if dask else LocalExecutor(jobs)
-            for i, r in zip(todo, exe.map(_RunPoint(use_cache), [pts[i] for i in todo],
-                                          lambda: bar.update(1))):
-                rows[i] = r
+            # points that do not need the RISC-V engine run while it compiles (first run only)
+            rv = [i for i in todo if pts[i]["variant"]["target"] in ("ri5cy", "gap8")]
+            other = [i for i in todo if i not in rv]
+            warm = None
+            if rv:
+                import threading
+                warm_err = []
+
+                def _warm():
+                    try:
+                        _warm_engine([pts[i] for i in rv])
+                    except BaseException as e:      # re-raised in the main thread
+                        warm_err.append(e)
+                warm = threading.Thread(target=_warm, daemon=True)
+                warm.start()
+            for group in (other, rv):
+                if group is rv and warm is not None:
+                    warm.join()
+                    if warm_err:
+                        raise warm_err[0]
+                for i, r in zip(group, exe.map(_RunPoint(use_cache), [pts[i] for i in group],
+                                               lambda: bar.update(1))):
+                    rows[i] = r
         df = pd.DataFrame(rows)
         df = add_ratios(df, cfg)
         comp = comparison(df, cfg)
