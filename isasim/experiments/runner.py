@@ -191,6 +191,9 @@ class LocalExecutor:
     def __init__(self, jobs):
         self.jobs = max(1, jobs or os.cpu_count() or 1)
 
+    def close(self):
+        pass
+
     def map(self, fn, items, progress):
         if self.jobs == 1 or len(items) <= 1:
             for it in items:
@@ -222,14 +225,16 @@ class DaskExecutor:
         self.client = Client(address)
 
     def map(self, fn, items, progress):
-        try:
-            futs = self.client.map(fn, items, pure=False)
-            results = self.client.gather(futs)
-        finally:        # an open client keeps reconnecting (and logging) after the cluster is gone
-            self.client.close()
+        if not items:
+            return
+        futs = self.client.map(fn, items, pure=False)
+        results = self.client.gather(futs)
         for _ in items:
             progress()
         yield from results
+
+    def close(self):    # an open client keeps reconnecting (and logging) after the cluster is gone
+        self.client.close()
 
 
 def _warm_engine(points):
@@ -275,14 +280,17 @@ def run_experiment(config_path, out=None, jobs=None, dask=None, use_cache=True, 
                         warm_err.append(e)
                 warm = threading.Thread(target=_warm, daemon=True)
                 warm.start()
-            for group in (other, rv):
-                if group is rv and warm is not None:
-                    warm.join()
-                    if warm_err:
-                        raise warm_err[0]
-                for i, r in zip(group, exe.map(_RunPoint(use_cache), [pts[i] for i in group],
-                                               lambda: bar.update(1))):
-                    rows[i] = r
+            try:
+                for group in (other, rv):
+                    if group is rv and warm is not None:
+                        warm.join()
+                        if warm_err:
+                            raise warm_err[0]
+                    for i, r in zip(group, exe.map(_RunPoint(use_cache), [pts[i] for i in group],
+                                                   lambda: bar.update(1))):
+                        rows[i] = r
+            finally:
+                exe.close()
         df = pd.DataFrame(rows)
         df = add_ratios(df, cfg)
         comp = comparison(df, cfg)
