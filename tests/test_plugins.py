@@ -220,3 +220,33 @@ def test_plugins_list_shows_builtins(capsys):
     out = capsys.readouterr().out
     for n in ("pv.sdotsp.b", "pv.sdotsp.n", "pv.xnorpopc", "qnn.sdot4", "qnn.unpk4"):
         assert n in out
+
+
+SLOW_PLUGIN = '''
+from isasim.plugins import Instr
+INSTRUCTIONS = [Instr("p.bitlen", "rd, rs1, rs2", "0000000 rs2 rs1 011 rd 0001011",
+                      sem=lambda rs1, rs2: rs1.bit_length() + rs2, params={"python": True},
+                      cost={"latency": 3})]
+'''
+
+
+def test_python_path_plugin_on_request(tmp_path):
+    """A semantics numba cannot compile runs on the slower Python path when the description asks
+    for it (params={"python": True}), with its declared latency and in traces."""
+    plug = tmp_path / "slow_plugin.py"
+    plug.write_text(SLOW_PLUGIN)
+    src = tmp_path / "s.S"
+    src.write_text("  .text\n  .globl main\nmain:\n  li a1, 1000\n  li a2, 5\n  li a3, 10\n"
+                   "1:\n  p.bitlen a0, a1, a2\n  addi a3, a3, -1\n  bnez a3, 1b\n  ret\n")
+    elf = build_elf("ri5cy", [str(src)], str(tmp_path / "s.elf"), plugins=[str(plug)])
+    res = run_elf(elf, "ri5cy", plugins=[str(plug)])
+    assert res["exit_code"] == 1000 .bit_length() + 5
+    assert res["op_counts"]["p.bitlen"] == 10
+    traced = run_elf(elf, "ri5cy", plugins=[str(plug)], trace=str(tmp_path / "t.log"))
+    assert traced["cycles"] == res["cycles"] and traced["instructions"] == res["instructions"]
+    assert (tmp_path / "t.log").read_text().count("p.bitlen a0, a1, a2") == 10
+    fast = tmp_path / "fast_plugin.py"          # same instruction, latency 1
+    fast.write_text(SLOW_PLUGIN.replace('"latency": 3', '"latency": 1'))
+    elf1 = build_elf("ri5cy", [str(src)], str(tmp_path / "f.elf"), plugins=[str(fast)])
+    res1 = run_elf(elf1, "ri5cy", plugins=[str(fast)])
+    assert res["cycles"] - res1["cycles"] == 10 * 2      # declared latency, 10 executions

@@ -105,8 +105,9 @@ def check_semantics(ins, path):
 
 
 def check_compiles(ins, path):
-    """The RI5CY fast engine compiles plug-in semantics with numba; report why if it cannot."""
-    if ins.sem is None or ins.isa != "rv32":
+    """The RI5CY fast engine compiles plug-in semantics with numba; report why if it cannot.
+    A description with ``params={"python": True}`` asks for the slower Python path instead."""
+    if ins.sem is None or ins.isa != "rv32" or ins.params.get("python"):
         return
     from ..cores.ri5cy.codegen import jitify
     from numba import int64
@@ -116,7 +117,8 @@ def check_compiles(ins, path):
     except Exception as e:
         first = " ".join(str(e).split())[:240]
         raise PluginError(f"{path}: {ins.name}: semantics cannot be compiled for the fast engine "
-                          f"(numba): {type(e).__name__}: {first}")
+                          f"(numba): {type(e).__name__}: {first}; add params={{'python': True}} to "
+                          f"run it on the slower Python path")
 
 
 def load_plugins(paths, isa, base):

@@ -34,7 +34,7 @@ CTR_NAMES = ["cycles", "instructions", "st_load_use", "st_branch", "st_jump", "s
 C = {n: i for i, n in enumerate(CTR_NAMES)}
 HIDDEN = {"vf": 32}         # hidden per-core state registers (R[32+])
 NREGS = 40
-ST_LIMIT, ST_EXIT, ST_ILLEGAL, ST_MEM, ST_EBREAK, ST_ECALL, ST_PC, ST_EVENT, ST_LOG_FULL = range(9)
+ST_LIMIT, ST_EXIT, ST_ILLEGAL, ST_MEM, ST_EBREAK, ST_ECALL, ST_PC, ST_EVENT, ST_LOG_FULL, ST_PYCALL = range(10)
 
 # CSR numbers
 CSR_MCYCLE, CSR_MINSTRET, CSR_MCYCLEH, CSR_MINSTRETH = 0xB00, 0xB02, 0xB80, 0xB82
@@ -463,6 +463,9 @@ def run(OP, LEN, FIELDS, I0, I1, I2, RMASK, code_base, nslots,
         if op < 0:
             status = {ST_ILLEGAL}
             break
+        if op >= {NB} and PMETA[op - {NB}, 4] != 0:
+            status = {ST_PYCALL}        # plug-in on the Python path: the core runs it, then resumes
+            break
         f = FIELDS[s]              # rd | rs1 << 5 | rs2 << 10 | rs3 << 15 | length << 20
         rd = f & 31
         r1 = (f >> 5) & 31
@@ -651,7 +654,7 @@ def generate(table):
                          alu="\n".join(alu), alu_calls="\n".join(calls), NB=table.n_builtin,
                          C_FA=C["fault_addr"], C_FS=C["fault_size"], C_FST=C["fault_store"],
                          ST_MEM=ST_MEM, P_MIS=P["misaligned_extra"], C_MIS=C["st_misaligned"],
-                         C_LOADS=C["loads"],
+                         C_LOADS=C["loads"], ST_PYCALL=ST_PYCALL,
                          cases="\n".join(cases), ST_PC=ST_PC, ST_ILLEGAL=ST_ILLEGAL,
                          ST_LOG_FULL=ST_LOG_FULL, P_TB=P["tcdm_base"], P_TS=P["tcdm_size"],
                          P_LOG=P["log_tcdm"], P_CL=P["cycle_limit"], P_EB=P["event_base"],
@@ -715,16 +718,18 @@ def dispatch(op, rd, rs1, rs2, rs3, i0, i1, i2, pc, mem, out):
 
 
 def plugin_meta(table):
-    """PMETA rows of the plug-in ops: [load size, post-increment, n outputs, column of output 2]."""
+    """PMETA rows of the plug-in ops: [load size, post-increment, n outputs, column of output 2,
+    runs on the Python path]."""
     import numpy as np
     n = len(table.instrs) - table.n_builtin
-    meta = np.zeros((max(n, 1), 4), np.int64)
+    meta = np.zeros((max(n, 1), 5), np.int64)
     for k, ins in enumerate(table.instrs[table.n_builtin:]):
         ld = ins.params.get("load")
         if ld:
             meta[k, 0] = int(ld.get("size", 4))
             meta[k, 1] = int(ld.get("post_increment", 0))
         writes = ins.params.get("writes", ("rd",))
+        meta[k, 4] = 1 if ins.params.get("python") else 0
         meta[k, 2] = len(writes)
         if len(writes) > 1:
             meta[k, 3] = {"rs1": 1, "rs2": 2, "rs3": 3}.get(writes[1], 0)
@@ -740,6 +745,8 @@ def plugin_dispatcher(table, plugins):
         return _loaded[("pf", key)]
     sems, cases = [], []
     for ins in table.instrs[table.n_builtin:]:
+        if ins.params.get("python"):
+            continue                # executed by the core in Python (PMETA column 4)
         if ins.sem is None:
             raise IsasimError(f"{ins.source}: {ins.name}: plug-in instructions need sem=")
         sems.append(f"S{ins.id} = jitify(_T.instrs[{ins.id}].sem)")

@@ -137,6 +137,68 @@ class RI5CY:
 
     # ------------------------------------------------------------------------------------------
     def step(self, max_n, trace_cap=0):
+        """Run up to ``max_n`` instructions; plug-in instructions on the Python path are executed
+        here between engine calls. Returns (status, instructions executed)."""
+        done = 0
+        while True:
+            st, n = self._engine_step(max_n - done, trace_cap)
+            done += n
+            if st != cg.ST_PYCALL:
+                return st, done
+            self._py_exec()
+            done += 1
+            if done >= max_n:
+                return cg.ST_LIMIT, done
+
+    def _py_exec(self):
+        """Execute one plug-in instruction whose semantics run in Python (``params={"python":
+        True}``), with the engine's timing rules: static cycles, load-use hazard, counters."""
+        d, C, P = self.dec, cg.C, cg.P
+        pc = self.pc
+        s = (pc - d.base) >> 1
+        op = int(d.OP[s])
+        ins = self.table.instrs[op]
+        vals = d.vals[s]
+        if (self.HW[2] > 0 and pc == self.HW[1]) or (self.HW[5] > 0 and pc == self.HW[4]):
+            raise SimError(f"{ins.source}: {ins.name} at pc 0x{pc:08x}: a Python-path plug-in "
+                           f"cannot be the last instruction of a hardware loop")
+        c = int(self.TC[op])
+        ld = int(self.CTR[C["ld_rd"]])
+        if ld and (int(d.RMASK[s]) >> ld) & 1:
+            c += int(self.P[P["load_use"]])
+            self.CTR[C["st_load_use"]] += int(self.P[P["load_use"]])
+        regs = {"rd", "rs1", "rs2", "rs3"}
+        args = {}
+        for p in cg.sem_params(ins):
+            if p in regs:
+                args[p] = int(self.R[vals[p]]) & 0xFFFFFFFF
+            elif p == "pc":
+                args[p] = pc
+            elif p == "mem":
+                ld_p = ins.params["load"]
+                args[p] = int.from_bytes(self.mem.read(int(self.R[vals["rs1"]]) & 0xFFFFFFFF,
+                                                       int(ld_p.get("size", 4))), "little")
+            else:
+                args[p] = vals[p]
+        try:
+            r = ins.sem(**args)
+        except Exception as e:
+            raise SimError(f"{ins.source}: {ins.name} at pc 0x{pc:08x}: semantics raised "
+                           f"{type(e).__name__}: {e}")
+        outs = r if isinstance(r, tuple) else (r,)
+        if ins.params.get("load", {}).get("post_increment") and vals.get("rs1"):
+            self.R[vals["rs1"]] = (int(self.R[vals["rs1"]]) + ins.params["load"]["post_increment"]) & 0xFFFFFFFF
+        for name, v in zip(ins.params.get("writes", ("rd",)), outs):
+            if vals.get(name, 0) != 0:
+                self.R[vals[name]] = int(v) & 0xFFFFFFFF
+        self.pc = pc + int(d.LEN[s])
+        self.CTR[C["cycles"]] += c
+        self.CTR[C["instructions"]] += 1
+        self.OPCNT[op] += 1
+        self.CTR[C["ld_rd"]] = 0
+        self.CTR[C["prev_rd"]] = vals.get("rd", 0)
+
+    def _engine_step(self, max_n, trace_cap=0):
         d, m = self.dec, self.mem
         if trace_cap and self.TR.shape[0] < trace_cap:
             self.TR = np.zeros((trace_cap, 8), np.int64)
@@ -166,10 +228,23 @@ class RI5CY:
             done = 0
             while True:
                 chunk = min(limit - done, 65536 if out else limit - done)
-                st, n = self.step(chunk, trace_cap=chunk if out else 0)
+                st, n = self._engine_step(chunk, trace_cap=chunk if out else 0)
                 if out:
                     self._write_trace(out, n)
                 done += n
+                if st == cg.ST_PYCALL:          # plug-in on the Python path
+                    pc, cyc = self.pc, int(self.CTR[cg.C["cycles"]])
+                    self._py_exec()
+                    done += 1
+                    if out:
+                        s = (pc - self.dec.base) >> 1
+                        ins = self.table.instrs[int(self.dec.CID[s])]
+                        out.write(f"{cyc:10d} 0x{pc:08x} {int(self.dec.WORD[s]):08x} "
+                                  f"{format_instr(ins, self.dec.vals[s], pc, self.prog.symbolize)}"
+                                  f"  (python path)\n")
+                    st = cg.ST_LIMIT
+                    if done < limit:
+                        continue
                 if st == cg.ST_LIMIT:
                     if done >= limit:
                         raise SimError(f"stopped after {done} instructions (--max-instructions "
@@ -209,6 +284,9 @@ class RI5CY:
         if st == cg.ST_ECALL:
             raise SimError(f"unsupported ecall a7={int(self.R[17])} at pc 0x{pc:08x} "
                            f"({self.where(pc)}); only a7=93 (exit) is implemented")
+        if st == cg.ST_PYCALL:
+            raise SimError(f"pc 0x{pc:08x}: plug-in instructions on the Python path are supported "
+                           f"on single cores (--target ri5cy), not in this context")
         raise SimError(f"engine stopped with status {st} at pc 0x{pc:08x}")
 
     def _write_trace(self, out, n):
