@@ -463,9 +463,6 @@ def run(OP, LEN, FIELDS, I0, I1, I2, RMASK, code_base, nslots,
         if op < 0:
             status = {ST_ILLEGAL}
             break
-        if op >= {NB} and PMETA[op - {NB}, 4] != 0:
-            status = {ST_PYCALL}        # plug-in on the Python path: the core runs it, then resumes
-            break
         f = FIELDS[s]              # rd | rs1 << 5 | rs2 << 10 | rs3 << 15 | length << 20
         rd = f & 31
         r1 = (f >> 5) & 31
@@ -496,6 +493,13 @@ def run(OP, LEN, FIELDS, I0, I1, I2, RMASK, code_base, nslots,
             # plug-in instruction: semantics through the plug-in dispatcher PF (a numba cfunc
             # compiled separately, so loading plug-ins never recompiles this engine)
             pm = op - {NB}
+            if PMETA[pm, 4] != 0:
+                # plug-in on the Python path: the core runs it, then resumes (the only state
+                # changed so far is the load-use counter, undone here)
+                if ld_rd != 0 and (RMASK[s] >> ld_rd) & 1:
+                    CTR[2] -= lu_pen
+                status = {ST_PYCALL}
+                break
             ldv = 0
             if PMETA[pm, 0] != 0:
                 a = R[r1] & 0xFFFFFFFF
