@@ -80,10 +80,14 @@ def _lambda_node(fn):
         return None
     if path not in _file_trees:
         with open(path) as f:
-            _file_trees[path] = ast.parse(f.read())
+            by_line = {}
+            for n in ast.walk(ast.parse(f.read())):
+                if isinstance(n, ast.Lambda):
+                    by_line.setdefault(n.lineno, []).append(n)
+            _file_trees[path] = by_line
     args = list(fn.__code__.co_varnames[:fn.__code__.co_argcount])
-    cands = [n for n in ast.walk(_file_trees[path]) if isinstance(n, ast.Lambda)
-             and n.lineno == fn.__code__.co_firstlineno and [a.arg for a in n.args.args] == args]
+    cands = [n for n in _file_trees[path].get(fn.__code__.co_firstlineno, ())
+             if [a.arg for a in n.args.args] == args]
     if not cands or len({ast.dump(c.body) for c in cands}) != 1:
         return None
     return cands[0]
@@ -669,8 +673,26 @@ def generate(table):
 _loaded = {}
 
 
+_GEN_HASH = []
+
+
+def _generator_hash():
+    """Hash of this generator and the runtime helpers: part of every generated module's key."""
+    if not _GEN_HASH:
+        import hashlib
+        h = hashlib.sha256()
+        for f in ("codegen.py", "runtime.py"):
+            with open(os.path.join(os.path.dirname(__file__), f), "rb") as fh:
+                h.update(fh.read())
+        _GEN_HASH.append(h.hexdigest())
+    return _GEN_HASH[0]
+
+
 def _import_generated(path, name, src):
-    if not os.path.isfile(path) or open(path).read() != src:
+    """Import a generated module; ``src`` may be a callable producing the source, called only
+    when the file for this key does not exist yet (the key determines the content)."""
+    if not os.path.isfile(path):
+        src = src() if callable(src) else src
         tmp = path + f".{os.getpid()}.tmp"
         with open(tmp, "w") as f:
             f.write(src)
@@ -687,17 +709,13 @@ def engine(table):
     per fingerprint; numba caches the compiled code next to it)."""
     from ...toolchain.zig import cache_root
     import hashlib
-    h = hashlib.sha256(table.builtin_fingerprint().encode())
-    for f in ("codegen.py", "runtime.py"):
-        with open(os.path.join(os.path.dirname(__file__), f), "rb") as fh:
-            h.update(fh.read())
-    key = h.hexdigest()[:20]
+    key = hashlib.sha256((table.builtin_fingerprint() + _generator_hash()).encode()).hexdigest()[:20]
     if key in _loaded:
         return _loaded[key]
     d = os.path.join(cache_root(), "engine")
     os.makedirs(d, exist_ok=True)
     mod = _import_generated(os.path.join(d, f"ri5cy_engine_{key}.py"),
-                            f"isasim_ri5cy_engine_{key}", generate(table))
+                            f"isasim_ri5cy_engine_{key}", lambda: generate(table))
     _loaded[key] = mod
     return mod
 
@@ -744,7 +762,7 @@ def plugin_dispatcher(table, plugins):
     """The cfunc that executes the plug-in ops of ``table`` (compiled once per plug-in set)."""
     from ...toolchain.zig import cache_root
     import hashlib
-    key = hashlib.sha256((table.fingerprint() + __file__).encode()).hexdigest()[:20]
+    key = hashlib.sha256((table.fingerprint() + _generator_hash()).encode()).hexdigest()[:20]
     if ("pf", key) in _loaded:
         return _loaded[("pf", key)]
     sems, cases = [], []
