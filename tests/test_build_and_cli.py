@@ -139,3 +139,13 @@ def test_cli_subprocess_no_traceback(tmp_path):
                        capture_output=True, text=True, cwd=tmp_path)
     assert p.returncode != 0 and "Traceback" not in p.stderr
     assert len(p.stderr.strip().splitlines()) == 1
+
+
+def test_tohost_store_exits_riscv_tests_style(tmp_path, capsys):
+    """riscv-tests convention: storing (code << 1) | 1 to the 'tohost' symbol ends the run."""
+    src = tmp_path / "th.S"
+    src.write_text("  .text\n  .globl _start\n_start:\n  la t0, tohost\n  li t1, (5 << 1) | 1\n"
+                   "  sw t1, 0(t0)\n1: j 1b\n  .data\n  .balign 8\n  .globl tohost\ntohost: .dword 0\n")
+    out = tmp_path / "th.elf"
+    assert cli(["build", "--target", "ri5cy", str(src), "-o", str(out), "-q"], capsys)[0] == 0
+    assert cli(["exec", str(out), "--target", "ri5cy", "--max-instructions", "100"], capsys)[0] == 5

@@ -297,3 +297,31 @@ main:
         run_cluster(bad1, cores=2)
     with pytest.raises(SimError, match="did not exit"):
         run_cluster(pdot, cores=2, max_instructions=1000)
+
+
+def test_outputs_read_back_from_shared_memory(tmp_path):
+    """Experiments read kernel outputs by symbol: every core writes its id into out[]."""
+    import numpy as np
+    from isasim.cores import run_elf
+    src = tmp_path / "ids.S"
+    src.write_text('''#include "pulp_cluster.h"
+  .text
+  .globl main
+main:
+  PULP_CORE_ID(a0)
+  la t0, out
+  slli t1, a0, 2
+  add t0, t0, t1
+  sw a0, 0(t0)
+  PULP_BARRIER(t0)
+  li a0, 0
+  ret
+  .section .tcdm, "aw"
+  .globl out
+out: .space 32
+''')
+    inc = os.path.join(ROOT, "kernels_asm", "ri5cy", "include")
+    elf = build_elf("gap8", [str(src)], str(tmp_path / "ids.elf"), include_dirs=[inc])
+    res = run_elf(elf, "gap8", cores=8, read_symbols={"out": 32})
+    assert res["exit_code"] == 0
+    assert list(np.frombuffer(res["memory"]["out"], dtype=np.int32)) == list(range(8))

@@ -16,12 +16,10 @@ def run_elf(elf, target, max_instructions=None, trace=None, plugins=(), profile=
         return run_m7(elf, max_instructions, trace, plugins, profile, operating_point, read_symbols)
     if target == "gap8":            # the cluster (event unit, TCDM banks) also for --cores 1
         from ..platforms.gap8 import run_cluster
-        res = run_cluster(elf, cores=cores or 8, max_instructions=max_instructions, trace=trace,
-                          plugins=plugins, profile=profile, timing=timing,
-                          operating_point=operating_point, timeline=timeline)
-        if read_symbols:
-            raise IsasimError("read_symbols is not supported for gap8 with more than one core yet")
-        return res
+        return run_cluster(elf, cores=cores or 8, max_instructions=max_instructions, trace=trace,
+                           plugins=plugins, profile=profile, timing=timing,
+                           operating_point=operating_point, timeline=timeline,
+                           read_symbols=read_symbols)
     return run_single(elf, target, max_instructions, trace, plugins, profile, timing,
                       operating_point, read_symbols)
 

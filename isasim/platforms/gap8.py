@@ -584,9 +584,10 @@ _CLUSTER_KEYS = {f.name for f in fields(ClusterConfig)}
 
 
 def run_cluster(elf, cores=8, max_instructions=None, trace=None, plugins=(), profile=False,
-                timing=None, operating_point=None, timeline=None, config=None):
+                timing=None, operating_point=None, timeline=None, config=None, read_symbols=None):
     """Run ``elf`` SPMD on a ``cores``-core GAP-8 cluster; return the result dict.
-    ``timing``: dict of RI5CY timing and/or ClusterConfig overrides."""
+    ``timing``: dict of RI5CY timing and/or ClusterConfig overrides; ``read_symbols`` {name:
+    nbytes}: shared memory read back after the run into ``result["memory"]``."""
     from ..timing.ri5cy import RI5CYTiming
     from ..energy import gap8 as energy
     op = operating_point or energy.DEFAULT_OP
@@ -614,6 +615,13 @@ def run_cluster(elf, cores=8, max_instructions=None, trace=None, plugins=(), pro
             for k, v in c.profile().items():
                 prof[k] = prof.get(k, 0) + v
         res["profile"] = dict(sorted(prof.items(), key=lambda kv: -kv[1]))
+    if read_symbols:
+        c0 = cl.cores[0]
+        res["memory"] = {}
+        for k, n in read_symbols.items():
+            if k not in c0.prog.symbols:
+                raise IsasimError(f"{elf}: no symbol '{k}' to read the output from")
+            res["memory"][k] = c0.mem.read(c0.prog.symbols[k], n)
     return res
 
 
