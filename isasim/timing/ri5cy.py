@@ -71,7 +71,7 @@ class RI5CYTiming:
         }.get(timing_class, self.alu)
 
     def override(self, **kw):
-        names = {f.name for f in fields(self)}
+        names = {f.name for f in fields(self)} - {"slow_csrs"}     # numbers only
         for k, v in kw.items():
             if k not in names:
                 from ..errors import IsasimError
