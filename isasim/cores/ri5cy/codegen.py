@@ -714,10 +714,44 @@ def engine(table):
         return _loaded[key]
     d = os.path.join(cache_root(), "engine")
     os.makedirs(d, exist_ok=True)
-    mod = _import_generated(os.path.join(d, f"ri5cy_engine_{key}.py"),
-                            f"isasim_ri5cy_engine_{key}", lambda: generate(table))
+    path = os.path.join(d, f"ri5cy_engine_{key}.py")
+    name = f"isasim_ri5cy_engine_{key}"
+    mod = _import_generated(path, name, lambda: generate(table))
+    _precompile_alu(mod, path, name)
     _loaded[key] = mod
     return mod
+
+
+ALU_SIG = "(numba.int32,) + (numba.int64,) * 8"     # how run() calls alu_<g>(op, a, b, c, d, ...)
+
+
+def _precompile_alu(mod, path, name):
+    """Cold start only: the ALU group functions are independent, so a second process compiles half
+    of them into numba's on-disk cache while this one compiles the other half (~24 s of work on
+    one core otherwise). run() then finds them compiled. Any failure here only costs time."""
+    import glob
+    import subprocess
+    stem = os.path.splitext(os.path.basename(path))[0]
+    if glob.glob(os.path.join(os.path.dirname(path), "__pycache__", f"{stem}.alu_0-*.nbi")):
+        return                      # warm: numba loads everything from its cache
+    groups = sorted((k for k in dir(mod) if k.startswith("alu_")), key=lambda k: int(k[4:]))
+    theirs, mine = groups[1::2], groups[0::2]
+    code = (f"import importlib.util, sys, numba\n"
+            f"spec = importlib.util.spec_from_file_location({name!r}, {path!r})\n"
+            f"m = importlib.util.module_from_spec(spec); sys.modules[{name!r}] = m\n"
+            f"spec.loader.exec_module(m)\n"
+            f"for g in {theirs!r}:\n    getattr(m, g).compile({ALU_SIG})\n")
+    try:
+        proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+    except OSError:
+        proc = None
+    import numba
+    sig = eval(ALU_SIG, {"numba": numba})       # the same expression the helper process uses
+    for g in mine:
+        getattr(mod, g).compile(sig)
+    if proc is not None:
+        proc.wait()
 
 
 PF_ARGS = ("op", "rd", "rs1", "rs2", "rs3", "i0", "i1", "i2", "pc", "mem", "out")
