@@ -121,16 +121,25 @@ def experiment_plots(df, comp, cfg, out):
 
 
 def main(args):
-    from .tables import load_results
+    from .tables import load_results, sweep_columns
     df = load_results(args.results)
+    sweep = sweep_columns(df)
     out = args.out or (args.results if os.path.isdir(args.results) else os.path.dirname(args.results))
     os.makedirs(out, exist_ok=True)
-    ratios = [c for c in df.columns if c.startswith(("speedup", "ratio", "energy_ratio"))]
+    ratios = [c for c in df.columns if c.startswith(("speedup", "ratio", "energy_ratio", "vs_"))]
     files = []
     for r in ratios:
-        base = df[df[r].isna()]["variant"].unique()
-        files += speedup_bars(df, r, base[0] if len(base) else "?", "cycles", [], out)
-    files += cycle_breakdown(df, [], out)
+        # a baseline's own rows have the ratio 1.0 exactly (metric(baseline) / metric(baseline));
+        # from a results file alone, a baseline is compared with the other variants of its target
+        # (isasim run, which knows the config, plots exactly the configured pairs)
+        bases = list(df[df[r] == 1.0]["variant"].unique())
+        for base in bases:
+            tgt = df[df["variant"] == base]["target"].iloc[0]
+            others = [v for v in df[df[r].notna() & (df["target"] == tgt)]["variant"].unique()
+                      if v not in bases]
+            metric = "energy_uj" if "energy" in r else "cycles"
+            files += speedup_bars(df, r, base, metric, sweep, out, compare=others)
+    files += cycle_breakdown(df, sweep, out)
     if not files:
         raise IsasimError(f"{args.results}: nothing to plot")
     for f in files:

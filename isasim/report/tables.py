@@ -42,15 +42,25 @@ def latex_table(df, cols=None):
     return "\n".join(lines)
 
 
-def result_columns(df, cfg=None):
-    sweep = list(((cfg or {}).get("sweep") or {}).keys())
-    ratios = list(dict.fromkeys(b["name"] for b in ((cfg or {}).get("baselines") or [])))
-    if cfg is None:     # from a CSV alone: guess parameters as the non-metric columns
-        known = set(BASE_COLS + NUM_COLS) | {"experiment", "label", "cores", "exit_code", "macs",
-                                             "golden", "operating_point", "energy_source",
-                                             "sim_seconds", "point_key"}
-        sweep = [c for c in df.columns if c not in known and not c.startswith("stall_")
-                 and df[c].dtype == object is False]
+KNOWN = set(BASE_COLS + NUM_COLS) | {"experiment", "label", "cores", "exit_code", "macs", "golden",
+                                     "operating_point", "energy_source", "sim_seconds",
+                                     "point_key", "cached"}
+
+
+def sweep_columns(df):
+    """From a results table alone: the parameters that vary within a variant (the sweep axes)."""
+    out = []
+    for c in df.columns:
+        if c in KNOWN or c.startswith("stall_") or df[c].dtype.kind == "f":
+            continue
+        if df.groupby("variant")[c].nunique().max() > 1:
+            out.append(c)
+    return out
+
+
+def result_columns(df, cfg):
+    sweep = list((cfg.get("sweep") or {}).keys())
+    ratios = list(dict.fromkeys(b["name"] for b in (cfg.get("baselines") or [])))
     return BASE_COLS + sweep + NUM_COLS + [r for r in ratios if r in df.columns]
 
 
