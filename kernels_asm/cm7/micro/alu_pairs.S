@@ -7,14 +7,8 @@
 @                             taken by the static BTFN predictor -> no penalty)
 @   a branch closes its cycle, so the next iteration starts at c3: 3 cycles/iteration.
 @ Checksum: result = r1+r2+r3+r4 = 16*N.
-  .syntax unified
-  .thumb
-  .text
-  .globl main
-  .type main, %function
-  .thumb_func
-main:
-  push {r4-r11, lr}
+#include "micro.h"
+MICRO_BEGIN
   movs r1, #0
   movs r2, #0
   movs r3, #0
@@ -30,13 +24,5 @@ main:
   add r1, r1, r2
   add r3, r3, r4
   add r5, r1, r3
-  ldr r0, =result
-  str r5, [r0]
-  movs r0, #0
-  pop {r4-r11, pc}
-  .pool
-  .data
-  .p2align 2
-  .globl result
-result: .word 0
+MICRO_END(r5)
 data:   .word 0x80FF7F01, 0x12345678, 0x00000000, 0x00000000

@@ -4,14 +4,8 @@
 @   c0: add r1 | cmp r2, #0    c1: beq (not taken)    c2: subs | bne
 @ (a branch closes its cycle; conditional branches do not wait for the flags, ASSUMPTION)
 @ Checksum: result = r1 = N.
-  .syntax unified
-  .thumb
-  .text
-  .globl main
-  .type main, %function
-  .thumb_func
-main:
-  push {r4-r11, lr}
+#include "micro.h"
+MICRO_BEGIN
   movs r1, #0
   movs r2, #1
   ldr r12, =N
@@ -22,13 +16,5 @@ main:
   subs r12, r12, #1
   bne 1b
 2:
-  ldr r0, =result
-  str r1, [r0]
-  movs r0, #0
-  pop {r4-r11, pc}
-  .pool
-  .data
-  .p2align 2
-  .globl result
-result: .word 0
+MICRO_END(r1)
 data:   .word 0x80FF7F01, 0x12345678, 0x00000000, 0x00000000

@@ -5,14 +5,8 @@
 @   c0: add r1 | cmp r2, #0    c1: beq (taken, mispredicted)    c2..c5: 4 penalty cycles
 @   c6: subs | bne             = 7 cycles/iteration, 4 branch_mispredict stall cycles.
 @ Checksum: the skipped add never runs: result = r1 + r3 = N.
-  .syntax unified
-  .thumb
-  .text
-  .globl main
-  .type main, %function
-  .thumb_func
-main:
-  push {r4-r11, lr}
+#include "micro.h"
+MICRO_BEGIN
   movs r1, #0
   movs r2, #0
   movs r3, #0
@@ -26,13 +20,5 @@ main:
   subs r12, r12, #1
   bne 1b
   add r6, r1, r3
-  ldr r0, =result
-  str r6, [r0]
-  movs r0, #0
-  pop {r4-r11, pc}
-  .pool
-  .data
-  .p2align 2
-  .globl result
-result: .word 0
+MICRO_END(r6)
 data:   .word 0x80FF7F01, 0x12345678, 0x00000000, 0x00000000

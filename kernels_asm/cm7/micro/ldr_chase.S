@@ -6,14 +6,8 @@
 @   = 8 cycles/iteration. Stall counter (docs/cm7.md: delay beyond the earliest structural slot,
 @   which for each dependent LDR is the pairing slot of its producer): 3 x 2 = 6 load_use.
 @ Checksum: chase[0] holds its own address: result = address of chase.
-  .syntax unified
-  .thumb
-  .text
-  .globl main
-  .type main, %function
-  .thumb_func
-main:
-  push {r4-r11, lr}
+#include "micro.h"
+MICRO_BEGIN
   ldr r1, =chase
   ldr r12, =N
 1:
@@ -23,15 +17,7 @@ main:
   ldr r1, [r1]
   subs r12, r12, #1
   bne 1b
-  ldr r0, =result
-  str r1, [r0]
-  movs r0, #0
-  pop {r4-r11, pc}
-  .pool
-  .data
-  .p2align 2
-  .globl result
-result: .word 0
+MICRO_END(r1)
 data:   .word 0x80FF7F01, 0x12345678, 0x00000000, 0x00000000
   .globl chase
 chase: .word chase

@@ -6,14 +6,8 @@
 @   c5: bne
 @   = 6 cycles/iteration, 3 load_use stall cycles.
 @ Checksum: bytes 0x01 and 0x7F: result = N*(1 + 127).
-  .syntax unified
-  .thumb
-  .text
-  .globl main
-  .type main, %function
-  .thumb_func
-main:
-  push {r4-r11, lr}
+#include "micro.h"
+MICRO_BEGIN
   ldr r0, =data
   movs r4, #0
   movs r5, #0
@@ -26,13 +20,5 @@ main:
   subs r12, r12, #1
   bne 1b
   add r6, r4, r5
-  ldr r0, =result
-  str r6, [r0]
-  movs r0, #0
-  pop {r4-r11, pc}
-  .pool
-  .data
-  .p2align 2
-  .globl result
-result: .word 0
+MICRO_END(r6)
 data:   .word 0x80FF7F01, 0x12345678, 0x00000000, 0x00000000

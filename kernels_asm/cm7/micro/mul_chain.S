@@ -4,14 +4,8 @@
 @   c2: mul r1, r1, r2 | subs      (waits for r1: ready at c0+2)
 @   c3: bne
 @ Checksum: r1 starts at 1, r2 = 3: result = 3^(2N) mod 2^32.
-  .syntax unified
-  .thumb
-  .text
-  .globl main
-  .type main, %function
-  .thumb_func
-main:
-  push {r4-r11, lr}
+#include "micro.h"
+MICRO_BEGIN
   movs r1, #1
   movs r2, #3
   ldr r12, =N
@@ -20,13 +14,5 @@ main:
   mul r1, r1, r2
   subs r12, r12, #1
   bne 1b
-  ldr r0, =result
-  str r1, [r0]
-  movs r0, #0
-  pop {r4-r11, pc}
-  .pool
-  .data
-  .p2align 2
-  .globl result
-result: .word 0
+MICRO_END(r1)
 data:   .word 0x80FF7F01, 0x12345678, 0x00000000, 0x00000000

@@ -6,14 +6,8 @@
 @   c0 smlad | c1 smlad | c2 smlad | c3 smlad + subs (ALU pairs with the MAC) | c4 bne
 @   = 5 cycles/iteration (3 mac_resource pairing refusals per iteration).
 @ Checksum: r4 = 0x00020003, r5 = 0x00040005 -> each SMLAD adds 2*4 + 3*5 = 23: result = 92*N.
-  .syntax unified
-  .thumb
-  .text
-  .globl main
-  .type main, %function
-  .thumb_func
-main:
-  push {r4-r11, lr}
+#include "micro.h"
+MICRO_BEGIN
   movw r4, #3
   movt r4, #2
   movw r5, #5
@@ -27,13 +21,5 @@ main:
   smlad r6, r4, r5, r6
   subs r12, r12, #1
   bne 1b
-  ldr r0, =result
-  str r6, [r0]
-  movs r0, #0
-  pop {r4-r11, pc}
-  .pool
-  .data
-  .p2align 2
-  .globl result
-result: .word 0
+MICRO_END(r6)
 data:   .word 0x80FF7F01, 0x12345678, 0x00000000, 0x00000000

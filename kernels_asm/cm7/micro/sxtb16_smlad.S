@@ -9,14 +9,8 @@
 @   = 5 cycles/iteration.
 @ Checksum: data word 0x80FF7F01 -> sxtb16 = (b0, b2) = (1, -1), ror 8 -> (b1, b3) = (127, -128):
 @   1*127 + (-1)*(-128) = 255 per iteration: result = 255*N.
-  .syntax unified
-  .thumb
-  .text
-  .globl main
-  .type main, %function
-  .thumb_func
-main:
-  push {r4-r11, lr}
+#include "micro.h"
+MICRO_BEGIN
   ldr r0, =data
   movs r6, #0
   ldr r12, =N
@@ -27,13 +21,5 @@ main:
   smlad r6, r4, r5, r6
   subs r12, r12, #1
   bne 1b
-  ldr r0, =result
-  str r6, [r0]
-  movs r0, #0
-  pop {r4-r11, pc}
-  .pool
-  .data
-  .p2align 2
-  .globl result
-result: .word 0
+MICRO_END(r6)
 data:   .word 0x80FF7F01, 0x12345678, 0x00000000, 0x00000000

@@ -10,14 +10,8 @@
 @   c5: add r6, r6, r5 | subs                    (r5 ready at c5)
 @   c6: bne                                      = 7 cycles/iteration
 @ Checksum: word 0x80FF7F01 -> (0x01 | 0x7F << 16) = 0x007F0001 per iteration: result = N*0x7F0001.
-  .syntax unified
-  .thumb
-  .text
-  .globl main
-  .type main, %function
-  .thumb_func
-main:
-  push {r4-r11, lr}
+#include "micro.h"
+MICRO_BEGIN
   ldr r0, =data
   movs r6, #0
   ldr r12, =N
@@ -30,13 +24,5 @@ main:
   add r6, r6, r5
   subs r12, r12, #1
   bne 1b
-  ldr r0, =result
-  str r6, [r0]
-  movs r0, #0
-  pop {r4-r11, pc}
-  .pool
-  .data
-  .p2align 2
-  .globl result
-result: .word 0
+MICRO_END(r6)
 data:   .word 0x80FF7F01, 0x12345678, 0x00000000, 0x00000000
