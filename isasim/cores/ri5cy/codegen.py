@@ -796,7 +796,11 @@ def plugin_dispatcher(table, plugins):
     """The cfunc that executes the plug-in ops of ``table`` (compiled once per plug-in set)."""
     from ...toolchain.zig import cache_root
     import hashlib
-    key = hashlib.sha256((table.fingerprint() + _generator_hash()).encode()).hexdigest()[:20]
+    from ...plugins import resolve
+    # the generated source names the plug-in files: their paths are part of the key (the same
+    # content at another path must not reuse a module that loads a file that may be gone)
+    key = hashlib.sha256((table.fingerprint() + _generator_hash() +
+                          repr(resolve(plugins))).encode()).hexdigest()[:20]
     if ("pf", key) in _loaded:
         return _loaded[("pf", key)]
     sems, cases = [], []
