@@ -104,6 +104,18 @@ _SIMD2 = {"qadd16", "qsub16", "qadd8", "qsub8", "uqadd16", "uqsub16", "uqadd8", 
 _SHSIMD2 = {"ssat", "usat", "ssat16", "usat16", "qdadd", "qdsub"}
 _SIMD0 = {"rev", "rev16", "revsh", "rbit"}
 _SLOT0 = {"clz", "bfi", "bfc"}
+# These classes must be the older instruction of a dual-issued pair (§2.3 rule 4, LM BeginGroup;
+# slot-0-only ops likewise): mnemonic -> (class, pipeline resources, result latency). Built in the
+# order above, so a mnemonic listed twice keeps its first class.
+_BEGIN_GROUP = {}
+for _set, _cls, _res, _lat in ((_SIMD1, "simd", ("simd",), LAT_SIMD1),
+                               (_SHSIMD1, "simd", ("simd", "shift"), LAT_SIMD1),
+                               (_SIMD2, "simd", ("simd",), LAT_SIMD2),
+                               (_SHSIMD2, "simd", ("simd", "shift"), LAT_SIMD2),
+                               (_SIMD0, "simd", ("simd", "shift"), LAT_SIMD0),
+                               (_SLOT0, "alu", ("alu",), LAT_SLOT0)):
+    for _m in sorted(_set):
+        _BEGIN_GROUP.setdefault(_m, (_cls, _res, _lat))
 _MUL = {"mul", "muls", "smulbb", "smulbt", "smultb", "smultt", "smulwb", "smulwt", "smuad", "smuadx",
         "smusd", "smusdx", "smull", "umull", "smmul", "smmulr"}
 _MAC = {"mla", "mls", "smlabb", "smlabt", "smlatb", "smlatt", "smlawb", "smlawt", "smlad", "smladx",
@@ -250,36 +262,9 @@ def classify(insn, trap_cost=None):
         res = ()
         lat = LAT_DIV
         d.single = True                                      # §2.3 rule 5
-    elif mn in _SIMD1:
-        cls = "simd"
-        res = ("simd",)
-        lat = LAT_SIMD1
+    elif mn in _BEGIN_GROUP:
+        cls, res, lat = _BEGIN_GROUP[mn]
         d.begin_group = True                                 # §2.3 rule 4, LM BeginGroup
-    elif mn in _SHSIMD1:
-        cls = "simd"
-        res = ("simd", "shift")
-        lat = LAT_SIMD1
-        d.begin_group = True
-    elif mn in _SIMD2:
-        cls = "simd"
-        res = ("simd",)
-        lat = LAT_SIMD2
-        d.begin_group = True
-    elif mn in _SHSIMD2:
-        cls = "simd"
-        res = ("simd", "shift")
-        lat = LAT_SIMD2
-        d.begin_group = True
-    elif mn in _SIMD0:
-        cls = "simd"
-        res = ("simd", "shift")
-        lat = LAT_SIMD0
-        d.begin_group = True
-    elif mn in _SLOT0:
-        cls = "alu"
-        res = ("alu",)
-        lat = LAT_SLOT0
-        d.begin_group = True                                 # slot-0 only (LM M7Slot0Only)
     elif mn in ("tbb", "tbh"):
         cls = "branch"
         res = ("load", "branch")
