@@ -79,13 +79,12 @@ def _split_operands(s):
 
 ARM_REGS = {f"r{i}": i for i in range(16)}
 ARM_REGS.update({"sb": 9, "sl": 10, "fp": 11, "ip": 12, "sp": 13, "lr": 14, "pc": 15})
-_REGS = REG_NUM       # register names of the ISA being rewritten (set by Rewriter)
 
 
-def _reg(s):
+def _reg(s, regs):
     s = s.strip()
-    if s in _REGS:
-        return _REGS[s]
+    if s in regs:
+        return regs[s]
     raise _OperandError(f"'{s}' is not a register")
 
 
@@ -101,7 +100,7 @@ def _number(s):
     return v if isinstance(v, int) else None
 
 
-def _match_syntax(ins, ops):
+def _match_syntax(ins, ops, regs):
     """Operand strings -> {name: int | ('expr', text)} for one syntax variant, or raise."""
     parts = [p.strip() for p in ins.syntax.split(",") if p.strip()]
     if len(parts) != len(ops):
@@ -115,18 +114,18 @@ def _match_syntax(ins, ops):
                 raise _OperandError(f"'{got}' is not of the form {want}")
             if bool(g.group(3)) != bool(m.group(3)):
                 raise _OperandError(f"'{got}' is not of the form {want}")
-            _put(vals, m.group(2), g.group(2))
-            _put(vals, m.group(1), g.group(1).strip() or "0")
+            _put(vals, m.group(2), g.group(2), regs)
+            _put(vals, m.group(1), g.group(1).strip() or "0", regs)
         else:
-            _put(vals, want, got)
+            _put(vals, want, got, regs)
     return vals
 
 
-def _put(vals, name, text):
+def _put(vals, name, text, regs):
     if name in REG_FIELDS:
-        vals[name] = _reg(text)
+        vals[name] = _reg(text, regs)
     elif name in REG_NUM:       # a literal register in the syntax (c.lwsp ..(sp))
-        if _reg(text) != REG_NUM[name]:
+        if _reg(text, regs) != REG_NUM[name]:
             raise _OperandError(f"'{text}' must be {name}")
     elif name == "L":
         t = text.strip()
@@ -137,9 +136,9 @@ def _put(vals, name, text):
         else:
             raise _OperandError(f"hardware loop index must be x0 or x1, not '{t}'")
     else:
-        if _REGS.get(text.strip()) is not None and name not in PCREL:
+        if regs.get(text.strip()) is not None and name not in PCREL:
             raise _OperandError(f"'{text.strip()}' is a register, {name} must be an immediate")
-        if _REGS is ARM_REGS:
+        if regs is ARM_REGS:
             text = text.strip().lstrip("#")
         v = _number(text)
         vals[name] = v if v is not None else ("expr", text.strip())
@@ -175,14 +174,13 @@ class Rewriter:
         self.line = 0
         self.comment = comment
         self.checks = []        # (file, line, mnemonic, operand, lo, hi, align)
+        self.regs = ARM_REGS if table.isa == "cm7" else REG_NUM    # register names of the ISA
         self.count = 0
 
     def where(self):
         return f"{self.file}:{self.line}"
 
     def rewrite(self, text):
-        global _REGS
-        _REGS = ARM_REGS if self.table.isa == "cm7" else REG_NUM
         out = []
         for raw in text.split("\n"):
             m = _MARKER.match(raw)
@@ -225,7 +223,7 @@ class Rewriter:
         errors = []
         for ins in variants:
             try:
-                vals = _match_syntax(ins, ops)
+                vals = _match_syntax(ins, ops, self.regs)
             except _OperandError as e:
                 errors.append(str(e))
                 continue

@@ -9,7 +9,7 @@ import numpy as np
 
 from ...elf import Program
 from ...errors import SimError
-from ...isa.disasm import format_instr
+from ...isa.disasm import format_instr, reg_name
 from ...isa.registry import load_table
 from ...timing.ri5cy import RI5CYTiming, STALL_CAUSES
 from . import codegen as cg
@@ -300,7 +300,7 @@ class RI5CY:
             w = int(d.WORD[s])
             line = f"{cyc:10d} 0x{pc:08x} {w:0{2 * int(d.LEN[s])}x} {text:<36s}"
             if wr:
-                line += f" {ins and __import__('isasim.isa.disasm', fromlist=['reg_name']).reg_name(wr)}=0x{val & 0xFFFFFFFF:08x}"
+                line += f" {reg_name(wr)}=0x{val & 0xFFFFFFFF:08x}"
             if mw >= 0:
                 line += f" mem=0x{mw:08x}"
             out.write(line.rstrip() + "\n")
