@@ -209,18 +209,33 @@ def sources_read(ins):
     return []
 
 
-def _gen_case(ins, lines):
+class _GenContext:
+    """What generating the dispatch cases collects: helper functions to import (jitted) into the
+    engine module, semantics that could not be inlined (called as jitted functions S<id>), and the
+    plain ALU cases that go into the alu_<g> group functions."""
+
+    def __init__(self):
+        self.imports = {}
+        self.jitted = set()
+        self.alu_cases = []
+
+    def sem_call(self, ins, args):
+        """Source of a call of ``ins``'s semantics on the argument expressions ``args``."""
+        call = inline_call(ins.sem, dict(zip(sem_params(ins), args)), self.imports)
+        if call is None:
+            self.jitted.add(ins.id)
+            call = f"S{ins.id}({', '.join(args)})"
+        return call
+
+
+def _gen_case(ins, lines, ctx):
     s = operand_slots(ins)
     ind = " " * 12
     add = lines.append
     k = ins.kind
     pr = ins.params
     if k == "alu" and _plain_alu(ins):
-        call = inline_call(ins.sem, dict(zip(sem_params(ins), _alu_args(ins, s))), _IMPORTS)
-        if call is None:
-            _JITTED.add(ins.id)
-            call = f"S{ins.id}({', '.join(_alu_args(ins, s))})"
-        _ALU_CASES.append((ins, call))
+        ctx.alu_cases.append((ins, ctx.sem_call(ins, _alu_args(ins, s))))
         return
     if k == "alu":
         args = []
@@ -235,10 +250,7 @@ def _gen_case(ins, lines):
             else:
                 raise IsasimError(f"{ins.source}: {ins.name}: semantics parameter '{p}' is not an "
                                   f"operand (operands: {', '.join(ins.operands)})")
-        call = inline_call(ins.sem, dict(zip(sem_params(ins), args)), _IMPORTS)
-        if call is None:
-            _JITTED.add(ins.id)
-            call = f"S{ins.id}({', '.join(args)})"
+        call = ctx.sem_call(ins, args)
         writes = pr.get("writes", ("rd",))
         if len(writes) == 1:
             add(f"{ind}v = {call}")
@@ -323,11 +335,7 @@ def _gen_case(ins, lines):
             col = s[p]
             args.append(f"R[{col}]" if col in ("r1", "r2", "r3", "rd") else col)
         off = s["off"]
-        call = inline_call(ins.sem, dict(zip(sem_params(ins), args)), _IMPORTS)
-        if call is None:
-            _JITTED.add(ins.id)
-            call = f"S{ins.id}({', '.join(args)})"
-        add(f"{ind}if {call}:")
+        add(f"{ind}if {ctx.sem_call(ins, args)}:")
         add(f"{ind}    npc = (pc + {off}) & 0xFFFFFFFF")
         add(f"{ind}    jumped = True")
         add(f"{ind}    x = P[{P['branch_taken_extra']}] + mis_target(OP, LEN, npc, code_base, nslots) "
@@ -593,9 +601,6 @@ def run(OP, LEN, FIELDS, I0, I1, I2, RMASK, code_base, nslots,
 '''
 
 
-_IMPORTS = {}
-_JITTED = set()
-_ALU_CASES = []
 ALU_GROUP = 8
 
 
@@ -632,15 +637,13 @@ def generate(table):
     sems = []
     cases = []
     first = False       # the chain continues the "if ag >= 0" (ALU) branch of the engine loop
-    _IMPORTS.clear()
-    _JITTED.clear()
-    _ALU_CASES.clear()
+    ctx = _GenContext()
     for ins in table.instrs[:table.n_builtin]:
         if ins.alias or ins.expands:
             continue
         body = []
-        _gen_case(ins, body)
-        if ins.id in _JITTED:
+        _gen_case(ins, body, ctx)
+        if ins.id in ctx.jitted:
             sems.append(f"S{ins.id} = jitify(_T.instrs[{ins.id}].sem)")
         if not body:        # plain ALU op: runs in alu()
             continue
@@ -650,14 +653,14 @@ def generate(table):
     # ALU cases in small functions: numba initialises every local of a function on entry, so one
     # function with all cases costs ~45 ns per call; groups of ALU_GROUP keep calls cheap.
     alu = []
-    for g in range(0, len(_ALU_CASES), ALU_GROUP):
+    for g in range(0, len(ctx.alu_cases), ALU_GROUP):
         alu.append(f"\n\n@njit(cache=True, nogil=True)\ndef alu_{g // ALU_GROUP}(op, a, b, c, d, i0, i1, i2, pc):")
-        for ins, call in _ALU_CASES[g:g + ALU_GROUP]:
+        for ins, call in ctx.alu_cases[g:g + ALU_GROUP]:
             alu.append(f"    if op == {ins.id}:  # {ins.name}\n        return {call}")
         alu.append("    return 0")
     calls = []
-    _tree(list(range((len(_ALU_CASES) + ALU_GROUP - 1) // ALU_GROUP)), calls, 12)
-    imports = [f"{a} = jitify(_attr('{m}', '{q}'))" for a, (m, q) in sorted(_IMPORTS.items())]
+    _tree(list(range((len(ctx.alu_cases) + ALU_GROUP - 1) // ALU_GROUP)), calls, 12)
+    imports = [f"{a} = jitify(_attr('{m}', '{q}'))" for a, (m, q) in sorted(ctx.imports.items())]
     return HEADER.format(fp=table.builtin_fingerprint(), sems="\n".join(imports + sems),
                          alu="\n".join(alu), alu_calls="\n".join(calls), NB=table.n_builtin,
                          C_FA=C["fault_addr"], C_FS=C["fault_size"], C_FST=C["fault_store"],
