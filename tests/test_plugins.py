@@ -250,3 +250,50 @@ def test_python_path_plugin_on_request(tmp_path):
     elf1 = build_elf("ri5cy", [str(src)], str(tmp_path / "f.elf"), plugins=[str(fast)])
     res1 = run_elf(elf1, "ri5cy", plugins=[str(fast)])
     assert res["cycles"] - res1["cycles"] == 10 * 2      # declared latency, 10 executions
+
+
+MACLOAD_PLUGIN = '''
+from isasim.plugins import Instr
+from isasim.isa.helpers import dot
+INSTRUCTIONS = [
+    # fused MAC-and-load: rd += dot4(Mem32[rs1], rs2); rs1 += 4  (memory through params["load"])
+    Instr("p.mlsdot", "rd, rs1, rs2", "0000001 rs2 rs1 110 rd 0001011",
+          sem=lambda rd, rs2, mem: rd + dot(mem, rs2, 8, True, True),
+          params={"load": {"size": 4, "post_increment": 4}, "macs": 4}),
+    # two destinations: rd = rs1 + rs2, rs1 = rs1 - rs2
+    Instr("p.addsub", "rd, rs1, rs2", "0000010 rs2 rs1 110 rd 0001011",
+          sem=lambda rs1, rs2: (rs1 + rs2, rs1 - rs2), params={"writes": ("rd", "rs1")}),
+]
+'''
+
+
+def test_plugin_memory_access_and_two_destinations(tmp_path):
+    plug = tmp_path / "mac_load_plugin.py"
+    plug.write_text(MACLOAD_PLUGIN)
+    src = tmp_path / "m.S"
+    src.write_text("""  .text
+  .globl main
+main:
+  la   a1, vec
+  li   a2, 0x01010101
+  li   a0, 0
+  p.mlsdot a0, a1, a2       /* 1+2+3+4 */
+  p.mlsdot a0, a1, a2       /* + (-1)*4 */
+  la   t0, vec + 8
+  bne  a1, t0, 1f           /* rs1 post-incremented twice */
+  li   t1, 50
+  li   t2, 8
+  p.addsub t3, t1, t2       /* t3 = 58, t1 = 42 */
+  add  a0, a0, t3
+  add  a0, a0, t1           /* 6 + 58 + 42 */
+  ret
+1: li a0, 255
+  ret
+  .data
+  .balign 4
+vec: .byte 1, 2, 3, 4, 255, 255, 255, 255
+""")
+    elf = build_elf("ri5cy", [str(src)], str(tmp_path / "m.elf"), plugins=[str(plug)])
+    res = run_elf(elf, "ri5cy", plugins=[str(plug)])
+    assert res["exit_code"] == 6 + 58 + 42
+    assert res["op_counts"]["p.mlsdot"] == 2 and res["loads"] >= 2
