@@ -297,3 +297,43 @@ vec: .byte 1, 2, 3, 4, 255, 255, 255, 255
     res = run_elf(elf, "ri5cy", plugins=[str(plug)])
     assert res["exit_code"] == 6 + 58 + 42
     assert res["op_counts"]["p.mlsdot"] == 2 and res["loads"] >= 2
+
+
+def test_thumb_plugin_memory_access(tmp_path):
+    """The same load API on the Cortex-M7: mem = Mem32[rn], rn post-incremented."""
+    plug = tmp_path / "m7_load_plugin.py"
+    plug.write_text('''
+from isasim.plugins import Instr, cde
+from isasim.isa.helpers import dot
+INSTRUCTIONS = [Instr("my.mlsdot", "rd, rn, rm", cde.cx3(opc=7, coproc=2, acc=True), isa="thumb2",
+                      sem=lambda rd, rm, mem: rd + dot(mem, rm, 8, True, True),
+                      params={"load": {"size": 4, "post_increment": 4}},
+                      cost={"latency": 2, "resource": "load"})]
+''')
+    src = tmp_path / "t.S"
+    src.write_text("""  .syntax unified
+  .thumb
+  .text
+  .globl main
+  .type main, %function
+  .thumb_func
+main:
+  ldr r1, =vec
+  ldr r2, =0x01010101
+  movs r0, #0
+  my.mlsdot r0, r1, r2
+  my.mlsdot r0, r1, r2
+  ldr r3, =vec + 8
+  cmp r1, r3
+  bne 1f
+  bx lr
+1: movs r0, #255
+  bx lr
+  .pool
+  .data
+  .balign 4
+vec: .byte 1, 2, 3, 4, 255, 255, 255, 255
+""")
+    elf = build_elf("cm7", [str(src)], str(tmp_path / "t.elf"), plugins=[str(plug)])
+    res = run_elf(elf, "cm7", plugins=[str(plug)])
+    assert res["exit_code"] == 6 and res["plugin_counts"] == {"my.mlsdot": 2}

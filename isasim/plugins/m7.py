@@ -51,15 +51,24 @@ class PluginTraps:
         return format_instr(ins, vals) if ins is not None else f".inst.w 0x{word:08x}"
 
     def _cost(self, dec):
-        ins, _ = self._lookup(dec.word)
+        ins, vals = self._lookup(dec.word)
         c = ins.cost
+        writes = ()
+        if ins.params.get("load", {}).get("post_increment"):
+            writes = tuple(dec.writes) + (vals["rn"],)    # the base register is written too
         return Cost(latency=int(c.get("latency", 1)), occupancy=int(c.get("occupancy", 1)),
-                    resource=c.get("resource", "alu"), dual_issue=bool(c.get("dual_issue", False)))
+                    resource=c.get("resource", "alu"), dual_issue=bool(c.get("dual_issue", False)),
+                    writes=writes)
 
     def _handle(self, ctx):
         ins, vals = self._lookup(ctx.word)
+        ld = ins.params.get("load")      # memory through the same API as on RI5CY: Mem[rn] -> mem
         args = []
         for p in inspect.signature(ins.sem).parameters:
+            if p == "mem" and ld:
+                a = ctx.read(vals["rn"])
+                args.append(int.from_bytes(ctx.mem_read(a, int(ld.get("size", 4))), "little"))
+                continue
             if p not in vals:
                 raise SimError(f"{ins.source}: {ins.name}: semantics parameter '{p}' is not an operand")
             args.append(ctx.read(vals[p]) if p in REG_FIELDS else vals[p])
@@ -69,6 +78,8 @@ class PluginTraps:
             raise SimError(f"{ins.source}: {ins.name} at pc 0x{ctx.pc:08x}: semantics raised "
                            f"{type(e).__name__}: {e}")
         outs = r if isinstance(r, tuple) else (r,)
+        if ld and ld.get("post_increment"):
+            ctx.write(vals["rn"], ctx.read(vals["rn"]) + int(ld["post_increment"]))
         writes = ins.params.get("writes", ("rd",))
         for name, v in zip(writes, outs):
             reg = vals["rd"] + 1 if name == "rd1" else vals[name]
