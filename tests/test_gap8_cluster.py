@@ -3,6 +3,7 @@ determinism, and the documented parallel_dot example on 1/2/4/8 cores."""
 import json
 import os
 
+import numpy as np
 import pytest
 
 from isasim.errors import SimError
@@ -325,3 +326,144 @@ out: .space 32
     res = run_elf(elf, "gap8", cores=8, read_symbols={"out": 32})
     assert res["exit_code"] == 0
     assert list(np.frombuffer(res["memory"]["out"], dtype=np.int32)) == list(range(8))
+
+
+# ---- the compiled window loop: slow paths give the same result as the fast path ------------------
+def test_trace_and_profile_match_fast_path(tmp_path, pdot):
+    fast = run_cluster(pdot, cores=4)
+    log = tmp_path / "c.log"
+    traced = run_cluster(pdot, cores=4, trace=str(log), profile=True)
+    assert traced["exit_code"] == 0
+    for k in ("cycles", "instructions", "stalls", "energy_uj"):
+        assert traced[k] == fast[k], k
+    lines = log.read_text().splitlines()[1:]
+    assert len(lines) == fast["instructions"]
+    per = [sum(1 for ln in lines if ln.startswith(f"c{i} ")) for i in range(4)]
+    assert per == [p["instructions"] for p in fast["per_core"]]
+    # the profile charges the cores' instruction cycles to symbols: nearly all to the kernel
+    prof = traced["profile"]
+    busy = sum(p["cycles"] for p in fast["per_core"]) - fast["stalls"]["tcdm_contention"]
+    assert set(prof) == {"main", "_start"}
+    assert prof["main"] > 0.99 * sum(prof.values()) and sum(prof.values()) <= busy
+
+
+def test_access_log_growth(pdot):
+    ref = Cluster(pdot, cores=8)
+    assert ref.run() == 0
+    small = Cluster(pdot, cores=8)
+    small.cap = 8                   # forces the engine to stop on a full log (R_LOG_FULL)
+    small._new_log()
+    assert small.run() == 0
+    assert small.cap > 8
+    assert small.per_core() == ref.per_core()
+
+
+PY_PLUGIN = '''
+from isasim.plugins import Instr
+INSTRUCTIONS = [Instr("p.bitlen", "rd, rs1, rs2", "0000000 rs2 rs1 011 rd 0001011",
+                      sem=lambda rs1, rs2: rs1.bit_length() + rs2, params={"python": True},
+                      cost={"latency": 3})]
+'''
+
+
+def test_python_path_plugin_on_every_core(tmp_path):
+    plug = tmp_path / "bitlen.py"
+    plug.write_text(PY_PLUGIN)
+    src = tmp_path / "p.S"
+    src.write_text("""
+#include "pulp_cluster.h"
+  .text
+  .globl main
+main:
+  PULP_CORE_ID(a6)
+  li    a1, 1000
+  p.bitlen a0, a1, a6               /* 10 + core id */
+  la    t3, out
+  slli  t4, a6, 2
+  add   t3, t3, t4
+  sw    a0, 0(t3)
+  PULP_BARRIER(t1)
+  li    a0, 0
+  ret
+  .section .tcdm, "aw"
+  .align 2
+  .globl out
+out: .space 64
+""")
+    elf = str(tmp_path / "p.elf")
+    build_elf("gap8", [str(src)], elf, include_dirs=[INC], plugins=[str(plug)])
+    log = tmp_path / "p.log"
+    r = run_cluster(elf, cores=4, plugins=[str(plug)], read_symbols={"out": 16}, trace=str(log))
+    assert r["exit_code"] == 0
+    got = [int.from_bytes(r["memory"]["out"][4 * i:4 * i + 4], "little") for i in range(4)]
+    assert got == [10 + i for i in range(4)]
+    assert r["op_counts"]["p.bitlen"] == 4
+    assert log.read_text().count("p.bitlen a0, a1, a6  (python path)") == 4
+
+
+def _random_window(rng, n, dense):
+    """A random access log as the engine writes it: per core (issue cycle, address, cost) with
+    increasing issue cycles; TCDM, L2 and event-unit addresses."""
+    from isasim.platforms.gap8_loop import EU_BARRIER
+    cap = 64
+    AL = np.zeros((n, cap, 3), np.int64)
+    cnt = np.zeros(n, np.int64)
+    for i in range(n):
+        t = int(rng.integers(0, 20))
+        k = int(rng.integers(0, cap))
+        for h in range(k):
+            t += int(rng.integers(1, 4))
+            u = rng.random()
+            if u < 0.05:
+                a = 0x1C000000 + 4 * int(rng.integers(0, 100))
+            elif u < 0.08:
+                a = EU_BASE + EU_BARRIER
+            else:
+                a = 0x10000000 + 4 * int(rng.integers(0, 4 if dense else 4096))
+            AL[i, h] = (t, a, int(rng.integers(1, 3)))
+        cnt[i] = k
+    return AL, cnt
+
+
+def test_precheck_equals_resolve():
+    """The no-conflict shortcut (_precheck) gives exactly _resolve's result when it accepts a
+    window, and leaves everything untouched when it refuses one."""
+    from isasim.platforms import gap8_loop as L
+    rng = np.random.default_rng(1)
+    accepted = refused = 0
+    for trial in range(400):
+        n = int(rng.integers(1, 9))
+        AL, cnt = _random_window(rng, n, dense=trial % 2 == 0)
+        nb, H = 16, 256
+        ring = np.full((nb + 1, H), -1, np.int64)
+        for _ in range(int(rng.integers(0, 40))):       # grants of an earlier window
+            t = int(rng.integers(0, 200))
+            ring[int(rng.integers(0, nb + 1)), t % H] = t
+        rr = rng.integers(0, n, nb + 1).astype(np.int64)
+        stats = rng.integers(0, 50, (9, n)).astype(np.int64)   # D cont l2c l2l ntc nl2 nev ev
+        horizon = int(rng.integers(50, 250))
+        common = (n, horizon, 0x10000000, 0x10000, nb, -3, 10, EU_BASE)
+
+        def resolve(AL, cnt, ring, rr, st):
+            L._resolve(AL, cnt, *common, ring, rr, st[0], st[1], st[2], st[3], st[4], st[5],
+                       st[6], st[7])
+
+        A = [AL.copy(), cnt.copy(), ring.copy(), rr.copy(), stats.copy()]
+        resolve(*A)
+        B = [AL.copy(), cnt.copy(), ring.copy(), rr.copy(), stats.copy()]
+        st = B[4]
+        T = np.zeros((6, n), np.int64)
+        UNDO = np.zeros((3, n * 64), np.int64)
+        LAST = np.zeros((2, nb + 1), np.int64)
+        ok = L._precheck(B[0], B[1], *common, B[2], B[3], st[0], st[4], st[5], st[3], st[6],
+                         st[7], T, UNDO, LAST)
+        if ok:
+            accepted += 1
+        else:
+            refused += 1
+            for x, y in zip(B, (AL, cnt, ring, rr, stats)):
+                assert np.array_equal(x, y)                   # untouched
+            resolve(*B)
+        for x, y in zip(A, B):
+            assert np.array_equal(x, y), trial
+    assert accepted > 50 and refused > 50, (accepted, refused)

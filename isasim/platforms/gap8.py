@@ -12,7 +12,14 @@ the same cycle: one is granted (round-robin per bank), the others retry next cyc
 counted as ``tcdm_contention``), which shifts all later accesses of the loser. An L2 access goes
 through one arbitrated cluster-bus port (losers: ``l2_contention``) and then stalls the core for
 ``l2_latency`` cycles (``l2_latency`` stall). The delays are added to the core's cycle counter.
-A ring of granted (bank, cycle) pairs carries arbitration across window boundaries.
+A ring of granted (bank, cycle) pairs carries arbitration across window boundaries. Most
+windows have no two accesses to one bank in one cycle: ``_precheck`` recognises them in one pass
+per core and gives the same result without the time-ordered replay.
+
+The window loop itself (run the cores, arbitrate, event unit, barrier) is compiled too
+(gap8_loop.py, bound to the engine by ``loop_module``); this class sets up the stacked per-core
+arrays, drives that loop and does what needs Python: traces, Python-path plug-ins, errors,
+timelines, results.
 
 Barrier: a load from ``EU_BASE + EU_BARRIER`` stops the core (engine status ST_EVENT). When every
 core that has not exited has arrived, all of them resume in the same cycle
@@ -20,15 +27,16 @@ core that has not exited has arrived, all of them resume in the same cycle
 The wait is counted as ``barrier`` stall and as clock-gated cycles for the energy model.
 """
 import copy
+import io
 import json
 from dataclasses import dataclass, asdict, fields
 
 import numpy as np
-from numba import njit
 
 from ..errors import IsasimError, SimError
 from ..cores.ri5cy import codegen as cg
 from ..cores.ri5cy.core import RI5CY, Memory, L2_BASE, L2_SIZE, TCDM_BASE
+from .gap8_loop import RUN, WAIT, EXITED  # noqa: F401  (core states, also for callers)
 
 # ---- event unit (isasim's own register layout inside a 4 KB window; NOT GAP-8's real map) -------
 EU_BASE = 0x10204000
@@ -56,7 +64,7 @@ class ClusterConfig:
     # cycles from the issue of the last core's barrier load to the cycle all cores continue.
     barrier_latency: int = 11
     # simulation quantum in cycles (accuracy/speed knob, see docs/gap8.md)
-    quantum: int = 1024
+    quantum: int = 256
     # cycles between window ends that the arbitration ring remembers (power of two)
     ring: int = 8192
 
@@ -71,146 +79,32 @@ class ClusterConfig:
         return self
 
 
-# ---- bank arbitration (compiled once, cached) -----------------------------------------------------
-@njit(cache=True, nogil=True, inline="always")
-def _head(AL, i, head, cnt, D, e, bank, tcdm_base, tcdm_size, nbanks, ilv, ev_base, nev, ev_issue):
-    """Move core i's head past event-unit accesses; set its next access time and bank."""
-    h = head[i]
-    while h < cnt[i]:
-        a = AL[i, h, 1]
-        if ev_base != 0 and a >= ev_base and a < ev_base + 4096:
-            nev[i] += 1
-            ev_issue[i] = AL[i, h, 0] + D[i]
-            h += 1
-            continue
-        head[i] = h
-        e[i] = AL[i, h, 0] + AL[i, h, 2] - 1 + D[i]
-        off = a - tcdm_base
-        if off >= 0 and off < tcdm_size:
-            if ilv < 0:                # powers of two: ilv = -(log2(interleave) + 1)
-                bank[i] = (off >> (-ilv - 1)) & (nbanks - 1)
-            else:
-                bank[i] = (off // ilv) % nbanks
-        else:
-            bank[i] = nbanks           # the L2 port
-        return
-    head[i] = h
-    e[i] = 1 << 62
+# ---- the compiled window loop -------------------------------------------------------------------
+_loops = {}
 
 
-@njit(cache=True, nogil=True)
-def _resolve(AL, cnt, n, horizon, tcdm_base, tcdm_size, nbanks, ilv, l2_lat, ev_base,
-             ring, rr, D, cont, l2c, l2l, ntc, nl2, nev, ev_issue):
-    """Replay the logged accesses of ``n`` cores in global time order with per-bank arbitration,
-    up to (not including) cycle ``horizon``. Bank ``nbanks`` is the single L2 port. Writes the
-    per-core delays of this window into ``D``, adds to the per-core statistics arrays, and moves
-    each core's unresolved accesses (at or after the horizon) to the front of its log, shifted by
-    its delay (they are resolved with the next window); ``cnt[i]`` becomes their number."""
-    H = ring.shape[1]
-    msk = H - 1
-    INF = 1 << 62
-    head = np.zeros(n, np.int64)
-    e = np.zeros(n, np.int64)
-    bank = np.zeros(n, np.int64)
-    req = np.zeros(n, np.int64)
-    for i in range(n):
-        D[i] = 0
-        _head(AL, i, head, cnt, D, e, bank, tcdm_base, tcdm_size, nbanks, ilv, ev_base, nev,
-              ev_issue)
-    while True:
-        tmin = INF
-        nreq = 0
-        imin = 0
-        for i in range(n):
-            if e[i] < tmin:
-                tmin = e[i]
-                nreq = 1
-                imin = i
-            elif e[i] == tmin:
-                nreq += 1
-        if tmin >= horizon:
-            break
-        slot = tmin & msk
-        if nreq == 1:                  # fast path: a single access in this cycle
-            i = imin
-            b = bank[i]
-            if ring[b, slot] == tmin:  # bank granted in this cycle in the previous quantum
-                D[i] += 1
-                e[i] += 1
-                if b == nbanks:
-                    l2c[i] += 1
-                else:
-                    cont[i] += 1
-                continue
-            ring[b, slot] = tmin
-            rr[b] = i + 1 if i + 1 < n else 0
-            head[i] += 1
-            if b == nbanks:
-                nl2[i] += 1
-                D[i] += l2_lat
-                l2l[i] += l2_lat
-            else:
-                ntc[i] += 1
-            _head(AL, i, head, cnt, D, e, bank, tcdm_base, tcdm_size, nbanks, ilv, ev_base,
-                  nev, ev_issue)
-            continue
-        for i in range(n):
-            req[i] = 1 if e[i] == tmin else 0
-        for i in range(n):
-            if req[i] == 0:
-                continue
-            b = bank[i]
-            win = -1
-            if ring[b, slot] != tmin:
-                j = rr[b]
-                for k in range(n):
-                    if req[j] != 0 and bank[j] == b:
-                        win = j
-                        break
-                    j += 1
-                    if j == n:
-                        j = 0
-            for j in range(i, n):
-                if req[j] == 0 or bank[j] != b:
-                    continue
-                req[j] = 0
-                if j == win:
-                    head[j] += 1
-                    if b == nbanks:
-                        nl2[j] += 1
-                        D[j] += l2_lat
-                        l2l[j] += l2_lat
-                    else:
-                        ntc[j] += 1
-                    _head(AL, j, head, cnt, D, e, bank, tcdm_base, tcdm_size, nbanks, ilv,
-                          ev_base, nev, ev_issue)
-                else:
-                    D[j] += 1
-                    e[j] += 1
-                    if b == nbanks:
-                        l2c[j] += 1
-                    else:
-                        cont[j] += 1
-            if win >= 0:
-                ring[b, slot] = tmin
-                rr[b] = win + 1 if win + 1 < n else 0
-    for i in range(n):
-        h = head[i]
-        k = 0
-        for j in range(h, cnt[i]):
-            AL[i, k, 0] = AL[i, j, 0] + D[i]
-            AL[i, k, 1] = AL[i, j, 1]
-            AL[i, k, 2] = AL[i, j, 2]
-            k += 1
-        cnt[i] = k
-
-
-# ---- the cluster ----------------------------------------------------------------------------------
-RUN, WAIT, EXITED = 0, 1, 2
+def loop_module(engine):
+    """The compiled window loop (gap8_loop.py) bound to ``engine`` (a generated RI5CY engine
+    module): a copy of gap8_loop.py next to the engine with ``eng = engine.run``, keyed by the
+    engine and the loop's source, so numba caches it on disk like the engine."""
+    import hashlib
+    import os
+    from . import gap8_loop
+    with open(gap8_loop.__file__) as f:
+        src = f.read()
+    key = hashlib.sha256((engine.__name__ + src).encode()).hexdigest()[:20]
+    if key not in _loops:
+        path = os.path.join(os.path.dirname(engine.__file__), f"gap8_loop_{key}.py")
+        src += (f"\n\nfrom {engine.__name__} import run as eng  # noqa: E402,F811 "
+                f"(bound by isasim.platforms.gap8.loop_module)\n")
+        _loops[key] = cg._import_generated(path, f"isasim_gap8_loop_{key}", src)
+    return _loops[key]
 
 
 class Cluster:
-    """N RI5CY cores sharing one Memory and one pre-decoded program."""
+    """N RI5CY cores sharing one Memory and one pre-decoded program. The per-core arrays of all
+    cores are stacked (``self.R[i]`` is core i's registers; ``self.cores[i].R`` is a view of that
+    row), so the compiled loop (gap8_loop.py) runs every core without Python in between."""
 
     def __init__(self, elf, cores=8, plugins=(), timing=None, config=None, trace=None,
                  profile=False, timeline=False, freq_mhz=175.0):
@@ -218,23 +112,23 @@ class Cluster:
         if not 1 <= int(cores) <= MAX_CORES:
             raise IsasimError(f"gap8: --cores must be 1..{MAX_CORES} (got {cores})")
         self.n = n = int(cores)
-        self.cfg = config or ClusterConfig()
+        self.cfg = cfg = config or ClusterConfig()
         from ..elf import Program
         t = timing or RI5CYTiming()
         prog = elf if isinstance(elf, Program) else Program(elf)
         mem = Memory.for_program(prog, [("L2", L2_BASE, L2_SIZE),
-                                         ("TCDM", TCDM_BASE, self.cfg.tcdm_size)])
+                                         ("TCDM", TCDM_BASE, cfg.tcdm_size)])
         c0 = RI5CY(prog, plugins=plugins, timing=t, core_id=0, memory=mem)
         self.prog, self.mem, self.timing = c0.prog, c0.mem, t
         self.cores = [c0] + [_clone(c0, i) for i in range(1, n)]
-        self.cap = 2 * self.cfg.quantum + 256
-        self.AL = np.zeros((n, self.cap, 3), np.int64)
+        self.loop = loop_module(c0.eng)
+        self.trace = trace
+        self.tcap = 65536 if trace else 0
         P = cg.P
         # log every data access (TCDM, L2 and the event window): the range covers all of them
         lo = TCDM_BASE
         hi = max(L2_BASE + L2_SIZE, EU_BASE + 0x1000)
         for i, c in enumerate(self.cores):
-            c.AL = self.AL[i]
             c.P[P["log_tcdm"]] = 1
             c.P[P["tcdm_base"]] = lo
             c.P[P["tcdm_size"]] = hi - lo
@@ -242,241 +136,177 @@ class Cluster:
             c.P[P["ncores"]] = n
             c.P[P["core_id"]] = i
             c.P[P["cluster_id"]] = 0
+            c.P[P["trace"]] = 1 if self.tcap else 0
+            c.TR = np.zeros((max(self.tcap, 1), 8), np.int64)
             if profile:
                 c.enable_profile()
-        ring = 1
-        while ring < max(self.cfg.ring, 4 * self.cfg.quantum):
-            ring *= 2
-        il, nb = self.cfg.tcdm_interleave, self.cfg.tcdm_banks
+        for name in ("R", "HW", "CSR", "CTR", "OPCNT", "P", "TR", "PROF"):
+            rows = np.stack([getattr(c, name) for c in self.cores])
+            setattr(self, name, rows)
+            for i, c in enumerate(self.cores):
+                setattr(c, name, rows[i])
+        self.PC = np.array([c.pc for c in self.cores], np.int64)
+        self.cap = 2 * cfg.quantum + 256
+        self._new_log()
+        L = self.loop
+        self.CS = np.zeros((len(L.CS_NAMES), n), np.int64)
+        self.CS[L.CS_END] = -1
+        self.LS = np.zeros(len(L.LS_NAMES), np.int64)
+        il, nb = cfg.tcdm_interleave, cfg.tcdm_banks
         pow2 = lambda v: v & (v - 1) == 0          # noqa: E731
-        self._ilv = -il.bit_length() if pow2(il) and pow2(nb) else il
-        self.ring = np.full((self.cfg.tcdm_banks + 1, ring), -1, np.int64)
-        self.rr = np.zeros(self.cfg.tcdm_banks + 1, np.int64)
-        z = lambda: np.zeros(n, np.int64)          # noqa: E731
-        self.D, self.cont, self.l2c, self.l2l = z(), z(), z(), z()
-        self.ntc, self.nl2, self.nev, self.ev_issue = z(), z(), z(), z()
-        self.gated = z()
-        self.pending = z()
-        self.state = [RUN] * n
-        self.end_cycle = [None] * n
-        self.exit_codes = [None] * n
-        self.barriers = []                # (release cycle, [arrival cycles]) of the first 1000
-        self.n_barriers = 0
-        self.trace = trace
+        for k, v in (("quantum", cfg.quantum), ("tcdm_base", TCDM_BASE),
+                     ("tcdm_size", cfg.tcdm_size), ("banks", nb),
+                     ("ilv", -il.bit_length() if pow2(il) and pow2(nb) else il),
+                     ("l2_latency", cfg.l2_latency), ("ev_base", EU_BASE),
+                     ("barrier_latency", cfg.barrier_latency), ("trace_cap", self.tcap),
+                     ("timeline", 1 if timeline else 0)):
+            self.LS[L.LS_NAMES.index(k)] = v
+        ring = 1
+        while ring < max(cfg.ring, 4 * cfg.quantum):
+            ring *= 2
+        self.ring = np.full((nb + 1, ring), -1, np.int64)
+        self.rr = np.zeros(nb + 1, np.int64)
+        self.T = np.zeros((6, n), np.int64)
+        self.LAST = np.zeros((2, nb + 1), np.int64)
+        self.BAR = np.zeros((1000, 1 + n), np.int64)     # first 1000 barrier episodes
         self.freq_mhz = freq_mhz
         self.tl = [] if timeline else None
         self._busy_start = [0] * n
         self._tl_prev = (np.zeros(n, np.int64), np.zeros(n, np.int64))
-        self.windows = 0
-        self._ep = None
-        self._argc = {}                   # core id -> engine arguments (arrays never replaced,
-                                          # except AL: cleared by _grow_log)
 
-    # ------------------------------------------------------------------------------------------
+    # ---- bookkeeping views ---------------------------------------------------------------------
+    def _row(self, name):
+        return self.CS[self.loop.CS_NAMES.index(name)]
+
+    @property
+    def state(self):
+        return [int(v) for v in self._row("state")]
+
+    @property
+    def end_cycle(self):
+        return [int(v) if v >= 0 else None for v in self._row("end_cycle")]
+
+    @property
+    def exit_codes(self):
+        C = cg.C["exit_code"]
+        return [int(self.CTR[i, C] & 0xFFFFFFFF) if s == EXITED else None
+                for i, s in enumerate(self.state)]
+
+    @property
+    def windows(self):
+        return int(self.LS[self.loop.LS_WINDOWS])
+
+    @property
+    def n_barriers(self):
+        return int(self.LS[self.loop.LS_NB])
+
+    @property
+    def barriers(self):
+        """(release cycle, {core: arrival cycle}) of the first 1000 barrier episodes."""
+        out = []
+        for k in range(min(self.n_barriers, len(self.BAR))):
+            row = self.BAR[k]
+            out.append({"release": int(row[0]),
+                        "arrivals": {i: int(row[1 + i]) for i in range(self.n) if row[1 + i] >= 0}})
+        return out
+
     def cycles_of(self, i):
-        return int(self.cores[i].CTR[cg.C["cycles"]])
+        return int(self.CTR[i, cg.C["cycles"]])
 
-    def _grow_log(self):
-        self.cap *= 2
-        new = np.zeros((self.n, self.cap, 3), np.int64)
-        new[:, :self.AL.shape[1]] = self.AL
-        self.AL = new
+    def _new_log(self, old=None):
+        self.AL = np.zeros((self.n, self.cap, 3), np.int64)
+        if old is not None:
+            self.AL[:, :old.shape[1]] = old
         for i, c in enumerate(self.cores):
             c.AL = self.AL[i]
-        self._argc = {}
+        self.UNDO = np.zeros((3, self.n * self.cap), np.int64)
 
-    def _step(self, c, max_n):
-        """``c.step(max_n)`` through the engine's compiled entry point: skips numba's per-call
-        argument typing (~10 us per call, a large share of a short quantum). The arguments are
-        looked up by the engine's parameter names (so a new engine argument that is an attribute
-        of the core, its Decoded or its Memory is picked up); falls back to ``c.step`` if that
-        or numba's overload table is not available."""
-        if self._ep is None:
-            st, k = c.step(max_n)       # compiles/loads the engine overload
-            self._ep = False
-            try:
-                run = c.eng.run
-                code = run.py_func.__code__
-                names = code.co_varnames[:code.co_argcount]
-                args = self._args(c, names, max_n)
-                sig = tuple(run.typeof_pyval(x) for x in args)
-                self._names = names
-                self._ep = run.overloads[sig].entry_point
-            except Exception:           # numba internals changed: keep the public path
-                self._ep = False
-            return st, k
-        if self._ep is False:
-            return c.step(max_n)
-        args = self._argc.get(c.core_id)
-        if args is None:
-            args = self._argc[c.core_id] = self._args(c, self._names, 0)
-        a = list(args)
-        a[self._ipc] = c.pc
-        a[self._imax] = max_n
-        st, pc, k = self._ep(*a)
-        c.pc = pc
-        return st, k
-
-    def _args(self, c, names, max_n):
-        out = []
-        for nm in names:
-            if nm == "pc":
-                self._ipc = len(out)
-                out.append(c.pc)
-            elif nm == "max_n":
-                self._imax = len(out)
-                out.append(max_n)
-            elif nm == "code_base":
-                out.append(c.dec.base)
-            elif hasattr(c.dec, nm):
-                out.append(getattr(c.dec, nm))
-            elif hasattr(c.mem, nm):
-                out.append(getattr(c.mem, nm))
-            else:
-                out.append(getattr(c, nm))
-        if c.P[cg.P["trace"]]:
-            raise IsasimError("internal: fast step with the trace buffer on")
-        return tuple(out)
-
-    def _event(self, i, c):
-        """Handle an event-unit access of core i; True if the core must stop (barrier)."""
-        a = int(c.CTR[cg.C["ev_addr"]]) - EU_BASE
-        rd = int(c.CTR[cg.C["ev_rd"]])
-        if rd < 0:
-            raise SimError(f"core {i}: store to event unit register 0x{EU_BASE + a:08x} "
-                           f"(pc 0x{c.pc:08x}, {c.where(c.pc)}): isasim's event unit has no "
-                           f"writable registers (barrier = load from 0x{EU_BASE + EU_BARRIER:08x})")
-        if a == EU_BARRIER:
-            return True
-        if a == EU_CORE_ID:
-            val = i
-        elif a == EU_NB_CORES:
-            val = self.n
-        else:
-            raise SimError(f"core {i}: load from unknown event unit register 0x{EU_BASE + a:08x} "
-                           f"(pc 0x{c.pc:08x}); registers: barrier +0x0, core id +0x4, "
-                           f"number of cores +0x8")
-        if rd != 0:
-            c.R[rd] = val
-        return False
-
+    # ---- the run ---------------------------------------------------------------------------------
     def run(self, max_instructions=None):
-        cfg = self.cfg
-        limit = max_instructions if max_instructions else (1 << 62)
-        done = 0
-        W = 0
-        CL = cg.P["cycle_limit"]
-        CAL = cg.C["al_n"]
-        CYC = cg.C["cycles"]
+        L = self.loop
+        LS = self.LS
+        LS[L.LS_LIMIT] = max_instructions if max_instructions else (1 << 62)
         out = open(self.trace, "w") if self.trace else None
-        tcap = 65536 if out else 0
-        cnt = np.zeros(self.n, np.int64)
         try:
             if out:
                 out.write("# isasim gap8 cluster commit log: core cycle pc word disassembly "
                           "[reg=value] [mem=address]; cycles exclude the contention stalls of "
                           "the current quantum\n")
             while True:
-                runnable = [i for i in range(self.n) if self.state[i] == RUN]
-                if runnable:
-                    W = max(W, min(self.cycles_of(i) for i in runnable)) + cfg.quantum
-                else:
-                    W += cfg.quantum          # only draining logged accesses
-                starts = [self.cycles_of(i) for i in range(self.n)]
-                stopped_in_window = [False] * self.n
-                for i in runnable:
-                    c = self.cores[i]
-                    if c.CTR[CYC] >= W:
-                        continue
-                    c.P[CL] = W
-                    while True:
-                        budget = limit - done
-                        if budget <= 0:
-                            raise SimError(
-                                f"stopped after {done} instructions (--max-instructions {limit}) "
-                                f"at core {i} pc 0x{c.pc:08x} ({c.where(c.pc)}): the program "
-                                f"did not exit")
-                        if out:
-                            st, k = c.step(min(budget, tcap), trace_cap=tcap)
-                            _write_trace(out, c, i, k)
-                        else:
-                            st, k = self._step(c, budget)
-                        done += k
-                        if st == cg.ST_LIMIT:
-                            if c.CTR[CYC] >= W:
-                                break
-                            continue
-                        if st == cg.ST_LOG_FULL:
-                            self._grow_log()
-                            continue
-                        if st == cg.ST_EVENT:
-                            if self._event(i, c):
-                                self.state[i] = WAIT
-                                stopped_in_window[i] = True
-                                break
-                            continue
-                        if st == cg.ST_EXIT:
-                            self.state[i] = EXITED
-                            self.exit_codes[i] = c._finish(st)
-                            stopped_in_window[i] = True
-                            break
-                        fa = int(c.CTR[cg.C["fault_addr"]])
-                        if st == cg.ST_MEM and EU_BASE <= fa < EU_BASE + 0x1000:
-                            raise SimError(
-                                f"core {i}: {'store to' if c.CTR[cg.C['fault_store']] else 'load from'}"
-                                f" event unit register 0x{fa:08x} (pc 0x{c.pc:08x}, "
-                                f"{c.where(c.pc)}): isasim's event unit has no writable registers "
-                                f"(barrier = load from 0x{EU_BASE + EU_BARRIER:08x})")
-                        try:
-                            c._finish(st)
-                        except SimError as e:
-                            raise SimError(f"core {i}: {e}") from None
-                        raise SimError(f"core {i}: engine status {st}")
-                for i in range(self.n):
-                    cnt[i] = self.cores[i].CTR[CAL]
-                _resolve(self.AL, cnt, self.n, W, TCDM_BASE, cfg.tcdm_size, cfg.tcdm_banks,
-                         self._ilv, cfg.l2_latency, EU_BASE, self.ring, self.rr,
-                         self.D, self.cont, self.l2c, self.l2l, self.ntc, self.nl2, self.nev,
-                         self.ev_issue)
-                self.windows += 1
-                for i in range(self.n):
-                    c = self.cores[i]
-                    c.CTR[CAL] = cnt[i]           # accesses left for the next window
-                    c.CTR[CYC] += self.D[i]
-                    self.pending[i] = cnt[i]
-                    if self.tl is not None and (i in runnable or self.D[i]):
-                        self._tl_window(i, starts[i], self.D[i], stopped_in_window[i])
-                    if self.state[i] == EXITED and self.end_cycle[i] is None and cnt[i] == 0:
-                        self.end_cycle[i] = int(c.CTR[CYC])
-                self._barrier()
-                if self.end_cycle[0] is not None:
+                d = self.cores[0].dec
+                m = self.mem
+                why, i = L.run_windows(
+                    d.OP, d.LEN, d.FIELDS, d.I0, d.I1, d.I2, d.RMASK, d.base, d.nslots,
+                    self.R, self.HW, self.CSR, m.MEM, m.RB, m.RS, m.RO, self.CTR, self.OPCNT,
+                    self.cores[0].TC, self.P, self.PC, self.TR, self.PROF, self.AL,
+                    self.cores[0].PF, self.cores[0].PMETA, self.cores[0].AG,
+                    self.CS, LS, self.ring, self.rr, self.T, self.UNDO, self.LAST, self.BAR)
+                for k, c in enumerate(self.cores):
+                    c.pc = int(self.PC[k])
+                c = self.cores[i]
+                if out and LS[L.LS_K]:
+                    buf = io.StringIO()
+                    c._write_trace(buf, int(LS[L.LS_K]))
+                    _prefixed(out, i, buf)
+                    LS[L.LS_K] = 0
+                if why == L.R_DONE:
                     break
+                if why == L.R_WINDOW:
+                    self._tl_window_all()
+                    if self.CS[L.CS_END, 0] >= 0:
+                        break
+                elif why == L.R_LOG_FULL:
+                    self.cap *= 2
+                    self._new_log(self.AL)
+                elif why == L.R_PYCALL:
+                    buf = io.StringIO() if out else None
+                    try:
+                        c.py_exec(buf)
+                    except SimError as e:
+                        raise SimError(f"core {i}: {e}") from None
+                    if out:
+                        _prefixed(out, i, buf)
+                    self.PC[i] = c.pc
+                    LS[L.LS_DONE] += 1
+                elif why == L.R_LIMIT:
+                    raise SimError(
+                        f"stopped after {int(LS[L.LS_DONE])} instructions (--max-instructions "
+                        f"{int(LS[L.LS_LIMIT])}) at core {i} pc 0x{c.pc:08x} ({c.where(c.pc)}): "
+                        f"the program did not exit")
+                elif why == L.R_ERROR:
+                    self._error(i, c, int(LS[L.LS_STATUS]))
         finally:
             if out:
                 out.close()
+        for i, c in enumerate(self.cores):
+            if self.state[i] == EXITED:
+                c.status = "exit"
         return self.exit_codes[0]
 
-    def _barrier(self):
-        waiting = [i for i in range(self.n) if self.state[i] == WAIT]
-        if not waiting or any(s == RUN for s in self.state):
-            return
-        if any(self.pending[i] for i in waiting):
-            return              # arrival cycles are final once their accesses are arbitrated
-        arr = [self.cycles_of(i) for i in waiting]
-        rel = max(max(int(self.ev_issue[i]) for i in waiting) + self.cfg.barrier_latency, max(arr))
-        for i, a in zip(waiting, arr):
-            c = self.cores[i]
-            w = rel - a
-            c.CTR[cg.C["cycles"]] = rel
-            c.CTR[cg.C["st_barrier"]] += w
-            self.gated[i] += w
-            self.state[i] = RUN
-            if self.tl is not None:
-                self._tl_slice(i, "barrier wait", a, rel, {"arrival": a, "release": rel})
-                self._busy_start[i] = rel
-        self.n_barriers += 1
-        if len(self.barriers) < 1000:
-            self.barriers.append({"release": rel, "arrivals": dict(zip(waiting, arr))})
+    def _error(self, i, c, st):
+        """Raise the one-line error for engine status ``st`` of core ``i``."""
+        if st == cg.ST_EVENT:
+            a = int(c.CTR[cg.C["ev_addr"]])
+            if int(c.CTR[cg.C["ev_rd"]]) < 0:
+                raise SimError(f"core {i}: store to event unit register 0x{a:08x} "
+                               f"(pc 0x{c.pc:08x}, {c.where(c.pc)}): isasim's event unit has no "
+                               f"writable registers (barrier = load from "
+                               f"0x{EU_BASE + EU_BARRIER:08x})")
+            raise SimError(f"core {i}: load from unknown event unit register 0x{a:08x} "
+                           f"(pc 0x{c.pc:08x}); registers: barrier +0x0, core id +0x4, "
+                           f"number of cores +0x8")
+        fa = int(c.CTR[cg.C["fault_addr"]])
+        if st == cg.ST_MEM and EU_BASE <= fa < EU_BASE + 0x1000:
+            raise SimError(
+                f"core {i}: {'store to' if c.CTR[cg.C['fault_store']] else 'load from'}"
+                f" event unit register 0x{fa:08x} (pc 0x{c.pc:08x}, "
+                f"{c.where(c.pc)}): isasim's event unit has no writable registers "
+                f"(barrier = load from 0x{EU_BASE + EU_BARRIER:08x})")
+        try:
+            c._finish(st)
+        except SimError as e:
+            raise SimError(f"core {i}: {e}") from None
+        raise SimError(f"core {i}: engine status {st}")
 
     # ---- timeline -------------------------------------------------------------------------------
     def _tl_slice(self, i, name, s, e, args=None):
@@ -487,17 +317,35 @@ class Cluster:
               "args": {"start_cycle": int(s), "end_cycle": int(e), **(args or {})}}
         self.tl.append(ev)
 
-    def _tl_window(self, i, start, delay, stopped):
+    def _tl_window_all(self):
+        """Timeline slices of the window just arbitrated (and of a barrier it released)."""
+        L, CS = self.loop, self.CS
+        nb = self.n_barriers
+        released = nb > getattr(self, "_tl_nb", 0)
+        self._tl_nb = nb
+        rel = int(self.LS[L.LS_LAST_REL])
+        for i in range(self.n):
+            d = int(CS[L.CS_D, i])
+            waited = released and CS[L.CS_ARRIVAL, i] >= 0
+            end = int(CS[L.CS_ARRIVAL, i]) if waited else self.cycles_of(i)
+            if CS[L.CS_RUNNABLE, i] or d:
+                self._tl_window(i, end, d, bool(CS[L.CS_STOPPED, i]))
+            if waited:
+                a = int(CS[L.CS_ARRIVAL, i])
+                self._tl_slice(i, "barrier wait", a, rel, {"arrival": a, "release": rel})
+                self._busy_start[i] = rel
+
+    def _tl_window(self, i, end, delay, stopped):
         """Busy slices are merged until a quantum has memory stalls or the core stops. The stall
         cycles of one quantum are drawn as slices at its end, one per cause ("tcdm contention",
         "l2 access" = L2 latency + L2 port contention): the cause and amount are exact, the
         position inside the quantum is not kept."""
-        end = self.cycles_of(i)
         if delay > 0 or stopped:
-            tc = int(self.cont[i] - self._tl_prev[0][i])
-            l2 = int(self.l2c[i] + self.l2l[i] - self._tl_prev[1][i])
-            self._tl_prev[0][i] = self.cont[i]
-            self._tl_prev[1][i] = self.l2c[i] + self.l2l[i]
+            cont, l2c, l2l = self._row("cont"), self._row("l2c"), self._row("l2l")
+            tc = int(cont[i] - self._tl_prev[0][i])
+            l2 = int(l2c[i] + l2l[i] - self._tl_prev[1][i])
+            self._tl_prev[0][i] = cont[i]
+            self._tl_prev[1][i] = l2c[i] + l2l[i]
             s = end - delay
             self._tl_slice(i, "busy", self._busy_start[i], s)
             self._tl_slice(i, "tcdm contention", s, s + tc, {"cycles": tc})
@@ -523,25 +371,27 @@ class Cluster:
     def per_core(self):
         total = self.end_cycle[0] if self.end_cycle[0] is not None else self.cycles_of(0)
         res = []
+        cont, gated = self._row("cont"), self._row("gated")
         for i, c in enumerate(self.cores):
             cnt = c.counters()
             end = self.end_cycle[i] if self.end_cycle[i] is not None else min(self.cycles_of(i),
                                                                              total)
             stalls = dict(cnt["stalls"])
             # bank-conflict stalls come from the arbitration, not from the engine
-            c.CTR[cg.C["st_tcdm_contention"]] = self.cont[i]
-            stalls["tcdm_contention"] = int(self.cont[i])
-            stalls["l2_contention"] = int(self.l2c[i])
-            stalls["l2_latency"] = int(self.l2l[i])
+            c.CTR[cg.C["st_tcdm_contention"]] = cont[i]
+            stalls["tcdm_contention"] = int(cont[i])
+            stalls["l2_contention"] = int(self._row("l2c")[i])
+            stalls["l2_latency"] = int(self._row("l2l")[i])
             # the access log covered every data access: the engine's TCDM/L2 split is replaced
-            gated = int(self.gated[i]) + max(0, total - end)
+            gated_i = int(gated[i]) + max(0, total - end)
             res.append({"core": i, "cycles": cnt["cycles"], "end_cycle": int(end),
                         "instructions": cnt["instructions"], "stalls": stalls,
                         "loads": cnt["loads"], "stores": cnt["stores"],
-                        "tcdm_accesses": int(self.ntc[i]), "l2_accesses": int(self.nl2[i]),
-                        "event_accesses": int(self.nev[i]),
-                        "active_cycles": max(0, int(end) - int(self.gated[i])),
-                        "gated_cycles": gated,
+                        "tcdm_accesses": int(self._row("ntc")[i]),
+                        "l2_accesses": int(self._row("nl2")[i]),
+                        "event_accesses": int(self._row("nev")[i]),
+                        "active_cycles": max(0, int(end) - int(gated[i])),
+                        "gated_cycles": gated_i,
                         "state": ("running", "waiting at barrier", "exited")[self.state[i]],
                         "exit_code": self.exit_codes[i]})
         return res
@@ -572,10 +422,8 @@ def _clone(c0, core_id):
     return c
 
 
-def _write_trace(out, c, i, k):
-    import io
-    buf = io.StringIO()
-    c._write_trace(buf, k)
+def _prefixed(out, i, buf):
+    """Copy the commit-log lines in ``buf`` to ``out``, each prefixed with its core."""
     for line in buf.getvalue().splitlines():
         out.write(f"c{i} {line}\n")
 
@@ -647,5 +495,6 @@ def cluster_result(cl, op):
             "energy_uj": e["total_uj"], "energy_breakdown_uj": e["breakdown_uj"],
             "operating_point": op, "energy_model": energy.describe(op),
             "per_core": pc, "barriers": cl.n_barriers,
-            "cluster": {**asdict(cl.cfg), "event_unit_base": EU_BASE, "quanta": cl.windows},
+            "cluster": {**asdict(cl.cfg), "event_unit_base": EU_BASE, "quanta": cl.windows,
+                        "quanta_without_conflict": int(cl.LS[cl.loop.LS_FAST])},
             "timing": cl.timing.as_dict(), "op_counts": opc}

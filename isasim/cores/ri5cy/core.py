@@ -150,6 +150,18 @@ class RI5CY:
             if done >= max_n:
                 return cg.ST_LIMIT, done
 
+    def py_exec(self, out=None):
+        """Execute the Python-path plug-in instruction at pc (``_py_exec``); with ``out``, write
+        its commit-log line there."""
+        pc, cyc = self.pc, int(self.CTR[cg.C["cycles"]])
+        self._py_exec()
+        if out:
+            s = (pc - self.dec.base) >> 1
+            ins = self.table.instrs[int(self.dec.CID[s])]
+            out.write(f"{cyc:10d} 0x{pc:08x} {int(self.dec.WORD[s]):08x} "
+                      f"{format_instr(ins, self.dec.vals[s], pc, self.prog.symbolize)}"
+                      f"  (python path)\n")
+
     def _py_exec(self):
         """Execute one plug-in instruction whose semantics run in Python (``params={"python":
         True}``), with the engine's timing rules: static cycles, load-use hazard, counters."""
@@ -233,15 +245,8 @@ class RI5CY:
                     self._write_trace(out, n)
                 done += n
                 if st == cg.ST_PYCALL:          # plug-in on the Python path
-                    pc, cyc = self.pc, int(self.CTR[cg.C["cycles"]])
-                    self._py_exec()
+                    self.py_exec(out)
                     done += 1
-                    if out:
-                        s = (pc - self.dec.base) >> 1
-                        ins = self.table.instrs[int(self.dec.CID[s])]
-                        out.write(f"{cyc:10d} 0x{pc:08x} {int(self.dec.WORD[s]):08x} "
-                                  f"{format_instr(ins, self.dec.vals[s], pc, self.prog.symbolize)}"
-                                  f"  (python path)\n")
                     st = cg.ST_LIMIT
                     if done < limit:
                         continue
