@@ -467,3 +467,20 @@ def test_precheck_equals_resolve():
         for x, y in zip(A, B):
             assert np.array_equal(x, y), trial
     assert accepted > 50 and refused > 50, (accepted, refused)
+
+
+def test_scaling_experiment(tmp_path):
+    """experiments/gap8_scaling.yaml end to end: every point golden-checked; the cyclic partition
+    scales with no bank conflicts, the blocked one (cores in step on one bank) is held back by
+    TCDM contention."""
+    from isasim.experiments.runner import run_experiment
+    df, _ = run_experiment(os.path.join(ROOT, "experiments", "gap8_scaling.yaml"),
+                           out=str(tmp_path / "out"), jobs=1, use_cache=False, quiet=True)
+    assert (df["golden"] == "bit-exact").all(), df["golden"].tolist()
+    big = df[df["n"] == 16384].set_index("variant")
+    assert (big.loc[["cores2", "cores4", "cores8"], "stall_tcdm_contention"] == 0).all()
+    sp = big.loc["cores1", "cycles"] / big["cycles"]
+    assert 1.8 < sp["cores2"] < sp["cores4"] < sp["cores8"] <= 8
+    assert sp["cores8"] > 6
+    assert big.loc["cores8_blocked", "stall_tcdm_contention"] > big.loc["cores8_blocked", "cycles"]
+    assert sp["cores8_blocked"] < sp["cores8"] / 2

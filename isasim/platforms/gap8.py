@@ -173,6 +173,7 @@ class Cluster:
         self.tl = [] if timeline else None
         self._busy_start = [0] * n
         self._tl_prev = (np.zeros(n, np.int64), np.zeros(n, np.int64))
+        self._tl_nb = 0                   # barrier episodes already drawn
 
     # ---- bookkeeping views ---------------------------------------------------------------------
     def _row(self, name):
@@ -321,7 +322,7 @@ class Cluster:
         """Timeline slices of the window just arbitrated (and of a barrier it released)."""
         L, CS = self.loop, self.CS
         nb = self.n_barriers
-        released = nb > getattr(self, "_tl_nb", 0)
+        released = nb > self._tl_nb
         self._tl_nb = nb
         rel = int(self.LS[L.LS_LAST_REL])
         for i in range(self.n):

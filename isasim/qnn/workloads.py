@@ -13,9 +13,10 @@ import numpy as np
 from .packing import pack
 
 
-def packed_dot(n=256, bits=4, seed=0):
+def packed_dot(n=256, bits=4, seed=0, section=None):
     """Dot product of two signed ``bits``-bit vectors of length n, packed 32/bits per word.
-    Golden model: the int32 sum of products (numpy, integer exact)."""
+    Golden model: the int32 sum of products (numpy, integer exact). ``section``: where the
+    vectors and the result go (default .data; ``.tcdm`` puts them in the GAP-8 cluster's L1)."""
     if n % (32 // bits):
         raise ValueError(f"n={n} must be a multiple of {32 // bits}")
     rng = np.random.default_rng(seed)
@@ -28,4 +29,5 @@ def packed_dot(n=256, bits=4, seed=0):
     return {"data": {"vec_a": pack(a, bits), "vec_b": pack(b, bits)},
             "outputs": {"result": res},
             "defines": {"N": n, "NWORDS": n * bits // 32},
-            "macs": n}
+            "macs": n,
+            "sections": {k: section for k in ("vec_a", "vec_b", "result")} if section else {}}
