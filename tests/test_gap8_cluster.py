@@ -6,7 +6,7 @@ import os
 import numpy as np
 import pytest
 
-from isasim.errors import SimError
+from isasim.errors import IsasimError, SimError
 from isasim.platforms.gap8 import Cluster, ClusterConfig, run_cluster, EU_BASE
 from isasim.toolchain.build import build_elf
 
@@ -326,6 +326,13 @@ out: .space 32
     res = run_elf(elf, "gap8", cores=8, read_symbols={"out": 32})
     assert res["exit_code"] == 0
     assert list(np.frombuffer(res["memory"]["out"], dtype=np.int32)) == list(range(8))
+    # a missing output symbol is a one-line error, on the cluster and on a single core
+    with pytest.raises(IsasimError, match=r"ids.elf: no symbol 'outt' to read the output"):
+        run_elf(elf, "gap8", cores=2, read_symbols={"outt": 4})
+    (tmp_path / "one.S").write_text("  .text\n  .globl main\nmain:\n  li a0, 0\n  ret\n")
+    one = build_elf("ri5cy", [str(tmp_path / "one.S")], str(tmp_path / "one.elf"))
+    with pytest.raises(IsasimError, match=r"one.elf: no symbol 'outt' to read the output"):
+        run_elf(one, "ri5cy", read_symbols={"outt": 4})
 
 
 # ---- the compiled window loop: slow paths give the same result as the fast path ------------------

@@ -49,11 +49,7 @@ def run_single(elf, target, max_instructions, trace, plugins, profile, timing, o
     if profile:
         res["profile"] = core.profile()
     if read_symbols:
-        res["memory"] = {}
-        for k, n in read_symbols.items():
-            if k not in core.prog.symbols:
-                raise IsasimError(f"{elf}: no symbol '{k}' to read the output from")
-            res["memory"][k] = core.mem.read(core.prog.symbols[k], n)
+        res["memory"] = {k: core.read_symbol(k, n) for k, n in read_symbols.items()}
     return res
 
 

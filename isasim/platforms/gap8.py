@@ -464,13 +464,8 @@ def run_cluster(elf, cores=8, max_instructions=None, trace=None, plugins=(), pro
             for k, v in c.profile().items():
                 prof[k] = prof.get(k, 0) + v
         res["profile"] = dict(sorted(prof.items(), key=lambda kv: -kv[1]))
-    if read_symbols:
-        c0 = cl.cores[0]
-        res["memory"] = {}
-        for k, n in read_symbols.items():
-            if k not in c0.prog.symbols:
-                raise IsasimError(f"{elf}: no symbol '{k}' to read the output from")
-            res["memory"][k] = c0.mem.read(c0.prog.symbols[k], n)
+    if read_symbols:           # shared memory: any core reads it
+        res["memory"] = {k: cl.cores[0].read_symbol(k, n) for k, n in read_symbols.items()}
     return res
 
 

@@ -8,7 +8,7 @@ a trace buffer switched on, so the trace path gives the same cycles as the fast 
 import numpy as np
 
 from ...elf import Program
-from ...errors import SimError
+from ...errors import IsasimError, SimError
 from ...isa.disasm import format_instr, reg_name
 from ...isa.registry import load_table
 from ...timing.ri5cy import RI5CYTiming, STALL_CAUSES
@@ -260,6 +260,12 @@ class RI5CY:
         finally:
             if out:
                 out.close()
+
+    def read_symbol(self, name, n):
+        """``n`` bytes of memory at symbol ``name`` (after a run: kernel outputs)."""
+        if name not in self.prog.symbols:
+            raise IsasimError(f"{self.prog.path}: no symbol '{name}' to read the output from")
+        return self.mem.read(self.prog.symbols[name], n)
 
     def where(self, pc):
         return self.prog.symbolize(pc) or "?"
