@@ -17,34 +17,12 @@ from unicorn.riscv_const import UC_RISCV_REG_X0
 
 from isasim.cores.ri5cy.core import RI5CY, L2_BASE, TCDM_BASE
 from isasim.elf import Program
-from isasim.isa.registry import load_table
 
-M32 = 0xFFFFFFFF
-T = load_table("rv32")
+
+from rvcode import M as M32, enc, li, EXIT
+
 BUF = 512                     # data buffer at TCDM_BASE
 CODE_MAX = 0x4000
-
-
-def enc(name, **v):
-    ins = T.by_name[name][0]
-    w = ins.encode(v)
-    return w.to_bytes(ins.width // 8, "little")
-
-
-def li_parts(value):
-    """(hi20, lo12) such that lui hi; addi lo gives ``value``."""
-    value &= M32
-    lo = ((value & 0xFFF) ^ 0x800) - 0x800
-    hi = ((value - lo) >> 12) & 0xFFFFF
-    return hi, lo
-
-
-def li(rd, value):
-    hi, lo = li_parts(value)
-    return enc("lui", rd=rd, imm20=hi) + enc("addi", rd=rd, rs1=rd, imm=lo)
-
-
-EXIT = enc("addi", rd=17, rs1=0, imm=93) + enc("ecall")
 
 
 # ---- the Unicorn oracle (one instance, reused) ------------------------------------------------------

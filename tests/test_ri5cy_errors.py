@@ -6,25 +6,8 @@ import pytest
 from isasim.cores.ri5cy.core import RI5CY, L2_BASE, L2_SIZE, TCDM_BASE, TCDM_SIZE
 from isasim.elf import Program
 from isasim.errors import IsasimError, SimError
-from isasim.isa.registry import load_table
 
-T = load_table("rv32")
-M = 0xFFFFFFFF
-
-
-def enc(name, **v):
-    ins = T.by_name[name][0]
-    return ins.encode(v).to_bytes(ins.width // 8, "little")
-
-
-def li(rd, value):
-    value &= M
-    lo = ((value & 0xFFF) ^ 0x800) - 0x800
-    hi = ((value - lo) >> 12) & 0xFFFFF
-    return enc("lui", rd=rd, imm20=hi) + enc("addi", rd=rd, rs1=rd, imm=lo)
-
-
-EXIT = enc("addi", rd=17, rs1=0, imm=93) + enc("ecall")
+from rvcode import T, enc, li, EXIT
 
 
 def core_for(code):

@@ -19,32 +19,15 @@ import pytest
 
 from isasim.cores.ri5cy.core import RI5CY, L2_BASE, TCDM_BASE
 from isasim.elf import Program
-from isasim.isa.registry import load_table
 
-T = load_table("rv32")
-M = 0xFFFFFFFF
+from rvcode import T, enc, li, EXIT
+
 ALU, LOAD, STORE, LOAD_USE, BR_NT, BR_T, MIS_TGT, JUMP, JALR_HAZ = 1, 1, 1, 1, 1, 3, 1, 2, 1
 MULH, DIV_BASE, DIV_ZERO, MISALIGNED, CSR_SLOW, CSR_FAST, HWLOOP_SETUP = 5, 3, 35, 1, 4, 1, 1
 EXIT_CYCLES = 2
+LI = 2 * ALU                  # rvcode.li: lui + addi
 NO_STALLS = {"load_use": 0, "branch": 0, "jump": 0, "muldiv": 0, "misaligned": 0, "csr": 0,
              "tcdm_contention": 0, "barrier": 0}
-
-
-def enc(name, syntax=None, **v):
-    ins = [i for i in T.by_name[name] if syntax is None or i.syntax == syntax][0]
-    return ins.encode(v).to_bytes(ins.width // 8, "little")
-
-
-def li(rd, value):
-    """lui + addi: 2 instructions, 2 cycles (the addi reads the lui result: ALU->ALU, no stall)."""
-    value &= M
-    lo = ((value & 0xFFF) ^ 0x800) - 0x800
-    hi = ((value - lo) >> 12) & 0xFFFFF
-    return enc("lui", rd=rd, imm20=hi) + enc("addi", rd=rd, rs1=rd, imm=lo)
-
-
-LI = 2 * ALU
-EXIT = enc("addi", rd=17, rs1=0, imm=93) + enc("ecall")
 
 
 def run(code, data=(), **kw):

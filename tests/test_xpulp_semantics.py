@@ -30,10 +30,9 @@ import pytest
 
 from isasim.cores.ri5cy.core import RI5CY, L2_BASE, TCDM_BASE
 from isasim.elf import Program
-from isasim.isa.registry import load_table
 
-M = 0xFFFFFFFF
-T = load_table("rv32")
+from rvcode import T, M, enc, li, EXIT
+
 XP = [i for i in T.instrs if (i.ext.startswith("xpulpv2") or i.ext == "gap8") and not i.alias]
 
 
@@ -59,22 +58,6 @@ def put_lanes(vals, bits):
     for i, v in enumerate(vals):
         r |= (v & ((1 << bits) - 1)) << (bits * i)
     return r
-
-
-def enc(name, syntax=None, **v):
-    cands = [i for i in T.by_name[name] if syntax is None or i.syntax == syntax]
-    ins = cands[0]
-    return ins.encode(v).to_bytes(ins.width // 8, "little")
-
-
-def li(rd, value):
-    value &= M
-    lo = ((value & 0xFFF) ^ 0x800) - 0x800
-    hi = ((value - lo) >> 12) & 0xFFFFF
-    return enc("lui", rd=rd, imm20=hi) + enc("addi", rd=rd, rs1=rd, imm=lo)
-
-
-EXIT = enc("addi", rd=17, rs1=0, imm=93) + enc("ecall")
 
 
 def run(code, data=(), regs=None, max_n=100000):
