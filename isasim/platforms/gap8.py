@@ -36,13 +36,11 @@ import numpy as np
 from ..errors import IsasimError, SimError
 from ..cores.ri5cy import codegen as cg
 from ..cores.ri5cy.core import RI5CY, Memory, L2_BASE, L2_SIZE, TCDM_BASE
-from .gap8_loop import RUN, WAIT, EXITED  # noqa: F401  (core states, also for callers)
+from .gap8_loop import RUN, EXITED, EU_BARRIER
 
 # ---- event unit (isasim's own register layout inside a 4 KB window; NOT GAP-8's real map) -------
+# register offsets: gap8_loop.EU_* (the compiled loop handles the loads)
 EU_BASE = 0x10204000
-EU_BARRIER = 0x00        # load: wait until all (non-exited) cores arrived; returns 0
-EU_CORE_ID = 0x04        # load: core id (same as mhartid & 0x1f)
-EU_NB_CORES = 0x08       # load: number of cores in the cluster
 
 MAX_CORES = 16           # gap8.ld reserves 16 stacks
 STALL_KEYS = ("load_use", "branch", "jump", "muldiv", "misaligned", "csr", "tcdm_contention",

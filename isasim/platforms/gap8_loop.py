@@ -38,8 +38,10 @@ LS_W, LS_CUR, LS_PHASE, LS_WINDOWS, LS_DONE, LS_LIMIT, LS_NB, LS_LAST_REL, LS_K,
 # ---- why run_windows returned --------------------------------------------------------------------
 R_DONE, R_WINDOW, R_TRACE, R_LOG_FULL, R_PYCALL, R_LIMIT, R_ERROR = range(7)
 
-# event-unit registers (offsets in the 4 KB window at LS[LS_EVB])
-EU_BARRIER, EU_CORE_ID, EU_NB_CORES = 0x00, 0x04, 0x08
+# event-unit registers (offsets in the 4 KB window at LS[LS_EVB] = gap8.EU_BASE; loads only):
+EU_BARRIER = 0x00        # wait until all (non-exited) cores arrived; returns 0
+EU_CORE_ID = 0x04        # the core's id (same as mhartid & 0x1f)
+EU_NB_CORES = 0x08       # number of cores in the cluster
 
 _CYC, _CAL, _EVA, _EVRD, _STB = C["cycles"], C["al_n"], C["ev_addr"], C["ev_rd"], C["st_barrier"]
 _PCL = P["cycle_limit"]
