@@ -296,8 +296,8 @@ class RI5CY:
             raise SimError(f"unsupported ecall a7={int(self.R[17])} at pc 0x{pc:08x} "
                            f"({self.where(pc)}); only a7=93 (exit) is implemented")
         if st == cg.ST_PYCALL:
-            raise SimError(f"pc 0x{pc:08x}: plug-in instructions on the Python path are supported "
-                           f"on single cores (--target ri5cy), not in this context")
+            raise SimError(f"pc 0x{pc:08x}: a plug-in instruction on the Python path was left "
+                           f"unexecuted (internal error: its caller must run py_exec)")
         raise SimError(f"engine stopped with status {st} at pc 0x{pc:08x}")
 
     def _write_trace(self, out, n):
