@@ -1,9 +1,12 @@
 """The instruction registry: built-in tables + loaded plug-ins -> one ``Table`` per ISA.
 
-A ``Table`` assigns every instruction an id (the engine's dispatch number), builds the decoder
-(buckets by major opcode; within a bucket the most specific mask wins), and has a fingerprint that
+A ``Table`` owns its entries: it holds its own copy of every ``Instr`` it is given and assigns the
+copy an id (the engine's dispatch number), so two tables built in one process (built-ins alone,
+built-ins + plug-ins, another plug-in set) never change each other's ids. It builds the decoder
+(buckets by major opcode; within a bucket the most specific mask wins) and has a fingerprint that
 changes whenever an instruction definition changes (used to cache the compiled engine).
 """
+import copy
 import hashlib
 import os
 
@@ -26,9 +29,14 @@ class Table:
         self._build_decoder()
 
     def add(self, ins):
+        """Add a copy of ``ins`` (the caller's object is never modified) and return the copy."""
+        ins = copy.copy(ins)
+        ins.params = dict(ins.params)
+        ins.cost = dict(ins.cost)
         ins.id = len(self.instrs)
         self.instrs.append(ins)
         self.by_name.setdefault(ins.name, []).append(ins)
+        return ins
 
     def _build_decoder(self):
         self.buckets32 = {}
@@ -98,7 +106,13 @@ def _builtin_rv32():
 
 def load_table(isa, plugins=()):
     """The table of ``isa`` ('rv32' or 'cm7') with the plug-in files ``plugins`` added."""
-    key = (isa, tuple(os.path.abspath(p) for p in plugins))
+    if plugins:
+        from ..plugins import resolve
+        files = resolve(plugins)
+        # the content is part of the key: a plug-in file edited in a running notebook is re-read
+        key = (isa, tuple(files), Table._hash(files))
+    else:
+        key = (isa, (), "")
     if key in _cache:
         return _cache[key]
     srcs = sorted(os.path.join(_HERE, f) for f in os.listdir(_HERE) if f.endswith(".py"))

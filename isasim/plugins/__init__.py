@@ -23,6 +23,7 @@ function that raises on sample operands, or one that numba cannot compile are re
 naming the plug-in file and the instruction. Built-in plug-ins are named ``qnn`` (the QNN set for
 both ISAs); ``isasim plugins list`` shows everything.
 """
+import copy
 import importlib.util
 import inspect
 import os
@@ -41,20 +42,28 @@ class PluginError(IsasimError):
 
 
 def resolve(paths):
-    """Expand built-in names ('qnn') to files; check that files exist."""
+    """Expand built-in names ('qnn') to files; check that files exist. A file named twice (or a
+    built-in set named twice) is loaded once: the result has no duplicates, first occurrence first."""
     out = []
     for p in paths:
         if p in BUILTIN:
-            out += [os.path.join(BUILTIN_DIR, f) for f in BUILTIN[p]]
+            files = [os.path.join(BUILTIN_DIR, f) for f in BUILTIN[p]]
         elif os.path.isfile(p):
-            out.append(os.path.abspath(p))
+            files = [os.path.realpath(p)]
         else:
             raise PluginError(f"{p}: no such plug-in file (built-in plug-ins: {', '.join(BUILTIN)})")
+        out += [f for f in files if f not in out]
     return out
 
 
 def _import(path):
-    name = "isasim_plugin_" + "".join(c if c.isalnum() else "_" for c in os.path.abspath(path))
+    """The plug-in module of ``path`` as its file is now: a module is reused only while the file's
+    content is unchanged (an edited plug-in is re-read, never answered from a stale module)."""
+    import hashlib
+    with open(path, "rb") as f:
+        digest = hashlib.sha256(f.read()).hexdigest()[:16]
+    name = ("isasim_plugin_" + "".join(c if c.isalnum() else "_" for c in os.path.abspath(path))
+            + "_" + digest)
     if name in sys.modules:
         return sys.modules[name]
     spec = importlib.util.spec_from_file_location(name, path)
@@ -63,6 +72,8 @@ def _import(path):
         spec.loader.exec_module(mod)
     except SpecError as e:
         raise PluginError(f"{path}: malformed instruction: {e}")
+    except SyntaxError as e:
+        raise PluginError(f"{e.filename or path}:{e.lineno}: cannot load plug-in: SyntaxError: {e.msg}")
     except Exception as e:
         raise PluginError(f"{path}: cannot load plug-in: {type(e).__name__}: {e}")
     sys.modules[name] = mod
@@ -75,6 +86,36 @@ def _overlaps(a, b):
         return False
     common = a.mask & b.mask
     return (a.match & common) == (b.match & common)
+
+
+def operand_form(ins):
+    """The shape of an instruction's assembly operands as the front end matches them: 'r' for a
+    register, 'i' for an immediate or label, 'i(r)' / 'r(r!)' ... for addressing forms. Two entries
+    with one mnemonic and one form cannot be told apart in a source file."""
+    from ..isa.spec import REG_NUM, REG_FIELDS
+    out = []
+    for part in [p.strip() for p in ins.syntax.split(",") if p.strip()]:
+        if "(" in part:
+            off, base = part.split("(", 1)
+            kind = "r" if off in REG_FIELDS else "i"
+            out.append(f"{kind}(r{'!' if '!' in base else ''})")
+        elif part in REG_FIELDS or part in REG_NUM:
+            out.append("r")
+        else:
+            out.append("i")
+    return ",".join(out)
+
+
+def _origin(ins):
+    return "built-in" if ins.source == "builtin" else ins.source
+
+
+def _thumb_mnemonics():
+    """Mnemonics the Thumb-2 assembler and disassembler already know (capstone's instruction list):
+    a plug-in may not take one of those names."""
+    from capstone import arm_const
+    return {k[len("ARM_INS_"):].lower() for k in dir(arm_const)
+            if k.startswith("ARM_INS_") and k not in ("ARM_INS_INVALID", "ARM_INS_ENDING")}
 
 
 SAMPLES = (0, 1, 0xFFFFFFFF, 0x80000000, 0x7FFFFFFF, 0x12345678, 0x89ABCDEF)
@@ -127,6 +168,7 @@ def load_plugins(paths, isa, base):
     want = "rv32" if isa == "rv32" else "thumb2"
     out = []
     existing = list(base)
+    thumb_names = _thumb_mnemonics() if want == "thumb2" else set()
     for path in files:
         mod = _import(path)
         instrs = getattr(mod, "INSTRUCTIONS", None)
@@ -137,7 +179,23 @@ def load_plugins(paths, isa, base):
                 raise PluginError(f"{path}: INSTRUCTIONS contains {type(ins).__name__}, not Instr")
             if ins.isa != want:
                 continue
+            ins = copy.copy(ins)            # the module's object stays as its author wrote it
+            ins.params, ins.cost = dict(ins.params), dict(ins.cost)
             ins.source = path
+            base_name = ins.name.lower()
+            for sfx in (".w", ".n"):
+                if base_name.endswith(sfx):
+                    base_name = base_name[:-len(sfx)]
+            if base_name in thumb_names:
+                raise PluginError(f"{path}: {ins.name}: the mnemonic is a Thumb-2 instruction the "
+                                  f"assembler already knows; choose another name")
+            form = operand_form(ins)
+            for other in existing:
+                if other.name == ins.name and operand_form(other) == form:
+                    raise PluginError(f"{path}: {ins.name} '{ins.syntax}': this mnemonic with this "
+                                      f"operand form is already defined by {_origin(other)} "
+                                      f"('{other.name} {other.syntax}'); a source line could not "
+                                      f"say which is meant: rename one")
             for other in existing:
                 if other.isa == ins.isa and _overlaps(ins, other) and not other.alias:
                     raise PluginError(f"{path}: {ins.name}: encoding {ins.bit_pattern()} overlaps "
