@@ -1,12 +1,26 @@
 """The ``isasim`` command line. Subcommands mirror the Python API:
-build, exec, disasm, run, table, plot, plugins. Errors are one line and a non-zero exit."""
+build, exec, disasm, run, table, plot, plugins, cache. Errors are one line and a non-zero exit.
+
+Exit status (README "Exit status"): 0 the program exited with code 0 (``run``: every point passed);
+1 the program exited with a non-zero code (the full code is printed and is ``exit_code`` in
+``--json``); 2 bad input (usage, files, configs, builds, plug-ins); 3 the simulation failed
+(illegal instruction, bad memory access, instruction limit, plug-in fault); 4 a result differs
+from its golden model (``run``); 70 internal error; 130 interrupted (SIGINT or SIGTERM).
+A simulator failure therefore never looks like a program's exit code, and no program exit code
+(256 included) becomes 0 unless it is 0.
+"""
 import argparse
 import json
 import os
+import signal
 import sys
 
 from . import __version__
 from .errors import IsasimError
+
+EXIT_PROGRAM_NONZERO = 1
+EXIT_INTERNAL = 70
+EXIT_INTERRUPTED = 130
 
 
 def _kv(items):
@@ -32,9 +46,15 @@ def cmd_exec(a):
     from .cores import run_elf
     if not os.path.isfile(a.elf):
         raise IsasimError(f"{a.elf}: no such file")
-    res = run_elf(a.elf, a.target, max_instructions=a.max_instructions, trace=a.trace,
-                  plugins=a.plugin, profile=a.profile, timing=_kv(a.timing), cores=a.cores,
-                  operating_point=a.operating_point, timeline=a.timeline)
+    try:
+        res = run_elf(a.elf, a.target, max_instructions=a.max_instructions, trace=a.trace,
+                      plugins=a.plugin, profile=a.profile, timing=_kv(a.timing), cores=a.cores,
+                      operating_point=a.operating_point, timeline=a.timeline)
+    except IsasimError as e:
+        if a.json:      # machines get an object too: a status and the error, never a number
+            print(json.dumps({"status": "error", "error": str(e), "exit_status": e.exit_code},
+                             indent=None if a.compact else 2))
+        raise
     if a.json:
         print(json.dumps(res, indent=None if a.compact else 2, default=str))
     else:
@@ -42,7 +62,7 @@ def cmd_exec(a):
             sys.stdout.write(res["stdout"])
         print(f"exit code {res['exit_code']}: {res['instructions']} instructions, "
               f"{res['cycles']} cycles, {res['energy_uj']:.3f} uJ", file=sys.stderr)
-    return int(res["exit_code"]) & 0xFF
+    return 0 if res["exit_code"] == 0 else EXIT_PROGRAM_NONZERO
 
 
 def cmd_disasm(a):
@@ -74,14 +94,20 @@ def cmd_plot(a):
     return plot_main(a)
 
 
+def cmd_cache(a):
+    from . import cache
+    return cache.main(a)
+
+
 def parser():
+    from .targets import NAMES
     p = argparse.ArgumentParser(prog="isasim", description="ISA-extension explorer for QNN kernels "
                                 "on Cortex-M7 and RI5CY/GAP-8")
     p.add_argument("--version", action="version", version=f"isasim {__version__}")
     sub = p.add_subparsers(dest="cmd", required=True)
 
     b = sub.add_parser("build", help="assemble/compile and link sources into an ELF")
-    b.add_argument("--target", required=True, choices=["cm7", "ri5cy", "gap8"])
+    b.add_argument("--target", required=True, choices=NAMES)
     b.add_argument("-I", dest="include", action="append", default=[], metavar="DIR")
     b.add_argument("-D", dest="define", action="append", default=[], metavar="NAME[=VAL]")
     b.add_argument("--plugin", action="append", default=[], metavar="FILE")
@@ -93,10 +119,12 @@ def parser():
 
     e = sub.add_parser("exec", help="run an ELF and report cycles/energy")
     e.add_argument("elf")
-    e.add_argument("--target", required=True, choices=["cm7", "ri5cy", "gap8"])
+    e.add_argument("--target", required=True, choices=NAMES)
     e.add_argument("--json", action="store_true", help="print one JSON object")
     e.add_argument("--compact", action="store_true", help="JSON on one line")
-    e.add_argument("--max-instructions", type=int, metavar="N")
+    e.add_argument("--max-instructions", type=int, metavar="N",
+                   help="stop with an error after N retired instructions (all cores); "
+                        "default 1000000000")
     e.add_argument("--trace", metavar="FILE", help="write a commit log (one line per instruction)")
     e.add_argument("--timeline", metavar="FILE", help="gap8: Chrome/Perfetto timeline JSON")
     e.add_argument("--plugin", action="append", default=[], metavar="FILE")
@@ -136,11 +164,28 @@ def parser():
     gl.add_argument("--plugin", action="append", default=[], metavar="FILE")
     gl.add_argument("--isa", choices=["rv32", "thumb2", "all"], default="all")
     gl.set_defaults(fn=cmd_plugins)
+
+    c = sub.add_parser("cache", help="the cache of builds, engines and results")
+    cs = c.add_subparsers(dest="cache_cmd", required=True)
+    ci = cs.add_parser("info", help="where the cache is, what it holds, and check every entry")
+    ci.set_defaults(fn=cmd_cache)
+    cc = cs.add_parser("clear", help="remove cached builds, engines and results")
+    cc.add_argument("what", nargs="?", choices=["all", "build", "engine", "results"], default="all")
+    cc.set_defaults(fn=cmd_cache)
     return p
+
+
+def _on_sigterm(signum, frame):
+    raise KeyboardInterrupt
 
 
 def main(argv=None):
     args = parser().parse_args(argv)
+    old = None
+    try:
+        old = signal.signal(signal.SIGTERM, _on_sigterm)   # SIGTERM stops a run like Ctrl-C
+    except ValueError:          # not the main thread (an embedding application): leave it alone
+        pass
     try:
         return args.fn(args)
     except IsasimError as e:
@@ -148,14 +193,23 @@ def main(argv=None):
         return e.exit_code
     except KeyboardInterrupt:
         print("isasim: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:     # `isasim disasm x.elf | head`: the reader has gone, not an error
+        try:
+            sys.stdout = open(os.devnull, "w")
+        except OSError:
+            pass
+        return 0
     except Exception as e:  # never a traceback from the CLI unless asked for
         if os.environ.get("ISASIM_DEBUG"):
             raise
         msg = " ".join(str(e).split())
         print(f"isasim: internal error: {type(e).__name__}: {msg} "
               f"(set ISASIM_DEBUG=1 for a traceback)", file=sys.stderr)
-        return 70
+        return EXIT_INTERNAL
+    finally:
+        if old is not None:
+            signal.signal(signal.SIGTERM, old)
 
 
 if __name__ == "__main__":

@@ -60,12 +60,31 @@ def test_exec_json_and_exit_status(tmp_path, capsys):
     assert res["cycles"] >= res["instructions"] > 16
 
 
-def test_exec_exit_code_is_programs(tmp_path, capsys):
+@pytest.mark.parametrize("ret,code", [(42, 42), (256, 256), (-1, -1), (0, 0)])
+def test_exec_exit_status_convention(tmp_path, capsys, ret, code):
+    """Exit status 0 only for a program exit code of 0 (256 used to become 0: code mod 256); 1
+    for any non-zero code, whose full value is printed and is exit_code in --json; simulator
+    failures use other statuses (2, 3, 70, 130)."""
     src = tmp_path / "ret.S"
-    src.write_text("  .text\n  .globl main\nmain:\n  li a0, 42\n  ret\n")
+    src.write_text(f"  .text\n  .globl main\nmain:\n  li a0, {ret}\n  ret\n")
     out = tmp_path / "ret.elf"
     assert cli(["build", "--target", "ri5cy", str(src), "-o", str(out), "-q"], capsys)[0] == 0
-    assert cli(["exec", str(out), "--target", "ri5cy"], capsys)[0] == 42
+    status, _, err = cli(["exec", str(out), "--target", "ri5cy"], capsys)
+    assert status == (0 if code == 0 else 1) and f"exit code {code}:" in err
+    status, stdout, _ = cli(["exec", str(out), "--target", "ri5cy", "--json"], capsys)
+    res = json.loads(stdout)
+    assert res["exit_code"] == code and res["status"] == "exit"
+
+
+def test_exec_simulator_failure_is_not_an_exit_code(tmp_path, capsys):
+    src = tmp_path / "bad.S"
+    src.write_text("  .text\n  .globl main\nmain:\n  li a0, 3\n  .4byte 0xffffffff\n  ret\n")
+    out = tmp_path / "bad.elf"
+    assert cli(["build", "--target", "ri5cy", str(src), "-o", str(out), "-q"], capsys)[0] == 0
+    status, stdout, err = cli(["exec", str(out), "--target", "ri5cy", "--json"], capsys)
+    assert status == 3 and "illegal instruction" in err
+    res = json.loads(stdout)
+    assert res["status"] == "error" and "cycles" not in res and "exit_code" not in res
 
 
 def test_c_source_with_inline_xpulp(tmp_path, capsys):
@@ -79,7 +98,7 @@ int main(void) {
 """)
     out = tmp_path / "m.elf"
     assert cli(["build", "--target", "ri5cy", str(src), "-o", str(out), "-q"], capsys)[0] == 0
-    assert cli(["exec", str(out), "--target", "ri5cy"], capsys)[0] == 10
+    assert "exit code 10:" in cli(["exec", str(out), "--target", "ri5cy"], capsys)[2]
 
 
 def test_build_cache_is_used(tmp_path):
@@ -148,4 +167,5 @@ def test_tohost_store_exits_riscv_tests_style(tmp_path, capsys):
                    "  sw t1, 0(t0)\n1: j 1b\n  .data\n  .balign 8\n  .globl tohost\ntohost: .dword 0\n")
     out = tmp_path / "th.elf"
     assert cli(["build", "--target", "ri5cy", str(src), "-o", str(out), "-q"], capsys)[0] == 0
-    assert cli(["exec", str(out), "--target", "ri5cy", "--max-instructions", "100"], capsys)[0] == 5
+    status, _, err = cli(["exec", str(out), "--target", "ri5cy", "--max-instructions", "100"], capsys)
+    assert status == 1 and "exit code 5:" in err

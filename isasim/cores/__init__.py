@@ -1,27 +1,93 @@
 """Cores: execute a program and report what was executed (the timing and energy layers turn
 that into cycles and joules). ``run_elf`` is the one entry point used by the CLI and experiments."""
-from ..errors import IsasimError
+import os
 
-TARGETS = ("cm7", "ri5cy", "gap8")
+from ..errors import IsasimError
 
 
 def run_elf(elf, target, max_instructions=None, trace=None, plugins=(), profile=False,
             timing=None, cores=None, operating_point=None, timeline=None, read_symbols=None):
-    """Run ``elf`` on ``target``; return a result dict (exit_code, instructions, cycles,
+    """Run ``elf`` on ``target``; return a result dict (exit_code, status, instructions, cycles,
     energy_uj, stalls by cause, ...). ``read_symbols`` {name: nbytes}: memory read back after the
-    run into ``result["memory"]`` (bytes; used by golden-model checks)."""
-    if target not in TARGETS:
-        raise IsasimError(f"unknown target '{target}' (allowed: {', '.join(TARGETS)})")
-    if target == "cm7":
-        return run_m7(elf, max_instructions, trace, plugins, profile, operating_point, read_symbols)
-    if target == "gap8":            # the cluster (event unit, TCDM banks) also for --cores 1
-        from ..platforms.gap8 import run_cluster
-        return run_cluster(elf, cores=cores or 8, max_instructions=max_instructions, trace=trace,
-                           plugins=plugins, profile=profile, timing=timing,
-                           operating_point=operating_point, timeline=timeline,
-                           read_symbols=read_symbols)
-    return run_single(elf, target, max_instructions, trace, plugins, profile, timing,
-                      operating_point, read_symbols)
+    run into ``result["memory"]`` (bytes; used by golden-model checks).
+
+    Options are checked against the target first (isasim.targets.validate_run_options): an option
+    that does not apply is refused; ``max_instructions`` None means the documented default limit.
+    ``exit_code`` is the program's full exit code as a signed 32-bit integer; a run that fails
+    raises instead of returning a result. Output files (trace, timeline) are written under a
+    temporary name and renamed when the run ends; a trace of a failed run is kept, with a last
+    line saying it is incomplete."""
+    from .. import targets
+    opts = targets.validate_run_options(
+        target, cores=cores, timeline=timeline, profile=profile, trace=trace,
+        operating_point=operating_point, timing=timing, max_instructions=max_instructions)
+    tr = _Output(trace, "trace") if trace else None
+    tl = _Output(timeline, "timeline") if timeline else None
+    try:
+        if target == "cm7":
+            res = run_m7(elf, opts["max_instructions"], tr and tr.tmp, plugins, profile,
+                         opts["operating_point"], read_symbols, timing=timing)
+        elif target == "gap8":            # the cluster (event unit, TCDM banks) also for --cores 1
+            from ..platforms.gap8 import run_cluster
+            res = run_cluster(elf, cores=opts["cores"], max_instructions=opts["max_instructions"],
+                              trace=tr and tr.tmp, plugins=plugins, profile=profile, timing=timing,
+                              operating_point=opts["operating_point"], timeline=tl and tl.tmp,
+                              read_symbols=read_symbols)
+        else:
+            res = run_single(elf, target, opts["max_instructions"], tr and tr.tmp, plugins, profile,
+                             timing, opts["operating_point"], read_symbols)
+    except BaseException as e:
+        if tr:
+            tr.abandon(e)
+        if tl:
+            tl.discard()
+        raise
+    if tr:
+        res["trace"] = tr.commit()
+    if tl:
+        res["timeline"] = tl.commit()
+    code = int(res["exit_code"]) & 0xFFFFFFFF
+    res["exit_code"] = code - (1 << 32) if code & 0x80000000 else code
+    res["status"] = "exit"
+    return res
+
+
+class _Output:
+    """An output file written by a run: checked before the run, written under a temporary name in
+    the same directory, renamed into place at the end."""
+
+    def __init__(self, path, what):
+        self.path, self.what = path, what
+        d = os.path.dirname(os.path.abspath(path)) or "."
+        if os.path.isdir(path):
+            raise IsasimError(f"--{what} {path}: is a directory")
+        if not os.path.isdir(d):
+            raise IsasimError(f"--{what} {path}: directory {d} does not exist")
+        if not os.access(d, os.W_OK) or (os.path.exists(path) and not os.access(path, os.W_OK)):
+            raise IsasimError(f"--{what} {path}: not writable")
+        self.tmp = os.path.join(d, f".{os.path.basename(path)}.{os.getpid()}.partial")
+
+    def commit(self):
+        if not os.path.exists(self.tmp):
+            raise IsasimError(f"--{self.what} {self.path}: the run wrote no {self.what}")
+        os.replace(self.tmp, self.path)
+        return self.path
+
+    def abandon(self, exc):
+        """Keep what a failed run traced, marked as incomplete."""
+        if not os.path.exists(self.tmp):
+            return
+        why = "interrupted" if isinstance(exc, KeyboardInterrupt) else " ".join(str(exc).split())
+        try:
+            with open(self.tmp, "a") as f:
+                f.write(f"# isasim: INCOMPLETE: the run stopped before the program exited ({why})\n")
+            os.replace(self.tmp, self.path)
+        except OSError:
+            pass
+
+    def discard(self):
+        if os.path.exists(self.tmp):
+            os.remove(self.tmp)
 
 
 def run_single(elf, target, max_instructions, trace, plugins, profile, timing, operating_point,
@@ -53,7 +119,8 @@ def run_single(elf, target, max_instructions, trace, plugins, profile, timing, o
     return res
 
 
-def run_m7(elf, max_instructions, trace, plugins, profile, operating_point, read_symbols=None):
+def run_m7(elf, max_instructions, trace, plugins, profile, operating_point, read_symbols=None,
+           timing=None):
     from .cm7 import run as run_cm7
     kw = {}
     if operating_point:

@@ -34,6 +34,23 @@ SOURCE = ("ASSUMPTION (DS12110 STM32H743xI §6.3.6 run-mode table not retrieved;
           "§2.6 UNCONFIRMED): 0.275 mA/MHz at VOS0, VOS1 scaled by core voltage 1.20/1.35")
 
 
+# Named operating points of the cm7 target (--operating-point / a variant's operating_point): the
+# core clock; "400" and "400mhz" are accepted for "400MHz".
+OPERATING_POINT_NAMES = {"480MHz": 480, "400MHz": 400}
+DEFAULT_OP = "480MHz"
+
+
+def op_name(x):
+    """Canonical operating-point name for ``x`` ('400', '400mhz', 400 -> '400MHz'), or None."""
+    t = str(x).strip().lower().replace(" ", "")
+    if t.endswith("mhz"):
+        t = t[:-3]
+    for name, f in OPERATING_POINT_NAMES.items():
+        if t in (str(f), f"{f}.0"):
+            return name
+    return None
+
+
 def operating_point(freq_mhz):
     """Pick the voltage scale for a frequency: VOS1 up to 400 MHz, VOS0 above (up to 480 MHz)."""
     if not isinstance(freq_mhz, (int, float)) or freq_mhz <= 0:
