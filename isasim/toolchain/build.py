@@ -10,23 +10,24 @@ then ld.lld with the target's default linker script (or --ld-script) and, when n
 
 The cache key is the hash of everything that determines the output: the rewritten assembly of every
 source (so headers, -D values and plug-in encodings are included), the linker script, crt0, flags
-and the isasim version. A hit copies the cached ELF, so a repeated build costs only preprocessing.
+and the isasim version. A hit copies the cached ELF (checked against its checksum, isasim/cache.py),
+so a repeated build costs only preprocessing. The target's platform include directories
+(isasim/targets.py: ``pulp_cluster.h`` for ri5cy and gap8) are always on the include path.
 """
 import hashlib
 import os
-import shutil
+import re
 import tempfile
 
 from elftools.elf.elffile import ELFFile
 
 from .. import __version__
+from .. import cache
 from ..errors import BuildError
 from . import zig
 from .frontend import rewrite, check_object
 
 DATA = os.path.join(os.path.dirname(__file__), "data")
-LD_SCRIPTS = {"cm7": "cm7.ld", "ri5cy": "gap8.ld", "gap8": "gap8.ld"}
-CRT0 = {"cm7": "crt0_cm7.S", "rv32": "crt0_rv.S"}
 
 
 def _read(path):
@@ -67,61 +68,108 @@ def _defines_start(obj):
 
 def build_elf(target, sources, out, include_dirs=(), defines=(), plugins=(), ld_script=None,
               use_cache=True):
-    """Build ``sources`` for ``target`` ('cm7', 'ri5cy', 'gap8') into the ELF ``out``."""
-    isa = zig.isa_of(target)
+    """Build ``sources`` for ``target`` (a name of isasim.targets) into the ELF ``out``."""
+    from .. import targets
+    from ..errors import IsasimError
+    try:
+        tgt = targets.get(target)
+    except IsasimError as e:
+        raise BuildError(str(e))
+    isa = tgt.isa
     if not sources:
         raise BuildError("no source files given")
     for s in list(sources) + ([ld_script] if ld_script else []):
         if not os.path.isfile(s):
             raise BuildError(f"{s}: no such file")
+    _check_output(out, sources)
+    include_dirs = list(include_dirs) + [d for d in tgt.include_dirs if d not in include_dirs]
     from ..isa import registry
     table = registry.load_table(isa, plugins)
-    script = ld_script or os.path.join(DATA, LD_SCRIPTS[target])
+    script = ld_script or os.path.join(DATA, tgt.ld_script)
+    crt0 = os.path.join(DATA, tgt.crt0)
     with tempfile.TemporaryDirectory(prefix="isasim-build-") as tmp:
         texts = []
         checks = []
         for src in sources:
             asm = _to_asm(isa, os.path.abspath(src), include_dirs, defines, tmp)
             chk = []
-            texts.append((src, rewrite(asm, table, filename=src, checks=chk)))
+            texts.append((src, rewrite(asm, table, filename=src, checks=chk), asm))
             checks.append(chk)
         h = hashlib.sha256()
-        for part in [__version__, target, isa, _read(script), _read(os.path.join(DATA, CRT0[isa])),
+        for part in [__version__, target, isa, _read(script), _read(crt0),
                      repr(sorted(include_dirs)), repr(list(defines))]:
             h.update(part.encode())
-        for src, text in texts:
+        for src, text, _ in texts:
             h.update(os.path.basename(src).encode())
             h.update(text.encode())
         key = h.hexdigest()[:32]
-        cache_dir = os.path.join(zig.cache_root(), "build")
-        os.makedirs(cache_dir, exist_ok=True)
-        cached = os.path.join(cache_dir, key + ".elf")
-        if use_cache and os.path.isfile(cached):
-            _copy(cached, out)
+        cached = os.path.join(cache.subdir("build"), key + ".elf")
+        if use_cache and cache.read_blob(cached, out):
             return out
         objs = []
-        for i, (src, text) in enumerate(texts):
+        for i, (src, text, orig) in enumerate(texts):
             asm_path = os.path.join(tmp, f"{i}_{os.path.basename(src)}.s")
             with open(asm_path, "w") as f:
                 f.write(text)
             obj = os.path.join(tmp, f"{i}.o")
-            zig.cc(isa, ["-c", "-x", "assembler", asm_path, "-o", obj], "assemble")
+            try:
+                zig.cc(isa, ["-c", "-x", "assembler", asm_path, "-o", obj], "assemble")
+            except BuildError as e:
+                raise BuildError(source_location(str(e), asm_path, src, orig)) from None
             check_object(obj, checks[i])
             objs.append(obj)
         if not any(_defines_start(o) for o in objs):
             crt = os.path.join(tmp, "crt0.o")
-            zig.cc(isa, ["-c", os.path.join(DATA, CRT0[isa]), "-o", crt], "assemble crt0")
+            zig.cc(isa, ["-c", crt0, "-o", crt], "assemble crt0")
             objs.insert(0, crt)
         tmp_elf = os.path.join(tmp, "out.elf")
         zig.lld(["-T", script] + objs +
                 ["-o", tmp_elf])
-        shutil.copyfile(tmp_elf, cached + ".part")
-        os.replace(cached + ".part", cached)
-        _copy(tmp_elf, out)
+        cache.write_blob(cached, tmp_elf)
+        cache.atomic_copy(tmp_elf, out)
     return out
 
 
-def _copy(src, dst):
-    d = os.path.dirname(os.path.abspath(dst))
-    os.makedirs(d, exist_ok=True)
-    shutil.copyfile(src, dst)
+_DIAG = re.compile(r"^(?P<path>[^:]+):(?P<line>\d+)(?::\d+)?: (?P<msg>.*)$")
+_MARK = re.compile(r'^#\s*(\d+)\s+"([^"]*)"')
+
+
+def source_location(msg, asm_path, src, text):
+    """An assembler diagnostic about the temporary file ``asm_path`` rewritten to name the user's
+    file and line (through the preprocessor's line markers in ``text``, which has the same lines
+    as the assembled file) and the statement as the user wrote it."""
+    m = _DIAG.match(msg)
+    if not m or os.path.basename(m.group("path")) != os.path.basename(asm_path):
+        return msg
+    n = int(m.group("line"))
+    lines = text.split("\n")
+    fname, line = src, n
+    for k in range(min(n, len(lines)) - 1, -1, -1):      # the last marker above line n
+        mk = _MARK.match(lines[k])
+        if mk and k < n - 1:
+            fname, line = mk.group(2), int(mk.group(1)) + (n - 1 - k - 1)
+            break
+    stmt = lines[n - 1].strip() if 0 < n <= len(lines) else ""
+    hint = ""
+    if "relocatable expression" in m.group("msg") or "undefined" in m.group("msg"):
+        hint = "; is every label or symbol it names defined?"
+    return f"{fname}:{line}: {m.group('msg')}" + (f" (in '{stmt}'{hint})" if stmt else "")
+
+
+def _check_output(out, sources):
+    """Refuse an output path that would overwrite a source or cannot be written, before building."""
+    if not out:
+        raise BuildError("no output file given (-o OUT.elf)")
+    if os.path.isdir(out):
+        raise BuildError(f"-o {out}: is a directory")
+    ro = os.path.realpath(out)
+    for s in sources:
+        if os.path.realpath(s) == ro:
+            raise BuildError(f"-o {out}: is one of the sources; it would be overwritten")
+    d = os.path.dirname(os.path.abspath(out))
+    try:
+        os.makedirs(d, exist_ok=True)
+    except OSError as e:
+        raise BuildError(f"-o {out}: cannot create directory {d} ({e.strerror})")
+    if not os.access(d, os.W_OK) or (os.path.exists(out) and not os.access(out, os.W_OK)):
+        raise BuildError(f"-o {out}: not writable")

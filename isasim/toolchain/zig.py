@@ -20,14 +20,6 @@ COMMON = ["-Wno-unused-command-line-argument", "-ffreestanding", "-fno-builtin",
           "-fno-pic", "-g0"]
 
 
-def isa_of(target):
-    if target == "cm7":
-        return "cm7"
-    if target in ("ri5cy", "gap8"):
-        return "rv32"
-    raise BuildError(f"unknown target '{target}' (allowed: cm7, ri5cy, gap8)")
-
-
 def _run(args, what):
     env = dict(os.environ)
     # zig keeps a global cache; keep it inside the user's cache dir when HOME is unwritable
@@ -62,7 +54,5 @@ def lld(args):
 
 
 def cache_root():
-    root = os.environ.get("ISASIM_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "isasim")
-    os.makedirs(root, exist_ok=True)
-    return root
+    from ..cache import root
+    return root()
