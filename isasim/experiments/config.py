@@ -14,10 +14,10 @@ Schema (docs/experiments.md has the full description)::
         plugins: []                        # plug-in files (relative) or built-in names (qnn)
         defines: {}                        # extra -D NAME=VALUE
         include: []                        # extra -I directories
-        cores: 1                           # gap8 only
+        cores: 1                           # multi-core targets only (gap8: 1..16, default 8)
         operating_point: null              # energy operating point (target specific)
-        timing: {}                         # timing-model overrides (RI5CY parameters)
-        max_instructions: 200000000
+        timing: {}                         # timing-model overrides (the target's own parameters)
+        max_instructions: 1000000000       # default isasim.targets.DEFAULT_MAX_INSTRUCTIONS
         params: {}                         # workload params for this variant only
     sweep: {n: [256, 1024]}                # grid over workload params
     baselines:                             # ratio columns: metric(baseline) / metric(row)
@@ -42,7 +42,6 @@ import yaml
 
 from ..errors import IsasimError
 
-TARGETS = ("cm7", "ri5cy", "gap8")
 TOP = {"name", "description", "workload", "variants", "sweep", "baselines", "paper", "postprocess"}
 VARIANT = {"id", "target", "sources", "plugins", "defines", "include", "cores", "operating_point",
            "timing", "max_instructions", "params", "label"}
@@ -139,6 +138,7 @@ def load(path):
         _type(loc, cfg["postprocess"], str, ("postprocess",), "'module:function'")
         if ":" not in cfg["postprocess"]:
             raise loc.error(("postprocess",), "expected 'module:function'")
+        _resolve_generator(loc, cfg["postprocess"], ("postprocess",))
     variants = cfg.get("variants")
     if not variants:
         raise loc.error(("variants",), "missing required field 'variants' (a list of build+run recipes)")
@@ -154,8 +154,9 @@ def load(path):
         if v["id"] in ids:
             raise loc.error(p + ("id",), f"duplicate variant id '{v['id']}'")
         ids.add(v["id"])
-        if v["target"] not in TARGETS:
-            raise loc.error(p + ("target",), f"'{v['target']}' is not a target (allowed: {', '.join(TARGETS)})")
+        from .. import targets as T
+        if v["target"] not in T.TARGETS:
+            raise loc.error(p + ("target",), f"'{v['target']}' is not a target (allowed: {', '.join(T.NAMES)})")
         _type(loc, v["sources"], list, p + ("sources",), "a list of files")
         srcs = []
         for j, s in enumerate(v["sources"]):
@@ -185,18 +186,20 @@ def load(path):
                              ("max_instructions", int, "an integer")):
             if key in v:
                 _type(loc, v[key], t, p + (key,), what)
-        if "cores" in v and not 1 <= v["cores"] <= 16:
-            raise loc.error(p + ("cores",), f"{v['cores']} cores (allowed: 1..16)")
-        if v.get("timing"):
-            from ..timing.ri5cy import RI5CYTiming
-            try:
-                RI5CYTiming().override(**v["timing"])
-            except (IsasimError, ValueError, TypeError) as e:
-                raise loc.error(p + ("timing",), str(e))
+        # every run option checked against the variant's target now, not after points have run
+        for key in ("cores", "operating_point", "timing", "max_instructions"):
+            if key in v and v[key] is not None:
+                try:
+                    T.validate_run_options(v["target"], **{key: v[key]})
+                except IsasimError as e:
+                    raise loc.error(p + (key,), str(e).replace("--max-instructions",
+                                                               "max_instructions"))
     sweep = cfg.get("sweep", {}) or {}
     _type(loc, sweep, dict, ("sweep",), "a mapping of parameter: [values]")
     for k, vals in sweep.items():
         _type(loc, vals, list, ("sweep", k), "a list of values")
+    if wl is not None:
+        _check_params(loc, cfg, _resolve_generator(loc, wl["generator"]))
     for i, b in enumerate(cfg.get("baselines", []) or []):
         p = ("baselines", i)
         _check_keys(loc, b, BASELINE, p)
@@ -223,7 +226,28 @@ def load(path):
     return cfg
 
 
-def _resolve_generator(loc, spec):
+def _check_params(loc, cfg, gen):
+    """Workload parameters (workload.params, variants[i].params, sweep keys) must be parameters of
+    the generator: an unknown one was a TypeError inside a worker, after other points had run."""
+    import inspect
+    try:
+        sig = inspect.signature(gen)
+    except (TypeError, ValueError):
+        return
+    if any(p.kind == p.VAR_KEYWORD for p in sig.parameters.values()):
+        return
+    known = [n for n, p in sig.parameters.items() if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    places = [(("workload", "params", k), k) for k in (cfg["workload"].get("params") or {})]
+    places += [(("sweep", k), k) for k in (cfg.get("sweep") or {})]
+    for i, v in enumerate(cfg["variants"]):
+        places += [(("variants", i, "params", k), k) for k in (v.get("params") or {})]
+    for path, k in places:
+        if k not in known:
+            raise loc.error(path, f"'{k}' is not a parameter of the workload generator "
+                                  f"{cfg['workload']['generator']} (parameters: {', '.join(known)})")
+
+
+def _resolve_generator(loc, spec, field=("workload", "generator")):
     import importlib
     import sys
     d = os.path.dirname(os.path.abspath(loc.path))
@@ -232,10 +256,14 @@ def _resolve_generator(loc, spec):
     mod, fn = spec.split(":", 1)
     try:
         m = importlib.import_module(mod)
+    except SyntaxError as e:
+        raise loc.error(field, f"'{mod}' has a syntax error: {e.filename}:{e.lineno}: {e.msg}")
     except ImportError as e:
-        raise loc.error(("workload", "generator"), f"cannot import '{mod}': {e}")
-    if not hasattr(m, fn):
-        raise loc.error(("workload", "generator"), f"'{mod}' has no function '{fn}'")
+        raise loc.error(field, f"cannot import '{mod}': {e}")
+    except Exception as e:
+        raise loc.error(field, f"importing '{mod}' failed: {type(e).__name__}: {e}")
+    if not callable(getattr(m, fn, None)):
+        raise loc.error(field, f"'{mod}' has no function '{fn}'")
     return getattr(m, fn)
 
 

@@ -105,12 +105,39 @@ def report(df, comp, cfg, figs):
     return "\n".join(out)
 
 
+REQUIRED = ("experiment", "variant", "target", "cycles", "instructions")
+
+
 def load_results(path):
+    """A results.csv written by ``isasim run``, checked: it must have the results columns and be
+    complete (a truncated file's broken last row is refused, never printed as data)."""
+    import csv
     if os.path.isdir(path):
         path = os.path.join(path, "results.csv")
     if not os.path.isfile(path):
         raise IsasimError(f"{path}: no such results file")
-    return pd.read_csv(path)
+    try:
+        with open(path, newline="") as f:
+            text = f.read()
+    except (OSError, UnicodeDecodeError) as e:
+        raise IsasimError(f"{path}: cannot read the results file ({e})")
+    rows = list(csv.reader(text.splitlines()))
+    if not rows:
+        raise IsasimError(f"{path}: empty file, not a results file of isasim run")
+    missing = [c for c in REQUIRED if c not in rows[0]]
+    if missing:
+        raise IsasimError(f"{path}: not a results file of isasim run (no column "
+                          f"{', '.join(missing)})")
+    if not text.endswith("\n"):
+        raise IsasimError(f"{path}: the file is truncated (its last line is incomplete)")
+    for i, r in enumerate(rows[1:], start=2):
+        if len(r) != len(rows[0]):
+            raise IsasimError(f"{path}:{i}: {len(r)} fields where the header has {len(rows[0])}: "
+                              f"the file is damaged or truncated")
+    try:
+        return pd.read_csv(path)
+    except (ValueError, pd.errors.ParserError) as e:
+        raise IsasimError(f"{path}: cannot parse the results file: {e}")
 
 
 def main(args):
