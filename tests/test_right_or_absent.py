@@ -345,3 +345,20 @@ def test_interrupt_pooled_run(tmp_path, sig):
             break
         time.sleep(0.1)
     assert not left, f"processes left running: {left}"
+
+
+def test_config_timing_checked_against_the_variants_target(tmp_path):
+    """Config timing: used to be validated against RI5CY fields for every target: gap8 refused
+    cluster knobs that exec --timing accepts, cm7 accepted and ignored RI5CY knobs."""
+    from isasim.experiments import config as C
+    for target, timing, ok in (("gap8", "{quantum: 128, load_use: 1}", True),
+                               ("ri5cy", "{quantum: 128}", False),
+                               ("cm7", "{load_use: 1}", False)):
+        p = tmp_path / f"{target}.yaml"
+        p.write_text(f"name: t\nvariants:\n  - id: a\n    target: {target}\n"
+                     f"    sources: [{RV_SW}]\n    timing: {timing}\n")
+        if ok:
+            C.load(str(p))
+        else:
+            with pytest.raises(IsasimError, match=r":6: variants\[0\].timing"):
+                C.load(str(p))

@@ -48,12 +48,18 @@ def speedup_bars(df, ratio, baseline, metric, sweep, out, compare=None):
 def cycle_breakdown(df, sweep, out, per_col=None, labels=None, title="Cycle breakdown by stall cause",
                     ylabel="cycles", name="cycle_breakdown"):
     """Stacked bars: issue cycles (no stall) + stall cycles by cause, per row; divided by
-    ``df[per_col]`` if given (e.g. cycles per MAC)."""
+    ``df[per_col]`` if given (e.g. cycles per MAC). A multi-core row is drawn from its
+    ``core_cycles`` (summed over cores, like its stalls), a single-core row from ``cycles``."""
     stall = [c for c in df.columns if c.startswith("stall_") and df[c].fillna(0).sum() > 0]
     fig, ax = plt.subplots(figsize=(max(4, 1.1 * len(df) + 2), 3.8))
     x = np.arange(len(df))
     div = df[per_col].astype(float).values if per_col else np.ones(len(df))
-    cyc = df["cycles"].astype(float).values / div
+    total = df["cycles"].astype(float)
+    if "core_cycles" in df.columns:
+        total = df["core_cycles"].astype(float).where(df["core_cycles"].notna(), total)
+        if df["core_cycles"].notna().any():
+            ylabel += " (multi-core rows: summed over cores)"
+    cyc = total.values / div
     st = df[stall].fillna(0).astype(float).values / div[:, None] if stall else np.zeros((len(df), 0))
     issue = cyc - st.sum(axis=1)
     ax.bar(x, issue, label="issue (no stall)", color="#9bbbd9")
