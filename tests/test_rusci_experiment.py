@@ -1,15 +1,18 @@
 """The whole rusci2018 experiment (slow: ~1 minute on 2 cores) and the generated document."""
 import os
+import sys
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from isasim.experiments.runner import run_experiment
-from isasim.qnn import rusci_report
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CONFIG = os.path.join(ROOT, "experiments", "rusci2018.yaml")
+EXP = os.path.join(ROOT, "experiments", "rusci2018")
+CONFIG = os.path.join(EXP, "rusci2018.yaml")
+sys.path.insert(0, EXP)
+import rusci2018_report as rusci_report  # noqa: E402
 
 
 @pytest.mark.slow

@@ -2,15 +2,18 @@
 small layer shapes, through the experiment runner's own path (generator -> data file -> build ->
 run on the Cortex-M7 model -> output read back by symbol and compared)."""
 import os
+import sys
 
 import numpy as np
 import pytest
 
 from isasim.experiments import runner
-from isasim.qnn import rusci
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 KDIR = os.path.join(ROOT, "kernels_asm", "cm7", "rusci")
+EXP = os.path.join(ROOT, "experiments", "rusci2018")
+sys.path.insert(0, EXP)
+import rusci2018_workload as rusci  # noqa: E402
 
 # ci not a multiple of any kernel's channel granularity, stride 2, no padding, k = 1/3/5
 SHAPES = {
@@ -25,7 +28,8 @@ def point(kernel, params):
     v = {"id": kernel, "target": "cm7", "sources": rusci.kernel_sources(kernel, ROOT),
          "plugins": ["qnn"] if kd["qnn"] else [], "include": [KDIR]}
     return {"experiment": "test_rusci", "variant": v, "params": dict(kernel=kernel, seed=3, **params),
-            "generator": "isasim.qnn.rusci:conv_layer", "sweep": {"shape": params.get("shape")}}
+            "generator": "rusci2018_workload:conv_layer", "config_dir": EXP,
+            "sweep": {"shape": params.get("shape")}}
 
 
 @pytest.mark.parametrize("shape", list(SHAPES))

@@ -1,25 +1,27 @@
-"""Integer-exact numpy golden models for the Rusci et al. 2018 convolution kernels
-(CMSIS-NN q7 and the INT-Q 4/2/1-bit extension, papers.md §1.3 and §4.1).
+"""Integer-exact numpy golden models of generic QNN operations: HWC convolution through im2col,
+CMSIS-NN q7 requantisation, staircase (threshold) quantisation, binary XNOR-popcount convolution,
+channel padding and sub-byte packing. Reproductions (experiments/<paper>/) build their workloads
+from these; nothing here is specific to one paper.
 
-Conventions shared with the kernels (``kernels_asm/cm7/rusci``):
+Conventions:
 
 * Tensors are HWC (activations ``x[h, w, c]``), weights are ``w[co, ky, kx, ci]``.
 * Convolution = im2col (rows ordered ky, kx, ci) followed by an integer matrix product
-  (:func:`im2col_hwc`, :func:`conv_acc`). Spatial zero padding uses ``pad_value`` (0 for q7/int4/int2;
-  -1 for binary: the kernels' im2col writes all-zero packed words and bit 0 encodes -1).
+  (:func:`im2col_hwc`, :func:`conv_acc`). Spatial zero padding uses ``pad_value`` (e.g. -1 for
+  binary {-1, +1} data, whose all-zero packed words encode -1).
 * q7 output: CMSIS-NN requantization (:func:`requantize_q7`), accumulator initialised with
   ``(bias << bias_shift) + NN_ROUND(out_shift)``, arithmetic right shift, saturation to int8.
-* 4/2-bit output: staircase threshold quantization (:func:`threshold_quantize`): with 2^Q - 1 sorted
-  int16 thresholds per output channel, ``out = -2^(Q-1) + #{i : acc >= th[i]}``. The kernels
-  implement it as the INT-Q binary tree (:func:`threshold_tree` is the same tree in Python).
+* Staircase quantization (:func:`threshold_quantize`): with 2^Q - 1 sorted thresholds per output
+  channel, ``out = -2^(Q-1) + #{i : acc >= th[i]}``; :func:`threshold_tree` is the same as the
+  Q-comparison binary tree kernels use.
 * Binary: values in {-1, +1}, bit = 1 for +1. The accumulator is the XNOR-popcount (number of
   matching signs, :func:`binary_conv_popcount`), output bit = ``popcount >= th[co]``
   (:func:`binary_output`).
 * Sub-byte packing (:func:`pack_hwc`): per pixel (or per weight row) the channel vector is padded
   to a multiple of ``cp`` channels and packed with :func:`isasim.qnn.packing.pack` (lane i =
-  channel i, little-endian in 32-bit words). Padded channels are neutral: value 0 for int4/int2; for
-  binary activation bit 0 and weight bit 1, so XNOR of a padded lane is always 0 (also against the
-  all-zero words of padded pixels).
+  channel i, little-endian in 32-bit words). Padded channels are neutral: value 0 for signed
+  sub-byte data; for binary, activation bit 0 and weight bit 1, so the XNOR of a padded lane is
+  always 0 (also against the all-zero words of padded pixels).
 """
 import numpy as np
 

@@ -1,7 +1,7 @@
-"""Rusci et al. 2018 reproduction: workload generator for the convolution kernels in
-``kernels_asm/cm7/rusci`` (CMSIS-NN q7 and INT-Q 4/2/1-bit, software and QNN-instruction
-variants), post-processing of the results, and generation of ``docs/rusci2018.md``
-(``python -m isasim.qnn.rusci_report OUT_DIR``, see :mod:`isasim.qnn.rusci_report`).
+"""Rusci et al. 2018 reproduction (experiments/rusci2018/): the workload generator for the
+convolution kernels in ``kernels_asm/cm7/rusci`` (CMSIS-NN q7 and INT-Q 4/2/1-bit, software and
+QNN-instruction variants). The config is rusci2018.yaml next to this file, the report generator
+rusci2018_report.py, the generated document README.md.
 
 Data layout (all kernels): HWC activations, weights ``[co][ky][kx][ci]``, input channels padded to
 the kernel's channel granularity (``KERNELS[k]['cgran']``) with neutral values (see
@@ -17,8 +17,8 @@ flow is identical for every output pixel pair, so full-layer cycles ~= tile cycl
 """
 import numpy as np
 
-from . import golden as G
-from .packing import pack
+from isasim.qnn import golden as G
+from isasim.qnn.packing import pack
 
 # CMSIS-NN CIFAR-10 example conv layers (papers.md §4.1) and the 16x16x32 -> 64, 3x3 layer.
 LAYERS = {

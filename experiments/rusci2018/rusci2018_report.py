@@ -1,14 +1,15 @@
-"""Post-processing of the rusci2018 experiment and generation of docs/rusci2018.md.
+"""Post-processing of the rusci2018 experiment and generation of its document (README.md here).
 
-    isasim run experiments/rusci2018.yaml --out out/rusci2018
-    python -m isasim.qnn.rusci_report out/rusci2018 --doc docs/rusci2018.md
+    isasim run experiments/rusci2018/rusci2018.yaml --out out/rusci2018
+    python experiments/rusci2018/rusci2018_report.py out/rusci2018
 
 Reads results.csv and comparison.csv of a run, derives the quantities the runner's
 ``metric(baseline) / metric(row)`` ratios cannot express (energy overhead in %, full-layer and
 CIFAR-10-network extrapolations of the simulated tiles, which R3 baseline matches the paper),
 draws the cycles-per-MAC plot stacked by stall cause (``cycles_per_mac_breakdown.png`` in the run
 directory) and writes the markdown document. Nothing in the document is typed by hand except the
-fixed explanatory text in this module; every number comes from the run.
+fixed explanatory text in this module: every number comes from the run, every paper figure from
+the config's ``paper:`` rows.
 """
 import argparse
 import os
@@ -16,12 +17,46 @@ import sys
 
 import numpy as np
 
-from . import rusci
-from .golden import out_size
+HERE = os.path.dirname(os.path.abspath(__file__))
+if HERE not in sys.path:
+    sys.path.insert(0, HERE)
+
+import rusci2018_workload as rusci  # noqa: E402
+from isasim.qnn.golden import out_size  # noqa: E402
 
 ORDER = list(rusci.KERNELS)
-QNN_R3 = {"int4_sdot4": ("int4_sw", 7.5), "int2_sdot2": ("int2_sw", 13.6), "bin_xnorpc": ("bin_sw", 6.5)}
 PAPER_LAYER = "l16"
+CONFIG = os.path.join(HERE, "rusci2018.yaml")
+DOC = os.path.join(HERE, "README.md")
+
+
+def paper_rows(cfg):
+    """The config's paper rows by id."""
+    return {r["id"]: r for r in cfg.get("paper") or []}
+
+
+def qnn_r3(cfg):
+    """{QNN variant: (its same-precision software baseline, the paper's speedup)} from the paper
+    rows that compare a QNN kernel with its software kernel (column speedup_vs_sw) and the
+    baselines entries that define that column."""
+    base_of = {}
+    for b in cfg.get("baselines") or []:
+        if b["name"] == "speedup_vs_sw":
+            for v in b.get("compare") or []:
+                base_of[v] = b["baseline"]
+    out = {}
+    for r in cfg.get("paper") or []:
+        sim = r["simulated"]
+        if sim.get("column") == "speedup_vs_sw" and sim.get("variant") in base_of:
+            out[sim["variant"]] = (base_of[sim["variant"]], float(r["value"]))
+    return out
+
+
+def r1_paper(cfg):
+    """[(Q-bit software variant, the paper's energy overhead in %)] from the R1 rows, whose value
+    is the runner's ratio E(q7)/E(row): overhead = 1/value - 1."""
+    return [(r["simulated"]["variant"], 100.0 * (1.0 / float(r["value"]) - 1.0))
+            for r in cfg.get("paper") or [] if r["id"].startswith("R1")]
 
 
 def load(out_dir):
@@ -63,12 +98,12 @@ def network_totals(df, layers=("conv1", "conv2", "conv3")):
     return g
 
 
-def r3_baseline_match(df, layer=PAPER_LAYER):
+def r3_baseline_match(df, cfg, layer=PAPER_LAYER):
     """For Q=4/2/1 with QNN instructions: simulated speedup against both candidate baselines and
     the mean |log(simulated / paper)| of each; the smaller one is the better match."""
     d = df[df["layer"] == layer].set_index("variant")
     rows, err = [], {"same-precision SW": [], "8-bit CMSIS-NN": []}
-    for v, (sw, paper) in QNN_R3.items():
+    for v, (sw, paper) in qnn_r3(cfg).items():
         s_sw = d.loc[sw, "cycles"] / d.loc[v, "cycles"]
         s_8 = d.loc["q7", "cycles"] / d.loc[v, "cycles"]
         err["same-precision SW"].append(abs(np.log(s_sw / paper)))
@@ -84,10 +119,10 @@ def postprocess(df, comp, cfg, out_dir):
     %), which R3 baseline matches the paper, and the cycles-per-MAC plot by stall cause."""
     d = derive(df)
     path = cycles_per_mac_plot(d, out_dir)[0]
-    rows, score, best = r3_baseline_match(d)
-    md = ["## Derived figures (isasim.qnn.rusci_report)", "",
-          f"Energy overhead vs 8-bit CMSIS-NN on layer {PAPER_LAYER} (paper R1: +30 % for Q=4, "
-          f"+36 % for Q=2):", "",
+    rows, score, best = r3_baseline_match(d, cfg)
+    r1 = ", ".join(f"{p:+.0f} % for {v}" for v, p in r1_paper(cfg))
+    md = ["## Derived figures (rusci2018_report.py)", "",
+          f"Energy overhead vs 8-bit CMSIS-NN on layer {PAPER_LAYER} (paper R1: {r1}):", "",
           _table(["variant", "energy overhead %", "cycles per MAC"],
                  [(v, _f(r["energy_overhead_pct"], 1), _f(r["cycles_per_mac"]))
                   for v, r in d[d["layer"] == PAPER_LAYER].set_index("variant").iterrows()]), "",
@@ -103,7 +138,7 @@ def cycles_per_mac_plot(df, out_dir, layer=PAPER_LAYER):
     """Cycles per MAC of every kernel on ``layer``, stacked: issue cycles + stall causes (drawn by
     the report module's cycle-breakdown plot); returns (png path, rows, stall columns, stall and
     issue cycles per MAC) for the tables of the generated document."""
-    from ..report.plots import cycle_breakdown
+    from isasim.report.plots import cycle_breakdown
     d = df[df["layer"] == layer].set_index("variant").reindex(ORDER)
     stall = [c for c in d.columns if c.startswith("stall_") and d[c].fillna(0).sum() > 0]
     st = d[stall].fillna(0).to_numpy(float) / d["macs"].to_numpy(float)[:, None]
@@ -130,24 +165,21 @@ def _table(header, rows):
     return "\n".join(out)
 
 
-def report(out_dir, doc=None, config="experiments/rusci2018.yaml"):
+def report(out_dir, doc=None, config=CONFIG):
     """Build the markdown document from a run directory; write it to ``doc`` (if given)."""
+    from isasim.experiments import config as C
+    cfg = C.load(config)
     df, comp = load(out_dir)
     df = derive(df)
     net = network_totals(df)
-    r3rows, score, best = r3_baseline_match(df)
+    r3rows, score, best = r3_baseline_match(df, cfg)
     plot, dpl, stall, st, issue = cycles_per_mac_plot(df, out_dir)
-    desc = ""
-    try:
-        from ..experiments import config as C
-        desc = C.load(config).get("description", "")
-    except Exception as e:                                        # pragma: no cover - doc only
-        desc = f"(config {config} not readable: {e})"
+    desc = cfg.get("description", "")
     assert (df["golden"] == "bit-exact").all(), "every point must be bit-exact"
     L = []
     L.append("# Reproduction: Rusci et al. 2018, QNN kernels on a Cortex-M7\n")
-    L.append("<!-- GENERATED by `python -m isasim.qnn.rusci_report OUT_DIR --doc docs/rusci2018.md` from "
-             "the results of `isasim run experiments/rusci2018.yaml`; do not edit by hand. -->\n")
+    L.append("<!-- GENERATED by `python experiments/rusci2018/rusci2018_report.py OUT_DIR` from "
+             "the results of `isasim run experiments/rusci2018/rusci2018.yaml`; do not edit by hand. -->\n")
     L.append("Paper: M. Rusci, A. Capotondi, F. Conti, L. Benini, \"Work-in-Progress: Quantized NNs as the "
              "Definitive Solution for Inference on Low-Power ARM MCUs?\", CODES+ISSS 2018. Only its abstract "
              "is available (papers.md §1); the kernels follow the authors' public INT-Q code structure "
@@ -171,7 +203,7 @@ def report(out_dir, doc=None, config="experiments/rusci2018.yaml"):
     L.append("R1 in the paper's form (energy overhead of the Q-bit software kernel over 8-bit CMSIS-NN, "
              "E(Q)/E(8) - 1), per layer:\n")
     rows = []
-    for v, paper in (("int4_sw", 30.0), ("int2_sw", 36.0)):
+    for v, paper in r1_paper(cfg):
         rr = [v, paper] + [df[(df.variant == v) & (df.layer == l)]["energy_overhead_pct"].iloc[0]
                            for l in rusci.LAYERS] + [net.loc[v, "energy_overhead_pct"]]
         rows.append(rr)
@@ -252,8 +284,8 @@ def report(out_dir, doc=None, config="experiments/rusci2018.yaml"):
     ]))
     L.append("")
     L.append("## Regenerate\n")
-    L.append("```sh\nisasim run experiments/rusci2018.yaml --out out/rusci2018\n"
-             "python -m isasim.qnn.rusci_report out/rusci2018 --doc docs/rusci2018.md\n```\n")
+    L.append("```sh\nisasim run experiments/rusci2018/rusci2018.yaml --out out/rusci2018\n"
+             "python experiments/rusci2018/rusci2018_report.py out/rusci2018\n```\n")
     text = "\n".join(L) + "\n"
     if doc:
         with open(doc, "w") as f:
@@ -262,13 +294,15 @@ def report(out_dir, doc=None, config="experiments/rusci2018.yaml"):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(prog="python -m isasim.qnn.rusci_report", description=__doc__.split("\n")[0])
-    ap.add_argument("out_dir", help="run directory of experiments/rusci2018.yaml")
-    ap.add_argument("--doc", default=None, help="write the markdown here (e.g. docs/rusci2018.md)")
-    ap.add_argument("--config", default="experiments/rusci2018.yaml")
+    ap = argparse.ArgumentParser(prog="python experiments/rusci2018/rusci2018_report.py",
+                                 description=__doc__.split("\n")[0])
+    ap.add_argument("out_dir", help="run directory of experiments/rusci2018/rusci2018.yaml")
+    ap.add_argument("--doc", default=DOC, help="where to write the markdown (default: README.md "
+                                               "next to this file; '-' prints it)")
+    ap.add_argument("--config", default=CONFIG)
     a = ap.parse_args(argv)
-    text = report(a.out_dir, a.doc, a.config)
-    if not a.doc:
+    text = report(a.out_dir, None if a.doc == "-" else a.doc, a.config)
+    if a.doc == "-":
         sys.stdout.write(text)
     return 0
 
