@@ -94,6 +94,11 @@ def cmd_plot(a):
     return plot_main(a)
 
 
+def cmd_show(a):
+    from .experiments.show import main as show_main
+    return show_main(a)
+
+
 def cmd_cache(a):
     from . import cache
     return cache.main(a)
@@ -146,6 +151,8 @@ def parser():
     r.add_argument("--jobs", type=int, default=None)
     r.add_argument("--dask", metavar="ADDRESS")
     r.add_argument("--no-cache", action="store_true")
+    r.add_argument("--profile", action="store_true",
+                   help="add per-function cycles (cycles_fn_<function>) to results.csv")
     r.set_defaults(fn=cmd_run)
 
     t = sub.add_parser("table", help="print a results table")
@@ -156,6 +163,19 @@ def parser():
     pl = sub.add_parser("plot", help="plot results")
     pl.add_argument("results")
     pl.add_argument("--out", metavar="DIR")
+    pl.add_argument("--x", metavar="COL", help="line plot: x axis column (with --y)")
+    pl.add_argument("--y", metavar="COL", help="line plot: y axis column")
+    pl.add_argument("--hue", metavar="COL", help="one line per value of this column")
+    pl.add_argument("--facet", metavar="COL", help="one panel per value of this column")
+    pl.add_argument("--kind", choices=["line", "scatter"], default="line")
+
+    sh = sub.add_parser("show", help="the ELF, run options, trace and profile of one results row")
+    sh.add_argument("results", help="a run directory or its results.csv")
+    sh.add_argument("row", help="row number (0 = first data row) or col=value,... selecting one row")
+    sh.add_argument("--trace", metavar="FILE", help="re-run the point and write its commit log")
+    sh.add_argument("--profile", action="store_true", help="re-run the point with the profile")
+    sh.add_argument("--json", action="store_true")
+    sh.set_defaults(fn=cmd_show)
     pl.set_defaults(fn=cmd_plot)
 
     g = sub.add_parser("plugins", help="instruction plug-ins")

@@ -44,8 +44,12 @@ from ..errors import IsasimError
 
 TOP = {"name", "description", "workload", "variants", "sweep", "baselines", "paper", "postprocess"}
 VARIANT = {"id", "target", "sources", "plugins", "defines", "include", "cores", "operating_point",
-           "timing", "max_instructions", "params", "label"}
-BASELINE = {"name", "baseline", "compare", "metric"}
+           "timing", "max_instructions", "params", "label", "tags"}
+BASELINE = {"name", "baseline", "compare", "metric", "match"}
+# results columns a workload parameter or a variant tag may not be called
+RESERVED = {"experiment", "variant", "label", "target", "cores", "plugins", "exit_code", "cycles",
+            "core_cycles", "instructions", "energy_uj", "macs", "golden", "mac_per_cycle",
+            "instr_per_mac", "operating_point", "energy_source", "sim_seconds", "point_key", "cached"}
 PAPER = {"id", "quantity", "value", "unit", "simulated", "note"}
 SIMULATED = {"column", "variant", "where", "aggregate"}
 
@@ -183,9 +187,14 @@ def load(path):
         v["include"] = [d if os.path.isabs(d) else os.path.join(base, d) for d in v.get("include", [])]
         for key, t, what in (("defines", dict, "a mapping"), ("timing", dict, "a mapping"),
                              ("params", dict, "a mapping"), ("cores", int, "an integer"),
-                             ("max_instructions", int, "an integer")):
+                             ("max_instructions", int, "an integer"), ("tags", dict, "a mapping")):
             if key in v:
                 _type(loc, v[key], t, p + (key,), what)
+        for k, val in (v.get("tags") or {}).items():
+            _type(loc, val, (str, int, float, bool), p + ("tags", k), "a scalar tag value")
+            if k in RESERVED or k in (v.get("params") or {}) or k.startswith(("stall_", "cycles_fn_")):
+                raise loc.error(p + ("tags", k), f"tag '{k}' would collide with a results column or "
+                                                 f"a workload parameter; choose another name")
         # every run option checked against the variant's target now, not after points have run
         for key in ("cores", "operating_point", "timing", "max_instructions"):
             if key in v and v[key] is not None:
@@ -209,6 +218,8 @@ def load(path):
         for vid in [b["baseline"]] + list(b.get("compare", [])):
             if vid not in ids:
                 raise loc.error(p, f"unknown variant '{vid}' (variants: {', '.join(sorted(ids))})")
+        if "match" in b:
+            _type(loc, b["match"], list, p + ("match",), "a list of results columns")
     for i, r in enumerate(cfg.get("paper", []) or []):
         p = ("paper", i)
         _check_keys(loc, r, PAPER, p)

@@ -104,10 +104,22 @@ def _golden_hash(w):
 
 
 def _identity(point):
+    """The columns that name a point (from the config, not from what was measured): they are set
+    on cached rows too. Variant tags are columns; they never reach the generator."""
     v = point["variant"]
     return {"experiment": point["experiment"], "variant": v["id"], "label": v.get("label", v["id"]),
             "plugins": "+".join(os.path.basename(p).replace(".py", "") for p in v.get("plugins", []))
-            or "-", **point["params"]}
+            or "-", **point["params"], **(v.get("tags") or {})}
+
+
+def _profile_columns(prof):
+    """Per-function cycles of a run's profile as results columns ``cycles_fn_<function>``."""
+    out = {}
+    for name, val in (prof or {}).items():
+        c = val["cycles"] if isinstance(val, dict) else val
+        key = "cycles_fn_" + re.sub(r"[^A-Za-z0-9_]", "_", str(name))
+        out[key] = out.get(key, 0) + int(c)
+    return out
 
 
 def _where(point):
@@ -149,6 +161,8 @@ def run_point(point, use_cache=True, cache_only=False):
     defines = [f"{k}={val}" for k, val in {**w.get("defines", {}), **v.get("defines", {})}.items()]
     run_kw = {"target": v["target"], "cores": v.get("cores"), "operating_point": v.get("operating_point"),
               "timing": v.get("timing") or None, "max_instructions": v.get("max_instructions")}
+    if point.get("profile"):
+        run_kw["profile"] = True
     elf_dir = cache.subdir("experiments", "elf")
     tmp_elf = os.path.join(elf_dir, f".build_{os.getpid()}_{time.monotonic_ns()}.elf")
     try:
@@ -182,7 +196,7 @@ def run_point(point, use_cache=True, cache_only=False):
     try:
         res = run_elf(elf, v["target"], max_instructions=run_kw["max_instructions"],
                       plugins=v.get("plugins", []), timing=run_kw["timing"], cores=run_kw["cores"],
-                      operating_point=run_kw["operating_point"],
+                      operating_point=run_kw["operating_point"], profile=bool(run_kw.get("profile")),
                       read_symbols={k: np.asarray(a).nbytes for k, a in outs.items()} or None)
     except IsasimError as e:
         raise type(e)(f"{where}: {e}") from None
@@ -201,7 +215,7 @@ def run_point(point, use_cache=True, cache_only=False):
     row = {"experiment": point["experiment"], "variant": v["id"], "label": v.get("label", v["id"]),
            "target": v["target"], "cores": res.get("cores", 1),
            "plugins": "+".join(os.path.basename(p).replace(".py", "") for p in v.get("plugins", [])) or "-",
-           **{k: val for k, val in point["params"].items()},
+           **{k: val for k, val in point["params"].items()}, **(v.get("tags") or {}),
            "exit_code": res["exit_code"], "cycles": res["cycles"], "instructions": res["instructions"],
            "energy_uj": res["energy_uj"], "macs": w.get("macs", res.get("macs", 0)),
            "golden": "bit-exact" if outs else "exit-code"}
@@ -217,6 +231,14 @@ def run_point(point, use_cache=True, cache_only=False):
     row["energy_source"] = str(em.get("source", ""))[:200]
     row["sim_seconds"] = round(wall, 3)
     row["point_key"] = key
+    if run_kw.get("profile"):
+        row.update(_profile_columns(res.get("profile")))
+    # how to run this point again (isasim show): its ELF and run options
+    cache.write_json(os.path.join(cache.subdir("experiments", "points"), key + ".json"),
+                     {"elf": elf, "target": v["target"], "plugins": resolve(v.get("plugins", [])),
+                      "run": {k: val for k, val in run_kw.items() if k != "target"},
+                      "experiment": point["experiment"], "variant": v["id"],
+                      "params": point["params"]})
     cache.write_json(res_path, row)
     row["cached"] = False
     return row
@@ -381,10 +403,16 @@ class OutputDir:
         return False
 
 
-def run_experiment(config_path, out=None, jobs=None, dask=None, use_cache=True, quiet=False):
+def run_experiment(config_path, out=None, jobs=None, dask=None, use_cache=True, quiet=False,
+                   profile=False):
     """Run a config; returns (DataFrame, out_dir). Raises IsasimError on any failure and
-    KeyboardInterrupt when interrupted (nothing that looks complete is left in ``out``)."""
+    KeyboardInterrupt when interrupted (nothing that looks complete is left in ``out``).
+    ``profile``: run every point with the per-function profile and add its cycles as
+    ``cycles_fn_<function>`` columns."""
     cfg = C.load(config_path)
+    if profile:
+        for p in cfg["points"]:
+            p["profile"] = True
     out = out or os.path.join("out", cfg["name"])
     with OutputDir(out) as od:
         try:
@@ -478,6 +506,11 @@ class _RunPoint:
 def add_ratios(df, cfg):
     sweep_keys = list((cfg.get("sweep") or {}).keys())
     for b in cfg.get("baselines") or []:
+        keys = b.get("match", sweep_keys)
+        bad = [k for k in keys if k not in df.columns]
+        if bad:
+            raise IsasimError(f"{cfg['_path']}: baseline '{b['name']}': match column(s) "
+                              f"{', '.join(bad)} are not results columns")
         col = b["name"]
         if col not in df.columns:
             df[col] = np.nan
@@ -491,7 +524,7 @@ def add_ratios(df, cfg):
             if row["variant"] not in compare and row["variant"] != b["baseline"]:
                 continue
             m = base
-            for k in sweep_keys:
+            for k in keys:
                 m = m[m[k] == row[k]]
             if len(m) == 1 and row[metric]:
                 df.at[i, col] = float(m.iloc[0][metric]) / float(row[metric])
@@ -529,8 +562,10 @@ def comparison(df, cfg):
 
 def main(args):
     t0 = time.perf_counter()
+    if args.jobs is not None and args.jobs < 1:
+        raise IsasimError(f"--jobs must be >= 1, got {args.jobs}")
     df, out = run_experiment(args.config, out=args.out, jobs=args.jobs, dask=args.dask,
-                             use_cache=not args.no_cache)
+                             use_cache=not args.no_cache, profile=args.profile)
     from ..report.tables import summary_table
     print(summary_table(df, C.load(args.config)))
     n_cached = int(df["cached"].sum()) if "cached" in df else 0

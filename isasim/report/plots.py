@@ -2,6 +2,7 @@
 baseline marked, cycle breakdown stacked by stall cause, paper-vs-simulated bars, and MAC/cycle
 heatmaps over precision triples when the results have them."""
 import os
+import re
 
 import matplotlib
 matplotlib.use("Agg")
@@ -26,12 +27,42 @@ def _save(fig, out, name):
     return files
 
 
+MAX_BARS = 24      # more bars than this: horizontal bars (readable labels), at most MAX_HBARS
+MAX_HBARS = 80
+
+
+def _horizontal_bars(sub, values, labels, title, xlabel, ref=None, fmt="{:.2f}"):
+    """Many points: one horizontal bar each (labels stay readable), capped at MAX_HBARS with a
+    note of how many were left out (isasim plot --x/--y/--hue draws sweeps as lines)."""
+    n = len(sub)
+    shown = min(n, MAX_HBARS)
+    fig, ax = plt.subplots(figsize=(7.5, 0.8 + 0.24 * shown))
+    y = np.arange(shown)
+    vals = np.asarray(values, float)[:shown]
+    ax.barh(y, vals, color="#3b75af")
+    if ref is not None:
+        ax.axvline(ref, color="black", lw=1, ls="--")
+    for yi, v in zip(y, vals):
+        ax.text(v, yi, " " + fmt.format(v), va="center", fontsize=7)
+    ax.set_yticks(y, [str(l).replace("\n", ", ") for l in labels[:shown]], fontsize=7)
+    ax.invert_yaxis()
+    ax.set_xlabel(xlabel)
+    ax.set_title(title + (f"\n(first {shown} of {n} points; draw sweeps with isasim plot --x/--y/--hue)"
+                          if shown < n else ""), fontsize=9)
+    return fig, ax
+
+
 def speedup_bars(df, ratio, baseline, metric, sweep, out, compare=None):
     sub = df[df[ratio].notna() & (df["variant"] != baseline)]
     if compare:
         sub = sub[sub["variant"].isin(compare)]
     if sub.empty:
         return []
+    if len(sub) > MAX_BARS:
+        fig, _ = _horizontal_bars(sub, sub[ratio], [_label(r, sweep) for _, r in sub.iterrows()],
+                                  f"{ratio}: {metric} of {baseline} / {metric} of each variant",
+                                  f"{metric}(baseline) / {metric}  [x]", ref=1.0, fmt="{:.2f}x")
+        return _save(fig, out, f"{ratio}_vs_{baseline}")
     fig, ax = plt.subplots(figsize=(max(4, 1.2 * len(sub) + 2), 3.6))
     labels = [_label(r, sweep) for _, r in sub.iterrows()]
     bars = ax.bar(range(len(sub)), sub[ratio], color="#3b75af")
@@ -51,7 +82,12 @@ def cycle_breakdown(df, sweep, out, per_col=None, labels=None, title="Cycle brea
     ``df[per_col]`` if given (e.g. cycles per MAC). A multi-core row is drawn from its
     ``core_cycles`` (summed over cores, like its stalls), a single-core row from ``cycles``."""
     stall = [c for c in df.columns if c.startswith("stall_") and df[c].fillna(0).sum() > 0]
-    fig, ax = plt.subplots(figsize=(max(4, 1.1 * len(df) + 2), 3.8))
+    many = len(df) > MAX_BARS
+    if many:                                  # horizontal: one readable row per point
+        df = df.iloc[:MAX_HBARS]
+        fig, ax = plt.subplots(figsize=(8, 1.0 + 0.24 * len(df)))
+    else:
+        fig, ax = plt.subplots(figsize=(max(4, 1.1 * len(df) + 2), 3.8))
     x = np.arange(len(df))
     div = df[per_col].astype(float).values if per_col else np.ones(len(df))
     total = df["cycles"].astype(float)
@@ -62,16 +98,25 @@ def cycle_breakdown(df, sweep, out, per_col=None, labels=None, title="Cycle brea
     cyc = total.values / div
     st = df[stall].fillna(0).astype(float).values / div[:, None] if stall else np.zeros((len(df), 0))
     issue = cyc - st.sum(axis=1)
-    ax.bar(x, issue, label="issue (no stall)", color="#9bbbd9")
+    bar = ax.barh if many else ax.bar
+    base_kw = "left" if many else "bottom"
+    bar(x, issue, label="issue (no stall)", color="#9bbbd9")
     bottom = issue.copy()
     colors = plt.cm.tab10.colors
     for j, c in enumerate(stall):
-        ax.bar(x, st[:, j], bottom=bottom, label=c.replace("stall_", "stall: "), color=colors[j % 10])
+        bar(x, st[:, j], **{base_kw: bottom}, label=c.replace("stall_", "stall: "),
+            color=colors[j % 10])
         bottom += st[:, j]
-    ax.set_xticks(x, labels if labels is not None else [_label(r, sweep) for _, r in df.iterrows()],
-                  fontsize=8, rotation=30 if labels is not None else 0,
-                  ha="right" if labels is not None else "center")
-    ax.set_ylabel(ylabel)
+    names = list(labels)[:len(df)] if labels is not None else \
+        [_label(r, sweep) for _, r in df.iterrows()]
+    if many:
+        ax.set_yticks(x, [str(n).replace("\n", ", ") for n in names], fontsize=7)
+        ax.invert_yaxis()
+        ax.set_xlabel(ylabel)
+    else:
+        ax.set_xticks(x, names, fontsize=8, rotation=30 if labels is not None else 0,
+                      ha="right" if labels is not None else "center")
+        ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return _save(fig, out, name)
@@ -114,6 +159,41 @@ def mac_heatmaps(df, out, keys=("in_bits", "w_bits", "out_bits")):
     return files
 
 
+def sweep_plot(df, x, y, out, hue=None, facet=None, kind="line", name=None):
+    """A line (or scatter) plot of column ``y`` over column ``x``, one line per value of ``hue``,
+    one panel per value of ``facet``; repeated (x, hue) rows are averaged (and said so)."""
+    for c in [x, y] + [c for c in (hue, facet) if c]:
+        if c not in df.columns:
+            raise IsasimError(f"no column '{c}' in the results (columns: {', '.join(df.columns)})")
+    for c in (x, y):
+        if not np.issubdtype(df[c].dtype, np.number):
+            raise IsasimError(f"column '{c}' is not numeric; --x and --y need numbers")
+    panels = list(df[facet].dropna().unique()) if facet else [None]
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels) + 1, 3.6), squeeze=False,
+                             sharey=True)
+    averaged = False
+    for ax, pv in zip(axes[0], panels):
+        d = df if pv is None else df[df[facet] == pv]
+        groups = d.groupby(hue, sort=True) if hue else [(None, d)]
+        for hv, g in groups:
+            agg = g.groupby(x)[y].mean().sort_index()
+            averaged |= len(agg) < len(g)
+            lab = None if hv is None else f"{hue}={hv}"
+            if kind == "scatter":
+                ax.scatter(agg.index, agg.values, label=lab, s=18)
+            else:
+                ax.plot(agg.index, agg.values, marker="o", ms=4, label=lab)
+        ax.set_xlabel(x)
+        ax.grid(alpha=0.3)
+        if pv is not None:
+            ax.set_title(f"{facet} = {pv}", fontsize=9)
+        if hue:
+            ax.legend(fontsize=7)
+    axes[0][0].set_ylabel(y + (" (mean of repeated points)" if averaged else ""))
+    name = name or f"{y}_vs_{x}" + (f"_by_{hue}" if hue else "") + (f"_per_{facet}" if facet else "")
+    return _save(fig, out, re.sub(r"[^A-Za-z0-9_.-]", "_", name))
+
+
 def experiment_plots(df, comp, cfg, out):
     sweep = list((cfg.get("sweep") or {}).keys())
     files = []
@@ -132,6 +212,14 @@ def main(args):
     sweep = sweep_columns(df)
     out = args.out or (args.results if os.path.isdir(args.results) else os.path.dirname(args.results))
     os.makedirs(out, exist_ok=True)
+    if args.x or args.y:
+        if not (args.x and args.y):
+            raise IsasimError("--x and --y go together (and optionally --hue, --facet)")
+        for f in sweep_plot(df, args.x, args.y, out, hue=args.hue, facet=args.facet, kind=args.kind):
+            print(f)
+        return 0
+    if args.hue or args.facet:
+        raise IsasimError("--hue and --facet need --x and --y")
     ratios = [c for c in df.columns if c.startswith(("speedup", "ratio", "energy_ratio", "vs_"))]
     files = []
     for r in ratios:

@@ -1,0 +1,141 @@
+"""Issue 20: the researcher's loop without reading source — variant tags, sweep plots, point
+artefacts (isasim show / run --profile), documented config fields, a closed pipe."""
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pandas as pd
+import pytest
+
+from isasim.cli import main as cli_main
+from isasim.experiments.runner import run_experiment
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+Q = os.path.join(ROOT, "kernels_asm", "quickstart")
+SEED = 9000 + int.from_bytes(os.urandom(4), "little") % 10**9
+
+
+def cli(capsys, *argv):
+    rc = cli_main(list(argv))
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+def _cfg(tmp_path, extra_variants="", baselines=""):
+    p = tmp_path / "t.yaml"
+    p.write_text(textwrap.dedent(f"""\
+        name: tags
+        workload:
+          generator: isasim.qnn.workloads:packed_dot
+          params: {{bits: 4, seed: {SEED}}}
+        sweep:
+          n: [64, 128]
+        variants:
+          - {{id: sw, target: ri5cy, sources: [{Q}/rv_dot4_sw.S], tags: {{lat: 0, family: sw}}}}
+          - {{id: q1, target: ri5cy, sources: [{Q}/rv_dot4_qnn.S], plugins: [qnn],
+              tags: {{lat: 1, family: qnn}}}}
+          - {{id: q2, target: ri5cy, sources: [{Q}/rv_dot4_qnn.S], plugins: [qnn],
+              tags: {{lat: 2, family: qnn}}}}
+        {extra_variants}
+        baselines:
+          - {{name: speedup, baseline: sw, compare: [q1, q2], metric: cycles}}
+        {baselines}"""))
+    return str(p)
+
+
+def test_tags_are_columns_never_generator_params(tmp_path):
+    """A tag such as unpk_latency: 4 used to be a TypeError (variant params go to the generator)."""
+    df, out = run_experiment(_cfg(tmp_path), out=str(tmp_path / "o"), jobs=1, quiet=True)
+    assert list(df[df.variant == "q2"]["lat"]) == [2, 2] and set(df["family"]) == {"sw", "qnn"}
+    csv = pd.read_csv(os.path.join(out, "results.csv"))
+    assert {"lat", "family"} <= set(csv.columns) and csv["speedup"].notna().sum() == 6
+
+
+def test_tag_collision_refused(tmp_path, capsys):
+    p = tmp_path / "c.yaml"
+    p.write_text(f"name: c\nvariants:\n  - {{id: a, target: ri5cy, sources: [{Q}/rv_dot4_sw.S], "
+                 f"tags: {{cycles: 1}}}}\n")
+    rc, _, err = cli(capsys, "run", str(p))
+    assert rc == 2 and "variants[0].tags.cycles" in err and "collide" in err
+
+
+def test_sweep_line_plot_and_many_bars(tmp_path, capsys):
+    rows = []
+    for lat in range(1, 8):
+        for n in (64, 128, 256, 512, 1024, 2048, 4096, 8192):
+            rows.append(dict(experiment="x", variant=f"q{lat}", target="ri5cy", cycles=n * lat,
+                             instructions=n, lat=lat, n=n, speedup=8.0 / lat, label=f"q{lat}"))
+    pd.DataFrame(rows).to_csv(tmp_path / "results.csv", index=False)
+    rc, out, err = cli(capsys, "plot", str(tmp_path), "--x", "lat", "--y", "speedup", "--hue", "n")
+    assert rc == 0, err
+    png = [l for l in out.split() if l.endswith(".png")]
+    assert png and os.path.isfile(png[0]) and "speedup_vs_lat_by_n" in png[0]
+    rc, out, err = cli(capsys, "plot", str(tmp_path), "--x", "n", "--y", "cycles", "--facet", "variant")
+    assert rc == 0, err
+    rc, _, err = cli(capsys, "plot", str(tmp_path), "--x", "lat", "--y", "nope")
+    assert rc == 2 and "no column 'nope'" in err
+    # 56 points: the bar charts stay readable (horizontal, a bounded width) instead of 8,270 px wide
+    from matplotlib.image import imread
+    rc, out, _ = cli(capsys, "plot", str(tmp_path))
+    for f in [l for l in out.split() if l.endswith(".png")]:
+        assert imread(f).shape[1] < 2000, f
+
+
+def test_show_and_profile_columns(tmp_path, capsys):
+    df, out = run_experiment(_cfg(tmp_path), out=str(tmp_path / "o"), jobs=1, quiet=True,
+                             profile=True)
+    fn = [c for c in df.columns if c.startswith("cycles_fn_")]
+    assert "cycles_fn_main" in fn and (df[fn].fillna(0).sum(axis=1) == df["cycles"]).all()
+    tr = tmp_path / "t.log"
+    rc, stdout, err = cli(capsys, "show", out, "variant=q2,n=128", "--trace", str(tr), "--profile",
+                          "--json")
+    assert rc == 0, err
+    info = json.loads(stdout)
+    row = df[(df.variant == "q2") & (df.n == 128)].iloc[0]
+    assert info["cycles"] == row["cycles"] and os.path.isfile(info["elf"])
+    assert "pv.sdotsp.n" in tr.read_text() and info["profile"]
+    rc, _, err = cli(capsys, "show", out, "variant=q2")
+    assert rc == 2 and "matches 2 rows" in err
+
+
+def _documented_fields():
+    text = open(os.path.join(ROOT, "docs", "experiments.md")).read()
+    import re
+    return set(re.findall(r"^\| `([a-z_]+)` \|", text, re.M)) | \
+        set(re.findall(r"^\| `[a-z_]+\.([a-z_]+)` \|", text, re.M))
+
+
+def _fields(node, out):
+    if isinstance(node, dict):
+        for k, v in node.items():
+            out.add(k)
+            if k not in ("params", "defines", "sweep", "tags", "where", "timing"):
+                _fields(v, out)
+    elif isinstance(node, list):
+        for v in node:
+            _fields(v, out)
+    return out
+
+
+def test_every_field_of_the_shipped_configs_is_documented():
+    """postprocess: was used by the Rusci config and missing from docs/experiments.md."""
+    import glob
+    import yaml
+    doc = _documented_fields()
+    for p in glob.glob(os.path.join(ROOT, "experiments", "**", "*.yaml"), recursive=True):
+        used = _fields(yaml.safe_load(open(p)), set())
+        missing = sorted(used - doc)
+        assert not missing, f"{p}: fields not documented in docs/experiments.md: {missing}"
+
+
+def test_closed_pipe_is_not_an_internal_error(tmp_path):
+    """`isasim disasm ... | head` ended with 'internal error: BrokenPipeError'."""
+    elf = tmp_path / "p.elf"
+    subprocess.run([sys.executable, "-m", "isasim", "build", "--target", "gap8",
+                    os.path.join(ROOT, "kernels_asm", "ri5cy", "examples", "parallel_dot.S"),
+                    "-o", str(elf), "-q"], check=True)
+    p = subprocess.run(f"{sys.executable} -m isasim disasm {elf} | head -2", shell=True,
+                       capture_output=True, text=True)
+    assert "internal error" not in p.stderr and "Traceback" not in p.stderr, p.stderr
