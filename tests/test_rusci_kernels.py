@@ -85,3 +85,42 @@ def test_golden_mismatch_is_detected(monkeypatch):
 def test_unsupported_shapes_are_refused(kernel, shape, msg):
     with pytest.raises(ValueError, match=msg):
         rusci.conv_layer(kernel, shape=shape, rows=1)
+
+
+def _ext_config(tmp_path, kernel_params):
+    import shutil
+    shutil.copy(os.path.join(KDIR, "mm_int2_sw.S"), tmp_path / "my_mm.S")
+    p = tmp_path / "ext.yaml"
+    p.write_text(f"""name: ext
+workload:
+  generator: rusci2018_workload:conv_layer
+  params: {{seed: 5, shape: {{ih: 6, iw: 6, ci: 16, co: 4, k: 3, pad: 1, stride: 1}}, rows: 2}}
+variants:
+  - id: mine
+    target: cm7
+    params: {kernel_params}
+    tags: {{unpk_latency: 1}}
+    include: [{KDIR}]
+    sources: [{KDIR}/conv_driver.c, {tmp_path}/my_mm.S]
+""")
+    return str(p)
+
+
+def test_new_kernel_through_the_extension_point(tmp_path):
+    """A new kernel name used to be refused (ValueError: unknown kernel) and the workaround labelled
+    results with the old kernel's name; with like: it needs only its own matmul source."""
+    sys.path.insert(0, EXP)
+    df, _ = runner.run_experiment(_ext_config(tmp_path, "{kernel: int2_unpk2, like: int2_sw}"),
+                                  out=str(tmp_path / "o"), jobs=1, quiet=True)
+    r = df.iloc[0]
+    assert r["kernel"] == "int2_unpk2" and r["like"] == "int2_sw" and r["golden"] == "bit-exact"
+    assert r["unpk_latency"] == 1
+
+
+def test_unknown_kernel_refused_at_load_with_recipe(tmp_path):
+    from isasim.experiments import config as C
+    with pytest.raises(Exception) as e:
+        C.load(_ext_config(tmp_path, "{kernel: int2_unpk2}"))
+    msg = str(e.value)
+    assert "ext.yaml:6: variants[0]" in msg and "unknown kernel 'int2_unpk2'" in msg
+    assert "int2_sw" in msg and "like:" in msg and "Adding a kernel" in msg

@@ -283,6 +283,18 @@ def report(out_dir, doc=None, config=CONFIG):
         "the generator refuses other shapes with a clear error.",
     ]))
     L.append("")
+    L.append("## Adding a kernel\n")
+    L.append("A kernel with the data layout and output stage of an existing one needs only its matmul "
+             "source (the hot loop, `void mm_kernel(const uint32_t *wrow, const uint32_t *col, int32_t "
+             "*acc)`, see kernels_asm/cm7/rusci/mm_common.h) and a variant naming its base with `like`:\n")
+    L.append("```yaml\n  - id: int2_unpk2\n    target: cm7\n    plugins: [qnn, my_unpack.py]\n"
+             "    params: {kernel: int2_unpk2, like: int2_sw}          # + im2col: <scheme> if it differs\n"
+             "    tags: {unpk_latency: 1}\n    include: [../../kernels_asm/cm7/rusci]\n"
+             "    sources: [../../kernels_asm/cm7/rusci/conv_driver.c, my_mm_int2_unpk2.S]\n```\n")
+    L.append("The results carry the new kernel's name (`kernel` column; `like` names its base). im2col "
+             f"schemes of conv_driver.c: {', '.join(f'`{k}`' for k in rusci.IM2COL)}. An unknown "
+             "kernel name is refused when the config is loaded, with the variant's file:line, the known "
+             "kernels and this recipe.\n")
     L.append("## Regenerate\n")
     L.append("```sh\nisasim run experiments/rusci2018/rusci2018.yaml --out out/rusci2018\n"
              "python experiments/rusci2018/rusci2018_report.py out/rusci2018\n```\n")

@@ -29,18 +29,60 @@ LAYERS = {
 }
 TILE_ROWS = 4          # default simulated output rows per layer
 
-# kind: KIND define of conv_driver.c; bits: operand precision; cgran: input-channel granularity;
-# exp: colbuf words per packed input word (im2col expansion); chblock: output channels per kernel call
+# The kernels. Each entry is data for conv_driver.c and the golden model:
+#   bits: operand precision; cgran: input-channel granularity; chblock: output channels per
+#   matmul call; co_mult: output channels must be a multiple of this; qnn: needs the qnn plug-in;
+#   im2col: how im2col stores a packed input word (IM2COL below); quant: output stage (QUANT below);
+#   source: the matmul kernel (kernels_asm/cm7/rusci/).
+# A new kernel with the data layout of an existing one is a variant with params
+# {kernel: NAME, like: EXISTING} (optionally im2col: SCHEME) and its own matmul source: no change
+# here or in conv_driver.c (README.md, "Adding a kernel").
 KERNELS = {
-    "q7":         dict(kind=1, bits=8, cgran=4, exp=2, chblock=2, co_mult=2, qnn=False, label="8-bit CMSIS-NN (SW)"),
-    "int4_sw":    dict(kind=2, bits=4, cgran=8, exp=4, chblock=2, co_mult=2, qnn=False, label="INT4 INT-Q (SW)"),
-    "int2_sw":    dict(kind=3, bits=2, cgran=16, exp=8, chblock=2, co_mult=4, qnn=False, label="INT2 INT-Q (SW)"),
-    "bin_sw":     dict(kind=4, bits=1, cgran=32, exp=1, chblock=1, co_mult=1, qnn=False, label="BIN INT-Q (SW popcount)"),
-    "int4_sdot4": dict(kind=5, bits=4, cgran=8, exp=1, chblock=2, co_mult=2, qnn=True, label="INT4 qnn.sdot4"),
-    "int4_unpk4": dict(kind=6, bits=4, cgran=8, exp=4, chblock=2, co_mult=2, qnn=True, label="INT4 qnn.unpk4+SMLAD"),
-    "int2_sdot2": dict(kind=7, bits=2, cgran=16, exp=1, chblock=2, co_mult=4, qnn=True, label="INT2 qnn.sdot2"),
-    "bin_xnorpc": dict(kind=8, bits=1, cgran=32, exp=1, chblock=2, co_mult=2, qnn=True, label="BIN qnn.xnorpc"),
+    "q7":         dict(bits=8, cgran=4, chblock=2, co_mult=2, qnn=False, im2col="q7", quant="q7", source="mm_q7.S", label="8-bit CMSIS-NN (SW)"),
+    "int4_sw":    dict(bits=4, cgran=8, chblock=2, co_mult=2, qnn=False, im2col="int4", quant="tree", source="mm_int4_sw.S", label="INT4 INT-Q (SW)"),
+    "int2_sw":    dict(bits=2, cgran=16, chblock=2, co_mult=4, qnn=False, im2col="int2", quant="tree", source="mm_int2_sw.S", label="INT2 INT-Q (SW)"),
+    "bin_sw":     dict(bits=1, cgran=32, chblock=1, co_mult=1, qnn=False, im2col="copy", quant="bin", source="mm_bin_sw.S", label="BIN INT-Q (SW popcount)"),
+    "int4_sdot4": dict(bits=4, cgran=8, chblock=2, co_mult=2, qnn=True, im2col="copy", quant="tree", source="mm_int4_sdot4.S", label="INT4 qnn.sdot4"),
+    "int4_unpk4": dict(bits=4, cgran=8, chblock=2, co_mult=2, qnn=True, im2col="unpk4", quant="tree", source="mm_int4_unpk4.S", label="INT4 qnn.unpk4+SMLAD"),
+    "int2_sdot2": dict(bits=2, cgran=16, chblock=2, co_mult=4, qnn=True, im2col="copy", quant="tree", source="mm_int2_sdot2.S", label="INT2 qnn.sdot2"),
+    "bin_xnorpc": dict(bits=1, cgran=32, chblock=2, co_mult=2, qnn=True, im2col="copy", quant="bin", source="mm_bin_xnorpc.S", label="BIN qnn.xnorpc"),
 }
+# im2col schemes of conv_driver.c: name -> (EXPAND define, colbuf words per packed input word,
+# operand precisions it applies to)
+IM2COL = {"copy": (0, 1, (1, 2, 4, 8)), "q7": (1, 2, (8,)), "int4": (2, 4, (4,)),
+          "int2": (3, 8, (2,)), "unpk4": (4, 4, (4,))}
+QUANT = {"q7": 1, "tree": 2, "bin": 3}
+
+
+def kernel_def(kernel, like=None, im2col=None):
+    """The KERNELS entry of ``kernel``, or of a new kernel defined by the base ``like`` (same data
+    layout and output stage) and optionally its own im2col scheme. Raises ValueError naming the
+    known kernels and how to add one."""
+    if kernel in KERNELS and like is None:
+        kd = dict(KERNELS[kernel])
+    elif like is not None:
+        if like not in KERNELS:
+            raise ValueError(f"like: '{like}' is not a kernel (known: {', '.join(KERNELS)})")
+        if kernel in KERNELS:
+            raise ValueError(f"kernel '{kernel}' exists already; give the new kernel its own name")
+        kd = dict(KERNELS[like], label=kernel, like=like)
+    else:
+        raise ValueError(
+            f"unknown kernel '{kernel}' (known: {', '.join(KERNELS)}). To add one with the data "
+            f"layout of an existing kernel, give the variant params {{kernel: {kernel}, like: "
+            f"<existing kernel>}} (and im2col: <scheme> if its im2col differs; schemes: "
+            f"{', '.join(IM2COL)}) and put its matmul source in the variant's sources; see "
+            f"experiments/rusci2018/README.md, 'Adding a kernel'")
+    if im2col is not None:
+        if im2col not in IM2COL:
+            raise ValueError(f"im2col: '{im2col}' is not a scheme of conv_driver.c "
+                             f"(schemes: {', '.join(IM2COL)})")
+        kd["im2col"] = im2col
+    if kd["bits"] not in IM2COL[kd["im2col"]][2]:
+        raise ValueError(f"im2col scheme '{kd['im2col']}' does not apply to {kd['bits']}-bit "
+                         f"operands")
+    kd["exp"] = IM2COL[kd["im2col"]][1]
+    return kd
 
 
 def layer_shape(layer=None, shape=None):
@@ -71,15 +113,16 @@ def _quantile_thresholds(acc, levels, rng):
     return np.sort(q, axis=1)
 
 
-def conv_layer(kernel="q7", layer="l16", rows=None, row0=None, seed=0, shape=None, relu=0):
+def conv_layer(kernel="q7", layer="l16", rows=None, row0=None, seed=0, shape=None, relu=0,
+               like=None, im2col=None):
     """Workload generator (see isasim/qnn/workloads.py for the contract) for one conv layer tile.
 
-    kernel: key of :data:`KERNELS`; layer: key of :data:`LAYERS` (or ``shape`` = dict with ih, iw, ci,
-    co, k, pad, stride); rows: simulated output rows (default :data:`TILE_ROWS`, capped at OH);
-    row0: first row (default: centred). Raises ValueError for shapes the kernel does not support."""
-    if kernel not in KERNELS:
-        raise ValueError(f"unknown kernel '{kernel}' (known: {', '.join(KERNELS)})")
-    kd = KERNELS[kernel]
+    kernel: key of :data:`KERNELS`, or the name of a new kernel with ``like`` = the existing kernel
+    whose data layout and output stage it shares (``im2col``: its own im2col scheme of
+    :data:`IM2COL`); layer: key of :data:`LAYERS` (or ``shape`` = dict with ih, iw, ci, co, k, pad,
+    stride); rows: simulated output rows (default :data:`TILE_ROWS`, capped at OH); row0: first row
+    (default: centred). Raises ValueError for shapes the kernel does not support."""
+    kd = kernel_def(kernel, like, im2col)
     s = layer_shape(layer, shape)
     ih, iw, ci, co, k, pad, stride = (s[n] for n in ("ih", "iw", "ci", "co", "k", "pad", "stride"))
     oh, ow = G.out_size(ih, k, stride, pad), G.out_size(iw, k, stride, pad)
@@ -104,7 +147,8 @@ def conv_layer(kernel="q7", layer="l16", rows=None, row0=None, seed=0, shape=Non
         raise ValueError(f"kernel {kernel}: weight row ({rowb} B) or im2col column ({b2off} B) exceeds "
                          f"the 4095-byte immediate offset the kernel uses")
     rng = np.random.default_rng(seed)
-    defines = dict(KIND=kd["kind"], IH=ih, IW=iw, CP=cp, CO=co, K=k, PAD=pad, STRIDE=stride, OH=oh,
+    defines = dict(EXPAND=IM2COL[kd["im2col"]][0], QUANT=QUANT[kd["quant"]], BITS=bits,
+                   CHBLOCK=kd["chblock"], IH=ih, IW=iw, CP=cp, CO=co, K=k, PAD=pad, STRIDE=stride, OH=oh,
                    OW=ow, ROW0=row0, NROWS=rows, NUMCOL=numcol, PIXW=pixw, COLW=colw, ROWB=rowb,
                    B2OFF=b2off, OUTW=-(-co // 32), BIAS_SHIFT=0, OUT_SHIFT=0, RELU=int(bool(relu)))
     tile = slice(row0, row0 + rows)
@@ -160,4 +204,14 @@ def kernel_sources(kernel, root):
     """Source files of a kernel (paths under ``root`` = the repository)."""
     import os
     d = os.path.join(root, "kernels_asm", "cm7", "rusci")
-    return [os.path.join(d, "conv_driver.c"), os.path.join(d, f"mm_{kernel}.S")]
+    return [os.path.join(d, "conv_driver.c"), os.path.join(d, KERNELS[kernel]["source"])]
+
+
+def _validate(params):
+    """Checked by the config loader for every point, before anything runs (an unknown kernel is
+    reported with the variant's file:line)."""
+    kernel_def(params.get("kernel", "q7"), params.get("like"), params.get("im2col"))
+    layer_shape(params.get("layer", "l16"), params.get("shape"))
+
+
+conv_layer.validate = _validate

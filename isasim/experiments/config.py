@@ -207,8 +207,10 @@ def load(path):
     _type(loc, sweep, dict, ("sweep",), "a mapping of parameter: [values]")
     for k, vals in sweep.items():
         _type(loc, vals, list, ("sweep", k), "a list of values")
+    gen = None
     if wl is not None:
-        _check_params(loc, cfg, _resolve_generator(loc, wl["generator"]))
+        gen = _resolve_generator(loc, wl["generator"])
+        _check_params(loc, cfg, gen)
     for i, b in enumerate(cfg.get("baselines", []) or []):
         p = ("baselines", i)
         _check_keys(loc, b, BASELINE, p)
@@ -234,6 +236,16 @@ def load(path):
         if "variant" in r["simulated"] and r["simulated"]["variant"] not in ids:
             raise loc.error(p + ("simulated", "variant"), f"unknown variant '{r['simulated']['variant']}'")
     cfg["points"] = expand(cfg)
+    check = getattr(gen, "validate", None)
+    if callable(check):
+        # a generator may check a point's parameters cheaply up front (e.g. an unknown kernel
+        # name): the error then names the variant's file:line instead of failing mid-run
+        for pt in cfg["points"]:
+            try:
+                check(dict(pt["params"]))
+            except (ValueError, TypeError) as e:
+                where = f" (sweep {pt['sweep']})" if pt["sweep"] else ""
+                raise loc.error(("variants", pt["variant_index"]), f"{e}{where}")
     return cfg
 
 
@@ -285,12 +297,13 @@ def expand(cfg):
     combos = list(itertools.product(*[sweep[k] for k in keys])) or [()]
     wl = cfg.get("workload") or {}
     points = []
-    for v in cfg["variants"]:
+    for vi, v in enumerate(cfg["variants"]):
         for combo in combos:
             params = dict(wl.get("params", {}))
             params.update(v.get("params", {}))
             params.update(dict(zip(keys, combo)))
-            points.append({"experiment": cfg["name"], "variant": v, "params": params,
+            points.append({"experiment": cfg["name"], "variant": v, "variant_index": vi,
+                           "params": params,
                            "generator": wl.get("generator"), "sweep": dict(zip(keys, combo)),
                            "config_dir": os.path.dirname(cfg["_path"])})
     return points

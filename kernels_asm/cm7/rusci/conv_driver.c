@@ -7,30 +7,34 @@
  * block of output channels (2, or 1 for the binary software kernel) and quantize the accumulators
  * here (requantization for q7, threshold tree for 4/2 bit, threshold bit for binary).
  *
- * Everything about the shape comes from -D defines written by isasim.qnn.rusci (the workload
- * generator): KIND, IH, IW, CP (padded input channels), CO, K, PAD, STRIDE, OH, OW, ROW0, NROWS,
- * NUMCOL (= K*K*CP elements), PIXW (32-bit words per input pixel), COLW (32-bit words per
- * output pixel in colbuf), BIAS_SHIFT, OUT_SHIFT, RELU.
+ * Everything about the kernel and the shape comes from -D defines written by the workload generator
+ * (experiments/rusci2018/rusci2018_workload.py, from its KERNELS table): EXPAND (how im2col stores an
+ * input word: EXPAND_Q7, EXPAND_INT4, EXPAND_INT2, EXPAND_UNPK4, EXPAND_COPY), QUANT (output stage:
+ * QUANT_Q7, QUANT_TREE, QUANT_BIN), BITS, CHBLOCK (output channels per matmul call), IH, IW, CP
+ * (padded input channels), CO, K, PAD, STRIDE, OH, OW, ROW0, NROWS, NUMCOL (= K*K*CP elements),
+ * PIXW (32-bit words per input pixel), COLW (32-bit words per output pixel in colbuf), BIAS_SHIFT,
+ * OUT_SHIFT, RELU. A new kernel with the data layout of an existing one needs no change here: only
+ * its matmul source (see "Adding a kernel" in experiments/rusci2018/README.md).
  * Data symbols: act_in (input, packed words), wgt (weights, packed words, one row per output
  * channel), qparam (int8 bias for q7 / int16 thresholds), act_out (output tile).
  */
 #include <stdint.h>
 
-#define KIND_Q7          1
-#define KIND_INT4_SW     2
-#define KIND_INT2_SW     3
-#define KIND_BIN_SW      4
-#define KIND_INT4_SDOT4  5
-#define KIND_INT4_UNPK4  6
-#define KIND_INT2_SDOT2  7
-#define KIND_BIN_XNORPC  8
+#define EXPAND_COPY      0      /* packed operands: the word itself */
+#define EXPAND_Q7        1      /* q7 -> 2 x int16 pairs (CMSIS-NN reordered) */
+#define EXPAND_INT4      2      /* int4 -> 4 x int16 pairs (INT-Q reordered) */
+#define EXPAND_INT2      3      /* int2 -> 8 x int16 pairs (INT-Q reordered) */
+#define EXPAND_UNPK4     4      /* int4 -> 4 x int16 pairs in natural order (qnn.unpk4) */
+#define QUANT_Q7         1      /* requantize + ssat8 */
+#define QUANT_TREE       2      /* threshold tree, BITS-bit outputs packed in bytes */
+#define QUANT_BIN        3      /* threshold bit, outputs packed 32 per word */
 
 extern const uint32_t act_in[];
 extern const uint32_t wgt[];
-#if KIND == KIND_Q7
+#if QUANT == QUANT_Q7
 extern const int8_t qparam[];
 extern int8_t act_out[];
-#elif KIND == KIND_BIN_SW || KIND == KIND_BIN_XNORPC
+#elif QUANT == QUANT_BIN
 extern const int16_t qparam[];
 extern uint32_t act_out[];
 #else
@@ -50,19 +54,19 @@ static inline uint32_t ror32(uint32_t x, unsigned r) { return (x >> r) | (x << (
 /* one input word -> its im2col representation (COLW / (K*K*PIXW) words) */
 static inline uint32_t *expand_word(uint32_t x, uint32_t *d)
 {
-#if KIND == KIND_Q7
+#if EXPAND == EXPAND_Q7
     /* arm_q7_to_q15_reordered_no_shift: (a0,a2), (a1,a3) */
     d[0] = __builtin_arm_sxtb16(x);
     d[1] = __builtin_arm_sxtb16(ror32(x, 8));
     return d + 2;
-#elif KIND == KIND_INT4_SW
+#elif EXPAND == EXPAND_INT4
     /* INT-Q arm_int4_to_int16_reordered_no_shift order: (n0,n4) (n1,n5) (n2,n6) (n3,n7) */
     d[0] = __builtin_arm_sxtb16(ror32(__builtin_arm_sxtb16(x << 4), 4));
     d[1] = __builtin_arm_sxtb16(ror32(__builtin_arm_sxtb16(x), 4));
     d[2] = __builtin_arm_sxtb16(ror32(__builtin_arm_sxtb16(ror32(x << 4, 8)), 4));
     d[3] = __builtin_arm_sxtb16(ror32(__builtin_arm_sxtb16(ror32(x, 8)), 4));
     return d + 4;
-#elif KIND == KIND_INT2_SW
+#elif EXPAND == EXPAND_INT2
     /* (c0,c8) (c1,c9) (c2,c10) (c3,c11) (c4,c12) (c5,c13) (c6,c14) (c7,c15) */
     d[0] = __builtin_arm_sxtb16(ror32(__builtin_arm_sxtb16(x << 6), 6));
     d[1] = __builtin_arm_sxtb16(ror32(__builtin_arm_sxtb16(x << 4), 6));
@@ -73,7 +77,7 @@ static inline uint32_t *expand_word(uint32_t x, uint32_t *d)
     d[6] = __builtin_arm_sxtb16(ror32(__builtin_arm_sxtb16(ror32(x << 2, 8)), 6));
     d[7] = __builtin_arm_sxtb16(ror32(__builtin_arm_sxtb16(ror32(x, 8)), 6));
     return d + 8;
-#elif KIND == KIND_INT4_UNPK4
+#elif EXPAND == EXPAND_UNPK4
     /* QNN unpack helper, natural order: (n0,n1) (n2,n3) (n4,n5) (n6,n7) */
     register uint32_t a __asm__("r4");
     register uint32_t b __asm__("r5");
@@ -111,7 +115,7 @@ static void im2col(int p, uint32_t *dst)
     }
 }
 
-#if KIND == KIND_INT4_SW || KIND == KIND_INT4_SDOT4 || KIND == KIND_INT4_UNPK4
+#if QUANT == QUANT_TREE && BITS == 4
 /* INT-Q int4_quant-style binary tree over 15 sorted thresholds -> [-8, 7] */
 static inline int quant(int32_t v, const int16_t *t)
 {
@@ -122,7 +126,7 @@ static inline int quant(int32_t v, const int16_t *t)
     return i - 8;
 }
 #define NTH 15
-#elif KIND == KIND_INT2_SW || KIND == KIND_INT2_SDOT2
+#elif QUANT == QUANT_TREE && BITS == 2
 /* tree over 3 thresholds -> [-2, 1] */
 static inline int quant(int32_t v, const int16_t *t)
 {
@@ -140,7 +144,7 @@ int main(void)
         im2col(p, colbuf);
         im2col(p + 1, colbuf + COLW);
         int o = p - p0;                       /* output pixel index within the tile */
-#if KIND == KIND_BIN_SW
+#if QUANT == QUANT_BIN && CHBLOCK == 1
         /* INT-Q BIN: 1 output channel x 2 pixels, output bits packed 32 per word */
         uint32_t b0 = 0, b1 = 0;
         for (int c = 0; c < CO; c++) {
@@ -154,7 +158,7 @@ int main(void)
                 b0 = b1 = 0;
             }
         }
-#elif KIND == KIND_BIN_XNORPC
+#elif QUANT == QUANT_BIN
         uint32_t b0 = 0, b1 = 0;
         for (int c = 0; c < CO; c += 2) {
             acc[0] = acc[1] = acc[2] = acc[3] = 0;
@@ -167,7 +171,7 @@ int main(void)
                 b0 = b1 = 0;
             }
         }
-#elif KIND == KIND_Q7
+#elif QUANT == QUANT_Q7
         /* CMSIS-NN: 2 output channels x 2 pixels, requantize, ssat8 */
         for (int c = 0; c < CO; c += 2) {
             int32_t r = (OUT_SHIFT > 0) ? (1 << (OUT_SHIFT - 1)) : 0;

@@ -1,8 +1,8 @@
 /* mm_int2_sw.S - INT-Q arm_nn_mat_mult_kernel_int2_int16_reordered (papers.md §1.3), hand-written:
  * weights packed 16 crumbs per word, unpacked in the loop with SXTB16(ROR(SXTB16(x << s), 6)) chains into
  * (c0,c8) (c1,c9) (c2,c10) (c3,c11) (c4,c12) (c5,c13) (c6,c14) (c7,c15); activations expanded by im2col
- * in the same order. 2 ch x 2 px, 16 columns/iteration: 2 weight loads, 54 unpack ALU,
- * 16 activation loads, 32 SMLAD (64 MACs), subs+bne = 106. */
+ * in the same order. 2 ch x 2 px, 16 columns/iteration: 2 weight loads, 60 unpack ALU
+ * (30 per weight word), 16 activation loads, 32 SMLAD (64 MACs), subs+bne = 112. */
 #include "mm_common.h"
 #define PAIR_S(t, w, s)       lsl t, w, s ; sxtb16 t, t ; ror t, t, #6 ; sxtb16 t, t
 #define PAIR_0(t, w)          sxtb16 t, w ; ror t, t, #6 ; sxtb16 t, t

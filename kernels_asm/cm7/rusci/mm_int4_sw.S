@@ -2,7 +2,8 @@
  * weights stay packed (8 nibbles per word) and are unpacked in the loop with the
  * SXTB16(ROR(SXTB16(x << / ROR), 4)) chains into (n0,n4) (n1,n5) (n2,n6) (n3,n7) int16 pairs;
  * activations were expanded by im2col to int16 in the same order. 2 ch x 2 px, 8 columns/iteration:
- * 2 weight loads, 26 unpack ALU, 8 activation loads, 16 SMLAD (32 MACs), subs+bne = 54. */
+ * 2 weight loads, 28 unpack ALU (14 per weight word), 8 activation loads, 16 SMLAD (32 MACs),
+ * subs+bne = 56. */
 #include "mm_common.h"
 /* chain for one weight pair of word w into t: pre = lsl by 4 (or none), sel = ror #8 (or none) */
 #define PAIR_LSL_ROR8(t, w)  lsl t, w, #4 ; sxtb16 t, t, ror #8 ; ror t, t, #4 ; sxtb16 t, t
