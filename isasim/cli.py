@@ -84,6 +84,13 @@ def cmd_plugins(a):
     return 0
 
 
+def cmd_plugins_test(a):
+    from .experiments.plugintest import main as test_main
+    if a.samples < 1:
+        raise IsasimError(f"--samples must be >= 1, got {a.samples}")
+    return test_main(a)
+
+
 def cmd_table(a):
     from .report.tables import main as table_main
     return table_main(a)
@@ -184,6 +191,17 @@ def parser():
     gl.add_argument("--plugin", action="append", default=[], metavar="FILE")
     gl.add_argument("--isa", choices=["rv32", "thumb2", "all"], default="all")
     gl.set_defaults(fn=cmd_plugins)
+    gt = gs.add_parser("test", help="execute each instruction of a plug-in on its core(s) over edge "
+                                    "and random operands and compare with a reference")
+    gt.add_argument("file", help="plug-in file (or built-in name)")
+    gt.add_argument("--ref", metavar="MODULE:FUNCTION",
+                    help="reference function(name, **operands) for every instruction (default: "
+                         "the plug-in's REFERENCES dict, else each instruction's own sem)")
+    gt.add_argument("--samples", type=int, default=200, metavar="N",
+                    help="random operand samples per instruction, besides the edge values")
+    gt.add_argument("--seed", type=int, default=0)
+    gt.add_argument("--instr", action="append", metavar="MNEMONIC", help="only these instructions")
+    gt.set_defaults(fn=cmd_plugins_test)
 
     c = sub.add_parser("cache", help="the cache of builds, engines and results")
     cs = c.add_subparsers(dest="cache_cmd", required=True)
