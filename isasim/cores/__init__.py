@@ -6,13 +6,15 @@ from ..errors import IsasimError
 
 
 def run_elf(elf, target, max_instructions=None, trace=None, plugins=(), profile=False,
-            timing=None, cores=None, operating_point=None, timeline=None, read_symbols=None):
+            timing=None, cores=None, operating_point=None, timeline=None, read_symbols=None,
+            cost=None):
     """Run ``elf`` on ``target``; return a result dict (exit_code, status, instructions, cycles,
     energy_uj, stalls by cause, ...). ``read_symbols`` {name: nbytes}: memory read back after the
     run into ``result["memory"]`` (bytes; used by golden-model checks).
 
     Options are checked against the target first (isasim.targets.validate_run_options): an option
     that does not apply is refused; ``max_instructions`` None means the documented default limit.
+    ``cost`` {mnemonic: {knob: value}} overrides cost knobs of loaded plug-in instructions.
     ``exit_code`` is the program's full exit code as a signed 32-bit integer; a run that fails
     raises instead of returning a result. Output files (trace, timeline) are written under a
     temporary name and renamed when the run ends; a trace of a failed run is kept, with a last
@@ -21,6 +23,8 @@ def run_elf(elf, target, max_instructions=None, trace=None, plugins=(), profile=
     opts = targets.validate_run_options(
         target, cores=cores, timeline=timeline, profile=profile, trace=trace,
         operating_point=operating_point, timing=timing, max_instructions=max_instructions)
+    if cost:
+        raise IsasimError("cost overrides: not available yet on this build")   # wired with the cores
     tr = _Output(trace, "trace") if trace else None
     tl = _Output(timeline, "timeline") if timeline else None
     try:

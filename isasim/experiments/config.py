@@ -44,7 +44,8 @@ from ..errors import IsasimError
 
 TOP = {"name", "description", "workload", "variants", "sweep", "baselines", "paper", "postprocess"}
 VARIANT = {"id", "target", "sources", "plugins", "defines", "include", "cores", "operating_point",
-           "timing", "max_instructions", "params", "label", "tags"}
+           "timing", "max_instructions", "params", "label", "tags", "cost"}
+KNOB_PREFIXES = ("cost.", "timing.")     # sweep keys that are run options, not workload parameters
 BASELINE = {"name", "baseline", "compare", "metric", "match"}
 # results columns a workload parameter or a variant tag may not be called
 RESERVED = {"experiment", "variant", "label", "target", "cores", "plugins", "exit_code", "cycles",
@@ -207,6 +208,7 @@ def load(path):
     _type(loc, sweep, dict, ("sweep",), "a mapping of parameter: [values]")
     for k, vals in sweep.items():
         _type(loc, vals, list, ("sweep", k), "a list of values")
+    _check_knobs(loc, cfg)
     gen = None
     if wl is not None:
         gen = _resolve_generator(loc, wl["generator"])
@@ -249,6 +251,67 @@ def load(path):
     return cfg
 
 
+def split_cost_key(key):
+    """'cost.qnn.sdot4.latency' -> ('qnn.sdot4', 'latency') (mnemonics may contain dots)."""
+    body = key[len("cost."):]
+    if "." not in body:
+        return None, None
+    mn, knob = body.rsplit(".", 1)
+    return mn, knob
+
+
+def _variant_table(loc, v, i):
+    from .. import targets
+    from ..isa.registry import load_table
+    try:
+        return load_table(targets.get(v["target"]).isa, v.get("plugins", []))
+    except IsasimError as e:
+        raise loc.error(("variants", i, "plugins"), str(e))
+
+
+def _check_knobs(loc, cfg):
+    """Cost knobs of plug-in instructions and timing parameters of targets, as variant fields
+    (``cost:``, ``timing:``) and as sweep axes (``cost.<mnemonic>.<knob>``, ``timing.<param>``)."""
+    from .. import targets
+    from ..isa.registry import check_cost_knob
+    from ..isa.spec import SpecError
+    tables = {}
+    for i, v in enumerate(cfg["variants"]):
+        if "cost" not in v:
+            continue
+        _type(loc, v["cost"], dict, ("variants", i, "cost"), "a mapping {mnemonic: {knob: value}}")
+        t = tables.setdefault(i, _variant_table(loc, v, i))
+        try:
+            t.with_costs(v["cost"])
+        except SpecError as e:
+            raise loc.error(("variants", i, "cost"), str(e))
+    for key, vals in (cfg.get("sweep") or {}).items():
+        path = ("sweep", key)
+        if key.startswith("cost."):
+            mn, knob = split_cost_key(key)
+            if not mn:
+                raise loc.error(path, f"'{key}': expected cost.<mnemonic>.<knob>")
+            have = [i for i, v in enumerate(cfg["variants"])
+                    if any(x.name == mn for x in (lambda t: t.instrs[t.n_builtin:])(
+                        tables.setdefault(i, _variant_table(loc, v, i))))]
+            if not have:
+                raise loc.error(path, f"'{key}': no variant loads a plug-in instruction '{mn}'")
+            for val in vals:
+                try:
+                    check_cost_knob(mn, knob, val)
+                except SpecError as e:
+                    raise loc.error(path, str(e))
+        elif key.startswith("timing."):
+            param = key[len("timing."):]
+            for i, v in enumerate(cfg["variants"]):
+                for val in vals:
+                    try:
+                        targets.validate_run_options(v["target"], timing={
+                            **(v.get("timing") or {}), param: val})
+                    except IsasimError as e:
+                        raise loc.error(path, f"variant {v['id']} (target {v['target']}): {e}")
+
+
 def _check_params(loc, cfg, gen):
     """Workload parameters (workload.params, variants[i].params, sweep keys) must be parameters of
     the generator: an unknown one was a TypeError inside a worker, after other points had run."""
@@ -261,7 +324,7 @@ def _check_params(loc, cfg, gen):
         return
     known = [n for n, p in sig.parameters.items() if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
     places = [(("workload", "params", k), k) for k in (cfg["workload"].get("params") or {})]
-    places += [(("sweep", k), k) for k in (cfg.get("sweep") or {})]
+    places += [(("sweep", k), k) for k in (cfg.get("sweep") or {}) if not k.startswith(KNOB_PREFIXES)]
     for i, v in enumerate(cfg["variants"]):
         places += [(("variants", i, "params", k), k) for k in (v.get("params") or {})]
     for path, k in places:
@@ -291,19 +354,39 @@ def _resolve_generator(loc, spec, field=("workload", "generator")):
 
 
 def expand(cfg):
-    """One point per (variant, sweep combination)."""
+    """One point per (variant, sweep combination). Sweep keys ``cost.<mnemonic>.<knob>`` and
+    ``timing.<param>`` become the point's run options (``cost``, ``timing``) and results columns;
+    the others are workload parameters. A cost knob applies to the variants that load the
+    instruction; the others run unchanged for every value (the cache answers all but the first)."""
+    from .. import targets
+    from ..isa.registry import load_table
     sweep = cfg.get("sweep", {}) or {}
     keys = list(sweep)
     combos = list(itertools.product(*[sweep[k] for k in keys])) or [()]
     wl = cfg.get("workload") or {}
     points = []
     for vi, v in enumerate(cfg["variants"]):
+        plug_names = None
         for combo in combos:
+            sw = dict(zip(keys, combo))
             params = dict(wl.get("params", {}))
             params.update(v.get("params", {}))
-            params.update(dict(zip(keys, combo)))
+            params.update({k: x for k, x in sw.items() if not k.startswith(KNOB_PREFIXES)})
+            timing = dict(v.get("timing") or {})
+            cost = {m: dict(k) for m, k in (v.get("cost") or {}).items()}
+            for k, x in sw.items():
+                if k.startswith("timing."):
+                    timing[k[len("timing."):]] = x
+                elif k.startswith("cost."):
+                    if plug_names is None:
+                        t = load_table(targets.get(v["target"]).isa, v.get("plugins", []))
+                        plug_names = {i.name for i in t.instrs[t.n_builtin:]}
+                    mn, knob = split_cost_key(k)
+                    if mn in plug_names:
+                        cost.setdefault(mn, {})[knob] = x
             points.append({"experiment": cfg["name"], "variant": v, "variant_index": vi,
-                           "params": params,
-                           "generator": wl.get("generator"), "sweep": dict(zip(keys, combo)),
+                           "params": params, "timing": timing, "cost": cost,
+                           "knobs": {k: x for k, x in sw.items() if k.startswith(KNOB_PREFIXES)},
+                           "generator": wl.get("generator"), "sweep": sw,
                            "config_dir": os.path.dirname(cfg["_path"])})
     return points

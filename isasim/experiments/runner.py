@@ -109,7 +109,7 @@ def _identity(point):
     v = point["variant"]
     return {"experiment": point["experiment"], "variant": v["id"], "label": v.get("label", v["id"]),
             "plugins": "+".join(os.path.basename(p).replace(".py", "") for p in v.get("plugins", []))
-            or "-", **point["params"], **(v.get("tags") or {})}
+            or "-", **point["params"], **point.get("knobs", {}), **(v.get("tags") or {})}
 
 
 def _profile_columns(prof):
@@ -159,8 +159,11 @@ def run_point(point, use_cache=True, cache_only=False):
             cache.atomic_write(dpath, text)
         sources.append(dpath)
     defines = [f"{k}={val}" for k, val in {**w.get("defines", {}), **v.get("defines", {})}.items()]
+    timing = point["timing"] if "timing" in point else (v.get("timing") or {})
     run_kw = {"target": v["target"], "cores": v.get("cores"), "operating_point": v.get("operating_point"),
-              "timing": v.get("timing") or None, "max_instructions": v.get("max_instructions")}
+              "timing": timing or None, "max_instructions": v.get("max_instructions")}
+    if point.get("cost"):
+        run_kw["cost"] = point["cost"]
     if point.get("profile"):
         run_kw["profile"] = True
     elf_dir = cache.subdir("experiments", "elf")
@@ -197,6 +200,7 @@ def run_point(point, use_cache=True, cache_only=False):
         res = run_elf(elf, v["target"], max_instructions=run_kw["max_instructions"],
                       plugins=v.get("plugins", []), timing=run_kw["timing"], cores=run_kw["cores"],
                       operating_point=run_kw["operating_point"], profile=bool(run_kw.get("profile")),
+                      cost=run_kw.get("cost"),
                       read_symbols={k: np.asarray(a).nbytes for k, a in outs.items()} or None)
     except IsasimError as e:
         raise type(e)(f"{where}: {e}") from None
@@ -215,7 +219,8 @@ def run_point(point, use_cache=True, cache_only=False):
     row = {"experiment": point["experiment"], "variant": v["id"], "label": v.get("label", v["id"]),
            "target": v["target"], "cores": res.get("cores", 1),
            "plugins": "+".join(os.path.basename(p).replace(".py", "") for p in v.get("plugins", [])) or "-",
-           **{k: val for k, val in point["params"].items()}, **(v.get("tags") or {}),
+           **{k: val for k, val in point["params"].items()}, **point.get("knobs", {}),
+           **(v.get("tags") or {}),
            "exit_code": res["exit_code"], "cycles": res["cycles"], "instructions": res["instructions"],
            "energy_uj": res["energy_uj"], "macs": w.get("macs", res.get("macs", 0)),
            "golden": "bit-exact" if outs else "exit-code"}

@@ -81,6 +81,37 @@ class Table:
     def find(self, name):
         return self.by_name.get(name, [])
 
+    def with_costs(self, overrides):
+        """A table equal to this one except for the cost knobs ``overrides`` = {mnemonic: {knob:
+        value}} of its plug-in instructions (what-if costs without editing the plug-in file).
+        Ids, decoder and fingerprint are shared (semantics are unchanged); unknown mnemonics,
+        built-in instructions (their cost is the timing model's) and bad knob values are refused."""
+        if not overrides:
+            return self
+        t = copy.copy(self)
+        t.instrs = list(self.instrs)
+        t.by_name = {k: list(v) for k, v in self.by_name.items()}
+        for name, knobs in overrides.items():
+            hits = [i for i in self.instrs[self.n_builtin:] if i.name == name]
+            if not hits:
+                if self.find(name):
+                    raise SpecError(f"cost.{name}: a built-in instruction; its cost comes from the "
+                                    f"target's timing model (timing.* parameters)")
+                names = sorted({i.name for i in self.instrs[self.n_builtin:]})
+                raise SpecError(f"cost.{name}: no plug-in instruction of that name is loaded "
+                                f"(loaded: {', '.join(names) or 'none'})")
+            if not isinstance(knobs, dict):
+                raise SpecError(f"cost.{name}: expected a mapping of cost knobs, got {knobs!r}")
+            for ins in hits:
+                new = copy.copy(ins)
+                new.cost = dict(ins.cost)
+                for k, v in knobs.items():
+                    new.cost[k] = check_cost_knob(name, k, v)
+                t.instrs[ins.id] = new
+                t.by_name[name] = [new if x is ins else x for x in t.by_name[name]]
+        t._build_decoder()
+        return t
+
     def builtin_fingerprint(self):
         """Changes when a built-in instruction definition changes (not with plug-ins)."""
         return self._hash(self.builtin_sources)
@@ -98,14 +129,44 @@ class Table:
         return h.hexdigest()[:20]
 
 
+# cost knobs of plug-in instructions and their values (isasim/isa/spec.py documents them)
+COST_KNOBS = {"latency": "int>=0", "occupancy": "int>=1", "resource": "resource",
+              "dual_issue": "bool", "begin_group": "bool", "energy_pj": "float>=0"}
+RESOURCES = ("alu", "load", "store", "mac", "branch", "shift", "simd")
+
+
+def check_cost_knob(name, knob, v):
+    """The value of cost knob ``knob`` of instruction ``name``, checked (SpecError otherwise)."""
+    kind = COST_KNOBS.get(knob)
+    if kind is None:
+        raise SpecError(f"cost.{name}.{knob}: unknown cost knob (allowed: {', '.join(COST_KNOBS)})")
+    bad = SpecError(f"cost.{name}.{knob}: {v!r} is not a valid value ({kind})")
+    if kind.startswith("int"):
+        if isinstance(v, bool) or not isinstance(v, int) or v < int(kind[-1]):
+            raise bad
+    elif kind == "float>=0":
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0:
+            raise bad
+        v = float(v)
+    elif kind == "bool":
+        if not isinstance(v, bool):
+            raise bad
+    elif v not in RESOURCES:
+        raise SpecError(f"cost.{name}.{knob}: {v!r} is not a resource (allowed: {', '.join(RESOURCES)})")
+    return v
+
+
 def _builtin_rv32():
     from .rv32 import RV32I, RV32M, ZICSR, RV32C
     from .xpulpv2 import XPULPV2, GAP8
     return RV32I + RV32M + ZICSR + RV32C + XPULPV2 + GAP8
 
 
-def load_table(isa, plugins=()):
-    """The table of ``isa`` ('rv32' or 'cm7') with the plug-in files ``plugins`` added."""
+def load_table(isa, plugins=(), cost=None):
+    """The table of ``isa`` ('rv32' or 'cm7') with the plug-in files ``plugins`` added, and the
+    cost knobs ``cost`` = {mnemonic: {knob: value}} of plug-in instructions overridden."""
+    if cost:
+        return load_table(isa, plugins).with_costs(cost)
     if plugins:
         from ..plugins import resolve
         files = resolve(plugins)
