@@ -1,24 +1,13 @@
 """``isasim disasm``: RISC-V through the instruction tables (XpulpV2, GAP8, plug-ins by name),
 Thumb-2 through capstone (plug-in CDE/UDF words by their plug-in name)."""
-from elftools.elf.elffile import ELFFile
-
 from .elf import Program
 from .errors import IsasimError
 from .isa.disasm import format_instr
 
 
-def _exec_sections(path):
-    with open(path, "rb") as f:
-        elf = ELFFile(f)
-        machine = elf["e_machine"]
-        secs = [(s.name, s["sh_addr"], s.data()) for s in elf.iter_sections()
-                if s["sh_flags"] & 0x4 and s["sh_type"] == "SHT_PROGBITS" and s["sh_size"]]
-    return machine, secs
-
-
 def disassemble(path, plugins=()):
     prog = Program(path)
-    machine, secs = _exec_sections(path)
+    machine, secs = prog.machine, prog.exec_sections()
     labels = {}
     for name, a in prog.symbols.items():
         if not name.startswith(".L") and not name.startswith("__"):

@@ -1,8 +1,10 @@
-"""ELF reading shared by the cores: loadable segments, symbols, symbol+offset lookup."""
+"""ELF reading, in one place: linked programs (loadable segments, entry, symbols, functions for
+symbol+offset lookup, sections) and relocatable objects (sections and symbols) of both ISAs.
+Every other module reads ELF files through ``Program``; a missing, truncated or corrupt file is a
+one-line IsasimError naming it, never a parser exception."""
 import bisect
 
 from elftools.elf.elffile import ELFFile
-from elftools.common.exceptions import ELFError
 
 from .errors import IsasimError
 
@@ -11,44 +13,74 @@ class Program:
     def __init__(self, path):
         try:
             with open(path, "rb") as f:
-                elf = ELFFile(f)
-                self.machine = elf["e_machine"]
-                self.entry = elf["e_entry"]
-                self.segments = []
-                for seg in elf.iter_segments():
-                    if seg["p_type"] != "PT_LOAD" or seg["p_memsz"] == 0:
-                        continue
-                    data = seg.data()
-                    data = data + bytes(seg["p_memsz"] - len(data))
-                    self.segments.append((seg["p_paddr"], data, bool(seg["p_flags"] & 1)))
-                self.symbols = {}
-                funcs = []
-                st = elf.get_section_by_name(".symtab")
-                if st is not None:
-                    for s in st.iter_symbols():
-                        if s.name and s["st_shndx"] != "SHN_UNDEF" and not s.name.startswith("$"):
-                            self.symbols.setdefault(s.name, s["st_value"])
-                            if s["st_info"]["type"] in ("STT_FUNC", "STT_NOTYPE") and \
-                                    not s.name.startswith(".L"):
-                                funcs.append((s["st_value"] & ~1, s.name))
-                funcs.sort()
-                self._addrs = [a for a, _ in funcs]
-                self._names = [n for _, n in funcs]
+                self._read(ELFFile(f))
         except FileNotFoundError:
             raise IsasimError(f"{path}: no such file")
-        except (ELFError, OSError) as e:
-            raise IsasimError(f"{path}: not a readable ELF file ({e})")
+        except IsADirectoryError:
+            raise IsasimError(f"{path}: is a directory, not an ELF file")
+        except IsasimError:
+            raise
+        except Exception as e:      # pyelftools raises many types for truncated/corrupt files
+            raise IsasimError(f"{path}: not a readable ELF file ({type(e).__name__}: "
+                              f"{' '.join(str(e).split()) or 'truncated or corrupt'})")
         self.path = path
+
+    def _read(self, elf):
+        self.machine = elf["e_machine"]
+        self.kind = elf["e_type"]                 # ET_EXEC, ET_REL, ...
+        self.entry = elf["e_entry"]
+        self.segments = []                        # (address, bytes incl. zero fill, executable)
+        for seg in elf.iter_segments():
+            if seg["p_type"] != "PT_LOAD" or seg["p_memsz"] == 0:
+                continue
+            data = seg.data()
+            if len(data) != seg["p_filesz"]:
+                raise IsasimError(f"segment at {seg['p_paddr']:#010x} is cut short "
+                                  f"({len(data)} of {seg['p_filesz']} bytes): truncated file")
+            data = data + bytes(seg["p_memsz"] - len(data))
+            self.segments.append((seg["p_paddr"], data, bool(seg["p_flags"] & 1)))
+        self.sections = {}                        # name -> (address, bytes, flags, type)
+        for s in elf.iter_sections():
+            if s.name and s["sh_type"] != "SHT_NOBITS":
+                self.sections[s.name] = (s["sh_addr"], s.data(), s["sh_flags"], s["sh_type"])
+        self.symbols = {}                         # name -> value (defined symbols only)
+        self.sizes = {}                           # name -> st_size
+        funcs = []
+        st = elf.get_section_by_name(".symtab")
+        if st is not None:
+            for s in st.iter_symbols():
+                if s.name and s["st_shndx"] != "SHN_UNDEF" and not s.name.startswith("$"):
+                    self.symbols.setdefault(s.name, s["st_value"])
+                    self.sizes.setdefault(s.name, s["st_size"])
+                    if s["st_info"]["type"] in ("STT_FUNC", "STT_NOTYPE") and \
+                            not s.name.startswith(".L"):
+                        funcs.append((s["st_value"] & ~1, s.name))
+        funcs.sort()
+        self._addrs = [a for a, _ in funcs]
+        self._names = [n for _, n in funcs]
 
     @classmethod
     def from_code(cls, code, base, data=()):
         """A program made of raw code bytes at ``base`` (+ optional (addr, bytes) data segments),
         for tests and tools that generate machine code directly."""
         p = cls.__new__(cls)
-        p.machine, p.entry, p.path = "EM_RISCV", base, "<code>"
+        p.machine, p.kind, p.entry, p.path = "EM_RISCV", "ET_EXEC", base, "<code>"
         p.segments = [(base, bytes(code), True)] + [(a, bytes(d), False) for a, d in data]
-        p.symbols, p._addrs, p._names = {}, [], []
+        p.sections, p.symbols, p.sizes, p._addrs, p._names = {}, {}, {}, [], []
         return p
+
+    def section(self, name):
+        """Contents of section ``name``, or None."""
+        s = self.sections.get(name)
+        return s[1] if s is not None else None
+
+    def exec_sections(self):
+        """[(name, address, bytes)] of the executable PROGBITS sections (for disassembly)."""
+        return [(n, a, d) for n, (a, d, fl, ty) in self.sections.items()
+                if fl & 0x4 and ty == "SHT_PROGBITS" and d]
+
+    def defines(self, name):
+        return name in self.symbols
 
     def symbolize(self, addr):
         """'name+0x10' for the closest symbol at or below addr, or None."""

@@ -19,8 +19,6 @@ import os
 import re
 import tempfile
 
-from elftools.elf.elffile import ELFFile
-
 from .. import __version__
 from .. import cache
 from ..errors import BuildError
@@ -55,15 +53,8 @@ def _to_asm(isa, src, inc, defs, tmp):
 
 
 def _defines_start(obj):
-    with open(obj, "rb") as f:
-        elf = ELFFile(f)
-        symtab = elf.get_section_by_name(".symtab")
-        if symtab is None:
-            return False
-        for s in symtab.iter_symbols():
-            if s.name == "_start" and s["st_shndx"] != "SHN_UNDEF":
-                return True
-    return False
+    from ..elf import Program
+    return Program(obj).defines("_start")
 
 
 def build_elf(target, sources, out, include_dirs=(), defines=(), plugins=(), ld_script=None,

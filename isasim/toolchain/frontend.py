@@ -301,10 +301,8 @@ def check_object(obj_path, checks):
     """Verify the symbolic operands recorded in ``.isasim_chk`` of an assembled object."""
     if not checks:
         return
-    from elftools.elf.elffile import ELFFile
-    with open(obj_path, "rb") as f:
-        sec = ELFFile(f).get_section_by_name(".isasim_chk")
-        data = sec.data() if sec is not None else b""
+    from ..elf import Program
+    data = Program(obj_path).section(".isasim_chk") or b""
     for i in range(0, len(data) - 7, 8):
         idx, val = struct.unpack_from("<Ii", data, i)
         fname, line, mn, name, lo, hi, align = checks[idx]
