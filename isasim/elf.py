@@ -18,8 +18,8 @@ class Program:
             raise IsasimError(f"{path}: no such file")
         except IsADirectoryError:
             raise IsasimError(f"{path}: is a directory, not an ELF file")
-        except IsasimError:
-            raise
+        except IsasimError as e:
+            raise IsasimError(f"{path}: {e}")
         except Exception as e:      # pyelftools raises many types for truncated/corrupt files
             raise IsasimError(f"{path}: not a readable ELF file ({type(e).__name__}: "
                               f"{' '.join(str(e).split()) or 'truncated or corrupt'})")
