@@ -12,25 +12,17 @@ from isasim.qnn import quant as Q
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "experiments", "bruschi2020"))
 import bruschi2020_workload as W  # noqa: E402
+from test_qnn_golden import slow_conv  # noqa: E402  (independent nested-loop convolution)
 
 
 def ref_conv(x, w, k, lam, d, ob, stride, pad):
-    """Scalar-loop reference: exact sum, then floor((k*phi + lambda) / 2^d), clipped."""
-    h, wd, ci = x.shape
-    co, kk = w.shape[0], w.shape[1]
-    oh, ow = (h + 2 * pad - kk) // stride + 1, (wd + 2 * pad - kk) // stride + 1
-    out = np.zeros((oh, ow, co), dtype=np.int64)
-    for oy in range(oh):
-        for ox in range(ow):
-            for c in range(co):
-                phi = 0
-                for ky in range(kk):
-                    for kx in range(kk):
-                        iy, ix = oy * stride - pad + ky, ox * stride - pad + kx
-                        if 0 <= iy < h and 0 <= ix < wd:
-                            phi += int(np.dot(x[iy, ix].astype(np.int64), w[c, ky, kx].astype(np.int64)))
-                v = (int(k[c]) * phi + int(lam[c])) // (1 << d)       # floor = arithmetic shift
-                out[oy, ox, c] = min(max(v, 0), (1 << ob) - 1)
+    """Reference: the nested-loop convolution of the Rusci golden tests, then per element
+    floor((k*phi + lambda) / 2^d) (Python's >> on ints is that floor), clipped."""
+    phi = slow_conv(x, w, stride, pad)
+    out = np.zeros_like(phi)
+    for i, v in np.ndenumerate(phi):
+        q = (int(k[i[-1]]) * int(v) + int(lam[i[-1]])) // (1 << d)
+        out[i] = min(max(q, 0), (1 << ob) - 1)
     return out
 
 

@@ -190,16 +190,6 @@ def _copy_or_zero(a, copy):
 
 
 # ---------------------------------------------------------------------------------------------
-def _addi(a, rd, rs, imm_expr, tmp):
-    """rd = rs + imm (a cpp expression): addi when it fits 12 bits, else li + add."""
-    a.raw(f"#if ({imm_expr}) >= -2048 && ({imm_expr}) <= 2047")
-    a(f"addi {rd}, {rs}, ({imm_expr})")
-    a.raw("#else")
-    a(f"li {tmp}, ({imm_expr})")
-    a(f"add {rd}, {rs}, {tmp}")
-    a.raw("#endif")
-
-
 def matmul(w_bits, out_bits, npix, buf_bits=8):
     """pn_matmul<npix>(a0 = weights, a1 = im2col, a2 = out, a3 = k, a4 = lambda): every output
     channel of ``npix`` (1 or 2) consecutive output pixels."""
@@ -226,7 +216,6 @@ def matmul(w_bits, out_bits, npix, buf_bits=8):
             a(f"mv {ACC[c][p]}, zero")
     a(f"li {e0}, NUMCOL / {cols}")
     a(f"lp.setup x0, {e0}, .L{name}_inner_end", f"hardware loop 0: {cols} columns per iteration")
-    body = []
     b = Asm()
     if direct:
         x = [pool.pop(0) for _ in range(npix)]
@@ -301,16 +290,10 @@ def matmul(w_bits, out_bits, npix, buf_bits=8):
                 for i in (1, 2, 3):
                     a(f"p.insert {ACC[0][p]}, {ACC[i][p]}, 1, {2 * i}", "four crumbs per byte")
             _store(a, npix, ACC[0])
-    _addi(a, PB, PB, "-PIXB", e0)
-    a.raw("  /* next group: the weight pointer has passed one row, skip the other three */")
-    a.raw("#if (3 * ROWB) >= -2048 && (3 * ROWB) <= 2047")
+    # (the file header refuses layers whose offsets do not fit the 12-bit immediates)
+    a(f"addi {PB}, {PB}, -PIXB", "back to the start of the im2col column")
     a.label(f".L{name}_group_end")
-    a(f"addi {PA}, {PA}, (3 * ROWB)")
-    a.raw("#else")
-    a(f"li {e0}, (3 * ROWB)")
-    a.label(f".L{name}_group_end")
-    a(f"add {PA}, {PA}, {e0}")
-    a.raw("#endif")
+    a(f"addi {PA}, {PA}, (3 * ROWB)", "the weight pointer has passed one row: skip the other three")
     used = set(POOL) - set(pool) | {r for row in ACC for r in row[:npix]}
     saved = [r for r in SAVED if r in used]            # callee-saved registers the body uses
     frame = _prologue(head, saved)

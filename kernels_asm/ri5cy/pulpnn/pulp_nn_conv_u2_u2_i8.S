@@ -195,21 +195,9 @@ pn_matmul2:
   p.insert s4, s7, 1, 6  /* four crumbs per byte */
   sb s4, OUTPIX(a2)  /* pixel 1 */
   p.sb s0, 1(a2!)  /* pixel 0 */
-#if (-PIXB) >= -2048 && (-PIXB) <= 2047
-  addi a1, a1, (-PIXB)
-#else
-  li t0, (-PIXB)
-  add a1, a1, t0
-#endif
-  /* next group: the weight pointer has passed one row, skip the other three */
-#if (3 * ROWB) >= -2048 && (3 * ROWB) <= 2047
+  addi a1, a1, -PIXB  /* back to the start of the im2col column */
 .Lpn_matmul2_group_end:
-  addi a0, a0, (3 * ROWB)
-#else
-  li t0, (3 * ROWB)
-.Lpn_matmul2_group_end:
-  add a0, a0, t0
-#endif
+  addi a0, a0, (3 * ROWB)  /* the weight pointer has passed one row: skip the other three */
   lw s0, 0(sp)
   lw s1, 4(sp)
   lw s2, 8(sp)
@@ -278,21 +266,9 @@ pn_matmul1:
   p.insert s0, s2, 1, 4  /* four crumbs per byte */
   p.insert s0, s3, 1, 6  /* four crumbs per byte */
   p.sb s0, 1(a2!)  /* pixel 0 */
-#if (-PIXB) >= -2048 && (-PIXB) <= 2047
-  addi a1, a1, (-PIXB)
-#else
-  li t0, (-PIXB)
-  add a1, a1, t0
-#endif
-  /* next group: the weight pointer has passed one row, skip the other three */
-#if (3 * ROWB) >= -2048 && (3 * ROWB) <= 2047
+  addi a1, a1, -PIXB  /* back to the start of the im2col column */
 .Lpn_matmul1_group_end:
-  addi a0, a0, (3 * ROWB)
-#else
-  li t0, (3 * ROWB)
-.Lpn_matmul1_group_end:
-  add a0, a0, t0
-#endif
+  addi a0, a0, (3 * ROWB)  /* the weight pointer has passed one row: skip the other three */
   lw s0, 0(sp)
   lw s1, 4(sp)
   lw s2, 8(sp)

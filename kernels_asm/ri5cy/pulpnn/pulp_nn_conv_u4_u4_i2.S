@@ -295,21 +295,9 @@ pn_matmul2:
   p.insert s6, s7, 3, 4  /* two nibbles per byte */
   sb s6, OUTPIX(a2)  /* pixel 1 */
   p.sb s2, 1(a2!)  /* pixel 0 */
-#if (-PIXB) >= -2048 && (-PIXB) <= 2047
-  addi a1, a1, (-PIXB)
-#else
-  li t0, (-PIXB)
-  add a1, a1, t0
-#endif
-  /* next group: the weight pointer has passed one row, skip the other three */
-#if (3 * ROWB) >= -2048 && (3 * ROWB) <= 2047
+  addi a1, a1, -PIXB  /* back to the start of the im2col column */
 .Lpn_matmul2_group_end:
-  addi a0, a0, (3 * ROWB)
-#else
-  li t0, (3 * ROWB)
-.Lpn_matmul2_group_end:
-  add a0, a0, t0
-#endif
+  addi a0, a0, (3 * ROWB)  /* the weight pointer has passed one row: skip the other three */
   lw s0, 0(sp)
   lw s1, 4(sp)
   lw s2, 8(sp)
@@ -491,21 +479,9 @@ pn_matmul1:
   p.clipu s3, s3, 5  /* [0, 15] */
   p.insert s2, s3, 3, 4  /* two nibbles per byte */
   p.sb s2, 1(a2!)  /* pixel 0 */
-#if (-PIXB) >= -2048 && (-PIXB) <= 2047
-  addi a1, a1, (-PIXB)
-#else
-  li t0, (-PIXB)
-  add a1, a1, t0
-#endif
-  /* next group: the weight pointer has passed one row, skip the other three */
-#if (3 * ROWB) >= -2048 && (3 * ROWB) <= 2047
+  addi a1, a1, -PIXB  /* back to the start of the im2col column */
 .Lpn_matmul1_group_end:
-  addi a0, a0, (3 * ROWB)
-#else
-  li t0, (3 * ROWB)
-.Lpn_matmul1_group_end:
-  add a0, a0, t0
-#endif
+  addi a0, a0, (3 * ROWB)  /* the weight pointer has passed one row: skip the other three */
   lw s0, 0(sp)
   lw s1, 4(sp)
   lw s2, 8(sp)
