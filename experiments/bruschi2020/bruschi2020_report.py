@@ -84,10 +84,12 @@ def heatmaps(df, out_dir, shape="l16"):
         ax.set_yticks(range(3), [f"u{b}" for b in P])
         ax.set_xlabel("weights (i) / outputs (u)")
         ax.set_ylabel("input activations")
+        lo, hi = np.nanmin(g), np.nanmax(g)
         for i in range(3):
-            for j in range(9):
+            for j in range(9):             # white text on the dark half of the colour map
+                dark = hi == lo or (g[i, j] - lo) / (hi - lo) < 0.5
                 ax.text(j, i, f"{g[i, j]:.2f}", ha="center", va="center",
-                        color="white" if g[i, j] < np.nanmax(g) * 0.6 else "black", fontsize=9)
+                        color="white" if dark else "black", fontsize=9)
         ax.set_title(f"MAC/cycle of the 27 kernels, layer {shape}, {title}", fontsize=10)
         fig.colorbar(im, ax=ax, label="MAC/cycle")
         for ext in ("png", "pdf"):
@@ -349,11 +351,12 @@ def bank_section(df, pc, shape):
     numcol = s["k"] * s["k"] * s["ci"]
     rowb, colstride = numcol, 2 * numcol            # 8-bit weights / 8-bit im2col, bytes
     a, b = _run(df, "u8_u8_i8_c8", shape), _run(df, "u8_u8_i8_c8s", shape)
+    bank = lambda words: "b" if words % 16 == 0 else f"b+{words % 16}"  # noqa: E731
     share = lambda r: 100.0 * r["stall_tcdm_contention"] / (8 * r["cycles"])  # noqa: E731
     return ["## TCDM bank alignment: why the layout matters on 8 cores\n",
             f"The 16 TCDM banks are word-interleaved (bank = word address mod 16). In the 8-bit {shape} layer "
             f"a weight row is {rowb} B = {rowb // 4} words, so the four rows read in one MatMul iteration lie in "
-            f"banks b, b+{rowb // 4 % 16}, b+{2 * rowb // 4 % 16}, b+{3 * rowb // 4 % 16} (mod 16), and every core "
+            f"banks {', '.join(bank(r * rowb // 4) for r in range(4))} (mod 16), and every core "
             f"reads the same weight words. PULP-NN places the private im2col buffers back to back, "
             f"{colstride} B = {colstride // 4} words = {colstride // 4 / 16:g} x 16 words apart: every core's "
             "column starts in the same bank, and its two columns are as far apart as two weight rows. The cores "
@@ -364,9 +367,10 @@ def bank_section(df, pc, shape):
             f"({share(a):.0f} % of all core-cycles) with PULP-NN's layout; {int(b['cycles']):,} cycles and "
             f"{int(b['stall_tcdm_contention']):,} ({share(b):.1f} %) when the buffers are one word apart "
             "(im2col_skew = 1, 32 bytes more TCDM). The kernels, instruction counts and the arbitration model "
-            "are the same; only the placement differs. Real GAP-8 cores also drift apart through effects the "
-            "model does not have (shared I-cache misses, start-up skew), which break such a convoy; the "
-            "skewed layout is the closest stand-in for that here. Both layouts are reported and neither is "
+            "are the same; only the placement differs. On silicon, effects the model does not have (shared "
+            "I-cache misses, start-up skew between the cores) may keep the cores out of such a convoy; "
+            "whether PULP-NN's measured layer had it is not known. The skewed layout shows the kernels "
+            "without it. Both layouts are reported and neither is "
             "tuned: a skew of one word was the first value tried (2, 4 and 9 words, tried while writing the "
             "kernels and not part of this run, gave 16.1-16.3 MAC/cycle as well).\n"]
 
