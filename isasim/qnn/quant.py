@@ -26,7 +26,7 @@ Conventions (those of the public PULP-NN ``mixed/`` code at 39048ae, papers.md Â
 """
 import numpy as np
 
-from .golden import INT32_MAX, INT32_MIN, conv_acc, out_size
+from .golden import INT32_MAX, INT32_MIN, conv_acc
 from .packing import pack, unpack
 
 PRECISIONS = (8, 4, 2)
@@ -126,7 +126,3 @@ def choose_requant(phi, out_bits, rng, negative_every=8, span=2.0, margin=2 ** 3
             return k.astype(np.int64), lam.astype(np.int64), d
     raise ValueError("no shift d keeps the requantisation inside int32 for this layer")
 
-
-def layer_macs(ih, iw, ci, co, k, stride=1, pad=0):
-    """Multiply-accumulates of a convolution layer."""
-    return out_size(ih, k, stride, pad) * out_size(iw, k, stride, pad) * co * k * k * ci

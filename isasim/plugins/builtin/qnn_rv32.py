@@ -4,7 +4,8 @@ Nibble (8 x 4-bit) and crumb (16 x 2-bit) sum-of-dot-products with the accumulat
 pv.sdotsp.b, XpulpNN-style: encodings of the PULP binutils XpulpNN class (isa_timing.md §1.3/§1.5;
 GreenWaves GVSoC uses the same ones). The unsigned x signed forms pv.sdotusp.n / pv.sdotusp.c
 (unsigned activations, signed weights, as PULP-NN's kernels use them) have the binutils MATCH values
-0xa8002057 / 0xaa002057 (isa_timing.md §1.3, XpulpNN table). GAP-8 itself has no XpulpNN: these are hypothetical on GAP-8.
+0xa8002057 / 0xaa002057 (isa_timing.md §1.3, XpulpNN table). GAP-8 itself has no XpulpNN: these are
+hypothetical on GAP-8.
 XNOR-popcount accumulate: a new encoding in the free custom-0 funct3 110 slot (no public source).
 Cost: 1 cycle like the 8-bit dot products (hardware cost of XpulpNN ops is UNCONFIRMED, §1.5).
 """
