@@ -1,7 +1,7 @@
-"""Post-processing of experiments/bruschi2020/bruschi2020.yaml and generation of docs/bruschi2020.md.
+"""Post-processing of experiments/bruschi2020/bruschi2020.yaml and generation of its page (README.md next to this file).
 
     isasim run experiments/bruschi2020/bruschi2020.yaml --out out/bruschi2020
-    python experiments/bruschi2020/bruschi2020_report.py out/bruschi2020 --doc docs/bruschi2020.md
+    python experiments/bruschi2020/bruschi2020_report.py out/bruschi2020
 
 ``postprocess`` (the config's hook, run by ``isasim run``) adds what the runner's
 ``metric(baseline) / metric(row)`` columns cannot express: the R4 row of comparison.csv (number of
@@ -112,24 +112,17 @@ def scaling(df):
 
 
 def per_core(df):
-    """Run every 8-core point's cached ELF again and return one row per (point, core) with cycles,
-    instructions and stall cycles by cause. Fails if a re-run does not reproduce the results row."""
-    from isasim.cores import run_elf
+    """One row per (8-core point, core) with cycles, instructions and stall cycles by cause, from
+    the results' per_core column. Fails if the per-core instructions do not add up to the row's."""
+    import json
     from isasim.errors import IsasimError
-    from isasim.toolchain.zig import cache_root
     rows = []
     for _, r in df[(df["target"] == "gap8") & (df["cores"] == 8)].iterrows():
-        elf = os.path.join(cache_root(), "experiments", "elf", f"{r['point_key']}.elf")
-        if not os.path.isfile(elf):
-            raise IsasimError(f"{elf}: ELF of point {r['variant']} {r['shape']} not in the cache "
-                              "(run the experiment with the same ISASIM_CACHE_DIR first)")
-        plugins = [] if r["plugins"] == "-" else r["plugins"].split("+")
-        res = run_elf(elf, "gap8", cores=8, plugins=plugins, max_instructions=200_000_000)
-        if res["cycles"] != r["cycles"] or res["instructions"] != r["instructions"]:
-            raise IsasimError(f"{r['variant']} {r['shape']}: re-run gave {res['cycles']} cycles / "
-                              f"{res['instructions']} instructions, results.csv {r['cycles']} / "
-                              f"{r['instructions']}")
-        for i, c in enumerate(res["per_core"]):
+        cores = json.loads(r["per_core"])
+        if sum(c["instructions"] for c in cores) != r["instructions"]:
+            raise IsasimError(f"{r['variant']} {r['shape']}: per-core instructions do not add up to "
+                              f"the row's {r['instructions']}")
+        for i, c in enumerate(cores):
             row = dict(variant=r["variant"], kernel=kernel_id(r), isa=r["isa"], shape=r["shape"],
                        im2col_skew=int(r["im2col_skew"]), core=i, cycles=c["end_cycle"],
                        instructions=c["instructions"], active_cycles=c["active_cycles"])
@@ -148,16 +141,12 @@ def kernel_count_row(df):
     n = kernels_bit_exact(df)
     return {"id": "R4", "quantity": "mixed-precision conv kernels present and bit-exact "
             "(both layers, 1 and 8 cores)", "paper": 27, "simulated": float(n), "unit": "kernels",
-            "deviation_pct": round((n - 27) / 27 * 100, 1),
             "note": "Counted by bruschi2020_report.postprocess from results.csv."}
 
 
 def postprocess(df, comp, cfg, out_dir):
     """Experiment hook: R4 row, heatmaps, scaling and per-core stall tables (files in out_dir)."""
     shape = main_shape(cfg)
-    comp.loc[len(comp)] = kernel_count_row(df)
-    # the runner has already written comparison.csv.partial; rewrite it with the R4 row
-    comp.to_csv(os.path.join(out_dir, "comparison.csv.partial"), index=False)
     figs = heatmaps(df, out_dir, shape)
     sc = scaling(df)
     sc.to_csv(os.path.join(out_dir, "scaling.csv"), index=False)
@@ -172,7 +161,7 @@ def postprocess(df, comp, cfg, out_dir):
             md += [f"{title}:", "", grid_table(grid(d)), ""]
     md += ["Per-core cycles and stalls of the 8-core runs: per_core_stalls.csv; 8-core / 1-core "
            "speed-ups: scaling.csv.", ""]
-    return {"figures": figs, "markdown": "\n".join(md)}
+    return {"figures": figs, "markdown": "\n".join(md), "comparison": [kernel_count_row(df)]}
 
 
 # ------------------------------------------------------------------------------------------------
@@ -222,7 +211,7 @@ def _rows(d, keys):
 def report(out_dir, doc=None, config="experiments/bruschi2020/bruschi2020.yaml", shape=None,
            wall=None):
     """Build the markdown page from a run directory; write it to ``doc`` (if given) and copy the
-    heatmap PNGs next to it (``<doc stem>/``)."""
+    heatmap PNGs into figures/ next to it."""
     import shutil
     from isasim.experiments import config as C
     import bruschi2020_kernels as KG
@@ -234,8 +223,8 @@ def report(out_dir, doc=None, config="experiments/bruschi2020/bruschi2020.yaml",
         raise ValueError("every point must be bit-exact")
     notes = {r["id"]: r.get("note", "") for r in cfg.get("paper") or []}
     L = ["# Reproduction: Bruschi et al. 2020, mixed-precision PULP-NN kernels on the GAP-8 cluster\n",
-         "<!-- GENERATED by `python experiments/bruschi2020/bruschi2020_report.py OUT_DIR --doc "
-         "docs/bruschi2020.md` from the results of `isasim run experiments/bruschi2020/bruschi2020.yaml`; "
+         "<!-- GENERATED by `python experiments/bruschi2020/bruschi2020_report.py OUT_DIR` "
+         "from the results of `isasim run experiments/bruschi2020/bruschi2020.yaml`; "
          "do not edit by hand. -->\n",
          "Paper: N. Bruschi, A. Garofalo, F. Conti, G. Tagliavini, D. Rossi, \"Enabling mixed-precision "
          "quantized neural networks in extreme-edge devices\", ACM Computing Frontiers 2020 "
@@ -274,7 +263,7 @@ def report(out_dir, doc=None, config="experiments/bruschi2020/bruschi2020.yaml",
     L.append(f"R4: **{kernels_bit_exact(df)} of 27** kernels present and bit-exact on both layers, on 1 and 8 "
              "cores (XpulpV2 variants; counted from results.csv). Heatmaps (rows: input precision, columns: "
              "weight / output precision):\n")
-    stem = os.path.splitext(doc)[0] if doc else None
+    stem = os.path.join(os.path.dirname(os.path.abspath(doc)), "figures") if doc else None
     for title, d, png in (("1 core", sw_rows(df, 1, shape, 0), "mac_heatmap_1core"),
                           ("8 cores, " + LAYOUTS[0], sw_rows(df, 8, shape, 0), "mac_heatmap_8cores"),
                           ("8 cores, " + LAYOUTS[1], sw_rows(df, 8, shape, 1), "mac_heatmap_8cores_skew")):
@@ -326,7 +315,7 @@ def report(out_dir, doc=None, config="experiments/bruschi2020/bruschi2020.yaml",
     L += assumptions(df)
     L += ["## Regenerate\n",
           "```sh\nisasim run experiments/bruschi2020/bruschi2020.yaml --out out/bruschi2020\n"
-          "python experiments/bruschi2020/bruschi2020_report.py out/bruschi2020 --doc docs/bruschi2020.md\n"
+          "python experiments/bruschi2020/bruschi2020_report.py out/bruschi2020\n"
           "python experiments/bruschi2020/bruschi2020_kernels.py   # only after changing the generator\n```\n"]
     if wall:
         L.append(f"Measured run time: {wall}\n")
@@ -508,12 +497,13 @@ def assumptions(df):
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="bruschi2020_report.py", description=__doc__.split("\n")[0])
     ap.add_argument("out_dir", help="run directory of experiments/bruschi2020/bruschi2020.yaml")
-    ap.add_argument("--doc", default=None, help="write the markdown here (e.g. docs/bruschi2020.md)")
+    ap.add_argument("--doc", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "README.md"),
+                    help="where to write the page (default: README.md next to this file; '-' prints it)")
     ap.add_argument("--config", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "bruschi2020.yaml"))
     ap.add_argument("--wall", default=None, help="measured run time to state in the page (text)")
     a = ap.parse_args(argv)
-    text = report(a.out_dir, a.doc, a.config, wall=a.wall)
-    if not a.doc:
+    text = report(a.out_dir, None if a.doc == "-" else a.doc, a.config, wall=a.wall)
+    if a.doc == "-":
         sys.stdout.write(text)
     return 0
 

@@ -226,6 +226,11 @@ def run_point(point, use_cache=True, cache_only=False):
            "golden": "bit-exact" if outs else "exit-code"}
     if "core_cycles" in res:            # multi-core: cycles = wall, core_cycles = summed over cores
         row["core_cycles"] = res["core_cycles"]
+    if res.get("per_core"):             # per-core cycles, instructions and stalls (JSON)
+        row["per_core"] = json.dumps([{k: c.get(k) for k in ("core", "end_cycle", "instructions",
+                                                              "active_cycles", "gated_cycles",
+                                                              "stalls")} for c in res["per_core"]],
+                                     sort_keys=True)
     for k, val in (res.get("stalls") or {}).items():      # the target's own stall causes
         row[f"stall_{k}"] = val
     row["mac_per_cycle"] = row["macs"] / row["cycles"] if row["cycles"] else float("nan")
@@ -491,6 +496,7 @@ def _run_points(cfg, staging, jobs, dask, use_cache, quiet):
                                   f"{type(e).__name__}: {e}")
             figs += list(pp.get("figures", []))
             extra_md = pp.get("markdown", "")
+            comp = _extra_comparison(comp, pp.get("comparison") or [], cfg)
         with open(os.path.join(staging, "report.md"), "w") as f:
             f.write(tables.report(df, comp, cfg, figs) + ("\n" + extra_md if extra_md else ""))
         comp.to_csv(os.path.join(staging, "comparison.csv"), index=False)
@@ -506,6 +512,26 @@ class _RunPoint:
 
     def __call__(self, point):
         return run_point(point, self.use_cache)
+
+
+def _extra_comparison(comp, rows, cfg):
+    """comparison.csv rows a postprocess hook derives (figures no results column holds, e.g. a
+    count of kernels): each needs id, quantity, paper, simulated; unit and note are optional."""
+    import pandas as pd
+    add = []
+    for r in rows:
+        miss = [k for k in ("id", "quantity", "paper", "simulated") if k not in r]
+        if miss:
+            raise IsasimError(f"{cfg['_path']}: postprocess {cfg['postprocess']}: comparison row "
+                              f"{r.get('id', '?')} lacks {', '.join(miss)}")
+        paper, sim = float(r["paper"]), float(r["simulated"])
+        add.append({"id": r["id"], "quantity": r["quantity"], "paper": paper,
+                    "simulated": round(sim, 4), "unit": r.get("unit", ""),
+                    "deviation_pct": round((sim - paper) / paper * 100, 1) if paper else float("nan"),
+                    "note": r.get("note", "")})
+    if not add:
+        return comp
+    return pd.concat([comp, pd.DataFrame(add, columns=comp.columns)], ignore_index=True)
 
 
 def add_ratios(df, cfg):
