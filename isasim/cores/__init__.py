@@ -6,12 +6,16 @@ TARGETS = ("cm7", "ri5cy", "gap8")
 
 
 def run_elf(elf, target, max_instructions=None, trace=None, plugins=(), profile=False,
-            timing=None, cores=None, operating_point=None, timeline=None, read_symbols=None):
+            timing=None, cores=None, operating_point=None, timeline=None, read_symbols=None,
+            hwloop_csr_base=None):
     """Run ``elf`` on ``target``; return a result dict (exit_code, instructions, cycles,
     energy_uj, stalls by cause, ...). ``read_symbols`` {name: nbytes}: memory read back after the
-    run into ``result["memory"]`` (bytes; used by golden-model checks)."""
+    run into ``result["memory"]`` (bytes; used by golden-model checks). ``hwloop_csr_base``
+    (ri5cy, gap8): CSR number or core revision name, see isasim.cores.ri5cy.core.hwloop_csr_base."""
     if target not in TARGETS:
         raise IsasimError(f"unknown target '{target}' (allowed: {', '.join(TARGETS)})")
+    if hwloop_csr_base is not None and target == "cm7":
+        raise IsasimError("hwloop_csr_base applies to the RISC-V targets (ri5cy, gap8), not cm7")
     if target == "cm7":
         return run_m7(elf, max_instructions, trace, plugins, profile, operating_point, read_symbols)
     if target == "gap8":            # the cluster (event unit, TCDM banks) also for --cores 1
@@ -19,20 +23,20 @@ def run_elf(elf, target, max_instructions=None, trace=None, plugins=(), profile=
         return run_cluster(elf, cores=cores or 8, max_instructions=max_instructions, trace=trace,
                            plugins=plugins, profile=profile, timing=timing,
                            operating_point=operating_point, timeline=timeline,
-                           read_symbols=read_symbols)
+                           read_symbols=read_symbols, hwloop_csr_base=hwloop_csr_base)
     return run_single(elf, target, max_instructions, trace, plugins, profile, timing,
-                      operating_point, read_symbols)
+                      operating_point, read_symbols, hwloop_csr_base)
 
 
 def run_single(elf, target, max_instructions, trace, plugins, profile, timing, operating_point,
-               read_symbols=None):
+               read_symbols=None, hwloop_csr_base=None):
     from .ri5cy.core import RI5CY
     from ..timing.ri5cy import RI5CYTiming
     from ..energy import gap8 as energy
     t = RI5CYTiming()
     if timing:
         t.override(**timing)
-    core = RI5CY(elf, plugins=plugins, timing=t)
+    core = RI5CY(elf, plugins=plugins, timing=t, hwloop_csr_base=hwloop_csr_base)
     code = core.run(max_instructions=max_instructions, trace=trace, profile=profile)
     cnt = core.counters()
     op = operating_point or energy.DEFAULT_OP

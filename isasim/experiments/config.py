@@ -45,7 +45,7 @@ from ..errors import IsasimError
 TARGETS = ("cm7", "ri5cy", "gap8")
 TOP = {"name", "description", "workload", "variants", "sweep", "baselines", "paper", "postprocess"}
 VARIANT = {"id", "target", "sources", "plugins", "defines", "include", "cores", "operating_point",
-           "timing", "max_instructions", "params", "label"}
+           "timing", "max_instructions", "params", "label", "hwloop_csr_base"}
 BASELINE = {"name", "baseline", "compare", "metric"}
 PAPER = {"id", "quantity", "value", "unit", "simulated", "note"}
 SIMULATED = {"column", "variant", "where", "aggregate"}
@@ -187,6 +187,14 @@ def load(path):
                 _type(loc, v[key], t, p + (key,), what)
         if "cores" in v and not 1 <= v["cores"] <= 16:
             raise loc.error(p + ("cores",), f"{v['cores']} cores (allowed: 1..16)")
+        if "hwloop_csr_base" in v:
+            from ..cores.ri5cy.core import hwloop_csr_base
+            if v["target"] == "cm7":
+                raise loc.error(p + ("hwloop_csr_base",), "applies to ri5cy and gap8 only")
+            try:
+                hwloop_csr_base(v["hwloop_csr_base"])
+            except IsasimError as e:
+                raise loc.error(p + ("hwloop_csr_base",), str(e))
         if v.get("timing"):
             from ..timing.ri5cy import RI5CYTiming
             try:

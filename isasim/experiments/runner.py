@@ -116,6 +116,8 @@ def run_point(point, use_cache=True, cache_only=False):
     defines = [f"{k}={val}" for k, val in {**w.get("defines", {}), **v.get("defines", {})}.items()]
     run_kw = {"target": v["target"], "cores": v.get("cores"), "operating_point": v.get("operating_point"),
               "timing": v.get("timing") or None, "max_instructions": v.get("max_instructions", 200_000_000)}
+    if v.get("hwloop_csr_base") is not None:       # only when set: other cache keys unchanged
+        run_kw["hwloop_csr_base"] = v["hwloop_csr_base"]
     elf_dir = os.path.join(cdir, "elf")
     os.makedirs(elf_dir, exist_ok=True)
     tmp_elf = os.path.join(elf_dir, f"build_{os.getpid()}_{time.monotonic_ns()}.elf")
@@ -146,6 +148,7 @@ def run_point(point, use_cache=True, cache_only=False):
     res = run_elf(elf, v["target"], max_instructions=run_kw["max_instructions"],
                   plugins=v.get("plugins", []), timing=run_kw["timing"], cores=run_kw["cores"],
                   operating_point=run_kw["operating_point"],
+                  hwloop_csr_base=run_kw.get("hwloop_csr_base"),
                   read_symbols={k: np.asarray(a).nbytes for k, a in outs.items()} or None)
     wall = time.perf_counter() - t0
     where = f"{point['experiment']}/{v['id']} {json.dumps(point['sweep'])}"
