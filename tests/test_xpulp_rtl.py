@@ -5,8 +5,8 @@ openhwgroup/cv32e40p@f0180d6 (same history): riscv_mult.sv, riscv_alu.sv, riscv_
 riscv_decoder.sv. Each reference function below transcribes the named `assign`s bit by bit (the
 36-bit partitioned adder with its carry bits, the byte comparators, the 34-bit short multiplier) and
 decodes the operands from the instruction word the way riscv_decoder.sv does. The instruction
-table's ``sem`` functions and isasim.isa.helpers are NOT used. Line numbers are those of the files
-at f0180d6.
+table's ``sem`` functions and isasim.isa.helpers are NOT used. Line numbers (riscv_mult.sv,
+riscv_alu.sv) are those of the files at f0180d6; elsewhere the signal names are given.
 
 Exception: GAP-8's pv.{add,sub}.{h,b}.div{2,4} are not in the public RTL (its OPCODE_VECOP decoder
 has no funct3 010/011 forms); their encodings come from GreenWaves' GVSoC (`gap8` list) and their
@@ -64,7 +64,7 @@ def field(v, hi, lo):
 def rtl_short_mult(w, op_a, op_b, op_c):
     """riscv_decoder.sv OPCODE_PULP_OP 2'b00/2'b01 (mult_sel_subword = instr[30], mult_signed_mode
     = {2{instr[31]}}, MUL_IR if instr[14], regc = rD for the MAC, REGC_ZERO for the MUL,
-    mult_imm = imm_s3 = instr[29:25]) and riscv_mult.sv lines 100-125."""
+    mult_imm = imm_s3 = instr[29:25]) and riscv_mult.sv lines 101-126."""
     imm = field(w, 29, 25)
     subword = bit(w, 30)
     signed = bit(w, 31)
@@ -90,7 +90,7 @@ VEC32, VEC16, VEC8 = 0, 2, 3
 
 
 def rtl_adder(op_a, op_b, negate_b, carry_in_one, vec_mode):
-    """riscv_alu.sv lines 107-175: the 36-bit adder with a carry bit in front of every byte.
+    """riscv_alu.sv lines 114-172: the 36-bit adder with a carry bit in front of every byte.
     Returns (adder_result, adder_result_expanded)."""
     a = op_a
     b = (~op_b & M) if negate_b else op_b                       # adder_op_b
@@ -117,7 +117,7 @@ def rtl_adder(op_a, op_b, negate_b, carry_in_one, vec_mode):
 
 
 def rtl_norm_shift(x, amt, arith, vec_mode):
-    """riscv_alu.sv lines 282-305: shift_right_result with shift_amt_int = shift_amt_norm =
+    """riscv_alu.sv lines 246-286: shift_right_result with shift_amt_int = shift_amt_norm =
     {4{3'b000, bmask_b}} (the add/sub-with-normalisation path)."""
     if vec_mode == VEC16:
         out = 0
@@ -139,8 +139,8 @@ def rtl_norm_shift(x, amt, arith, vec_mode):
 
 def rtl_addsub_norm(op_a, op_b, sub, unsigned, rnd, amt, vec_mode=VEC32):
     """ALU_ADD/ADDR/ADDU/ADDUR/SUB/...: adder, + {1'b0, bmask[31:1]} when rounding (lines
-    176-183), then the shifter; arithmetic for ADD/SUB/ADDR/SUBR (shift_arithmetic, line 263).
-    bmask = ~(32'hFFFFFFFE << bmask_a) << bmask_b with bmask_a = 0 (line ~1010)."""
+    179-182), then the shifter; arithmetic for ADD/SUB/ADDR/SUBR (shift_arithmetic, lines
+    246-248). bmask = ~(32'hFFFFFFFE << bmask_a) << bmask_b with bmask_a = 0 (bmask_first)."""
     res, _ = rtl_adder(op_a, op_b, sub, sub, vec_mode)
     bmask = ((~(0xFFFFFFFE << 0) & M) << amt) & M
     rounded = (res + ((bmask >> 1) if rnd else 0)) & M          # adder_round_result
@@ -159,7 +159,7 @@ def rtl_addsub_insn(w, rd, rs1, rs2):
 
 
 def rtl_compare(op_a, op_b, signed, vec_mode):
-    """riscv_alu.sv lines 330-385: byte comparators combined by vector mode; returns (is_equal,
+    """riscv_alu.sv lines 315-390: byte comparators combined by vector mode; returns (is_equal,
     is_greater) as 4-bit vectors."""
     cmp_signed = {VEC8: 0b1111, VEC16: 0b1010, VEC32: 0b1000}[vec_mode] if signed else 0
     eqv = gtv = 0
@@ -183,9 +183,9 @@ def rtl_compare(op_a, op_b, signed, vec_mode):
 
 
 def rtl_clip(op_a, op_b, unsigned):
-    """riscv_alu.sv lines 560-567 (clip_result), with is_greater (signed 32-bit compare),
-    result_minmax under do_min, and adder_result_expanded[36] of a + b + 1 (ALU_CLIP sets the
-    carry-in, line 137)."""
+    """riscv_alu.sv lines 542-545 (clip_result), with is_greater (signed 32-bit compare, lines
+    368-371), result_minmax under do_min (lines 435-446), and adder_result_expanded[36] of
+    a + b + 1 (ALU_CLIP sets the carry-in, lines 135-137)."""
     _, gt = rtl_compare(op_a, op_b, True, VEC32)
     is_greater = bit(gt, 3)
     result_minmax = op_b if is_greater else op_a                # sel_minmax = is_greater ^ do_min
@@ -227,7 +227,7 @@ def rtl_vec_operand_b(w, rs2, vec_mode):
 
 def rtl_cmp_insn(w, rs1, rs2):
     """pv.cmp*: riscv_decoder.sv comparisons (bit 26 set), cmp_result per operator (lines
-    395-415), result bytes {8{cmp_result[i]}} (line ~1170)."""
+    402-422), result bytes {8{cmp_result[i]}} (result mux, ALU_EQ..ALU_LES)."""
     vec = VEC8 if bit(w, 12) else VEC16
     b = rtl_vec_operand_b(w, rs2, vec)
     f5 = field(w, 31, 27)
@@ -249,8 +249,9 @@ def rtl_div_insn(w, rs1, rs2):
 
 
 def rtl_clb(rs1):
-    """riscv_alu.sv lines 905-955: ff_input = rs1[31] ? ~rs1 reversed : rs1 reversed; ff1 = index
-    of its first one; clb = ff1 - 1; no one: 31 if rs1[31] else 0."""
+    """riscv_alu.sv bit-count ops (ff_input, alu_ff, clb_result, bitop_result for ALU_CLB):
+    ff_input = rs1[31] ? ~rs1 reversed : rs1 reversed; ff1 = index of its first one;
+    clb = ff1 - 1; no one: 31 if rs1[31] else 0."""
     x = (~rs1 & M) if bit(rs1, 31) else rs1
     rev = int(f"{x:032b}"[::-1], 2)
     if rev == 0:
@@ -262,7 +263,7 @@ def rtl_clb(rs1):
 def rtl_insert(rd, rs1, size_m1, pos):
     """ALU_BINS: bmask = (~(32'hFFFFFFFE << bmask_a)) << bmask_b (truncated to 32 bits: bits past
     31 are lost), shift_result = rs1 << pos, bextins_result = (bmask & shift) | (rD & ~bmask)
-    (lines 1000-1016)."""
+    (riscv_alu.sv bit-manipulation block: bmask_first, bmask, bextins_result)."""
     bmask_first = (0xFFFFFFFE << size_m1) & M
     bmask = ((~bmask_first & M) << pos) & M
     return (bmask & ((rs1 << pos) & M)) | (rd & ~bmask & M)
