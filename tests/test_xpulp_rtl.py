@@ -119,19 +119,13 @@ def rtl_adder(op_a, op_b, negate_b, carry_in_one, vec_mode):
 def rtl_norm_shift(x, amt, arith, vec_mode):
     """riscv_alu.sv lines 246-286: shift_right_result with shift_amt_int = shift_amt_norm =
     {4{3'b000, bmask_b}} (the add/sub-with-normalisation path)."""
-    if vec_mode == VEC16:
+    if vec_mode in (VEC16, VEC8):       # $signed({arith & lane msb, lane}) >>> amt[3:0] / [2:0]
+        w = 16 if vec_mode == VEC16 else 8
         out = 0
-        for k in range(2):
-            ln = field(x, 16 * k + 15, 16 * k)
-            v17 = ln | ((arith & bit(ln, 15)) << 16)
-            out |= ((s(v17, 17) >> (amt & 15)) & 0xFFFF) << (16 * k)
-        return out
-    if vec_mode == VEC8:
-        out = 0
-        for k in range(4):
-            ln = field(x, 8 * k + 7, 8 * k)
-            v9 = ln | ((arith & bit(ln, 7)) << 8)
-            out |= ((s(v9, 9) >> (amt & 7)) & 0xFF) << (8 * k)
+        for k in range(32 // w):
+            ln = field(x, w * k + w - 1, w * k)
+            wide = ln | ((arith & bit(ln, w - 1)) << w)
+            out |= ((s(wide, w + 1) >> (amt & (w - 1))) & ((1 << w) - 1)) << (w * k)
         return out
     v64 = x | (((1 << 32) - 1) << 32 if arith and bit(x, 31) else 0)   # shift_op_a_32
     return (v64 >> (amt & 31)) & M
