@@ -18,6 +18,7 @@ Schema (docs/experiments.md has the full description)::
         operating_point: null              # energy operating point (target specific)
         timing: {}                         # timing-model overrides (RI5CY parameters)
         max_instructions: 200000000
+        hwloop_csr_base: ri5cy-2018        # ri5cy/gap8 only: CSR number or core revision
         params: {}                         # workload params for this variant only
     sweep: {n: [256, 1024]}                # grid over workload params
     baselines:                             # ratio columns: metric(baseline) / metric(row)
