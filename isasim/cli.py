@@ -49,7 +49,8 @@ def cmd_exec(a):
     try:
         res = run_elf(a.elf, a.target, max_instructions=a.max_instructions, trace=a.trace,
                       plugins=a.plugin, profile=a.profile, timing=_kv(a.timing), cores=a.cores,
-                      operating_point=a.operating_point, timeline=a.timeline)
+                      operating_point=a.operating_point, timeline=a.timeline,
+                      hwloop_csr_base=a.hwloop_csr_base or a.core_revision)
     except IsasimError as e:
         if a.json:      # machines get an object too: a status and the error, never a number
             print(json.dumps({"status": "error", "error": str(e), "exit_status": e.exit_code},
@@ -145,6 +146,12 @@ def parser():
                    help="override a timing-model parameter (see docs)")
     e.add_argument("--cores", type=int, help="gap8: number of cluster cores (1..16, default 8)")
     e.add_argument("--operating-point", metavar="NAME", help="energy operating point")
+    hw = e.add_mutually_exclusive_group()
+    hw.add_argument("--hwloop-csr-base", metavar="CSR", help="ri5cy/gap8: CSR number of lpstart0 "
+                    "(default 0x7B0, GAP-8; docs/ri5cy.md)")
+    hw.add_argument("--core-revision", choices=["ri5cy-2018", "ri5cy-2019", "cv32e40p-v1",
+                                                "cv32e40p-v2"],
+                    help="ri5cy/gap8: hardware-loop CSR base of that core (0x7B0/0x7C0/0x800/0xCC0)")
     e.set_defaults(fn=cmd_exec)
 
     d = sub.add_parser("disasm", help="disassemble an ELF (capstone for Thumb-2, the tables for RV)")

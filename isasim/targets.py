@@ -62,20 +62,9 @@ TARGETS = {
                    include_dirs=(os.path.join(_REPO, "kernels_asm", "ri5cy", "include"),),
                    cores=(1, 16, 8),
                    options=frozenset({"cores", "profile", "trace", "timeline", "hwloop_csr_base"}),
-                   timing="isasim.targets:_gap8_timing"),
+                   timing="isasim.platforms.gap8:validate_timing"),
 }
 NAMES = tuple(TARGETS)
-
-
-def _gap8_timing(overrides):
-    from .platforms import gap8
-    if hasattr(gap8, "validate_timing"):
-        return gap8.validate_timing(overrides)
-    from .timing.ri5cy import RI5CYTiming
-    keys = set(gap8._CLUSTER_KEYS)
-    t = RI5CYTiming().override(**{k: v for k, v in overrides.items() if k not in keys})
-    c = gap8.ClusterConfig().override(**{k: v for k, v in overrides.items() if k in keys})
-    return t, c
 
 
 def get(name):
@@ -150,5 +139,8 @@ def validate_run_options(name, cores=None, timeline=None, profile=False, trace=N
         raise IsasimError(f"unknown operating point '{op}' for target {name} "
                           f"(allowed: {', '.join(names)})")
     check_timing(name, timing or {})
+    if hwloop_csr_base is not None:
+        from .cores.ri5cy.core import hwloop_csr_base as check_base
+        check_base(hwloop_csr_base)
     return {"cores": cores, "max_instructions": check_max_instructions(max_instructions),
             "operating_point": str(op)}

@@ -7,7 +7,7 @@ from ..errors import IsasimError
 
 def run_elf(elf, target, max_instructions=None, trace=None, plugins=(), profile=False,
             timing=None, cores=None, operating_point=None, timeline=None, read_symbols=None,
-            cost=None):
+            cost=None, hwloop_csr_base=None):
     """Run ``elf`` on ``target``; return a result dict (exit_code, status, instructions, cycles,
     energy_uj, stalls by cause, ...). ``read_symbols`` {name: nbytes}: memory read back after the
     run into ``result["memory"]`` (bytes; used by golden-model checks).
@@ -15,6 +15,8 @@ def run_elf(elf, target, max_instructions=None, trace=None, plugins=(), profile=
     Options are checked against the target first (isasim.targets.validate_run_options): an option
     that does not apply is refused; ``max_instructions`` None means the documented default limit.
     ``cost`` {mnemonic: {knob: value}} overrides cost knobs of loaded plug-in instructions.
+    ``hwloop_csr_base`` (ri5cy, gap8): CSR number or core revision name, see
+    isasim.cores.ri5cy.core.hwloop_csr_base.
     ``exit_code`` is the program's full exit code as a signed 32-bit integer; a run that fails
     raises instead of returning a result. Output files (trace, timeline) are written under a
     temporary name and renamed when the run ends; a trace of a failed run is kept, with a last
@@ -22,7 +24,8 @@ def run_elf(elf, target, max_instructions=None, trace=None, plugins=(), profile=
     from .. import targets
     opts = targets.validate_run_options(
         target, cores=cores, timeline=timeline, profile=profile, trace=trace,
-        operating_point=operating_point, timing=timing, max_instructions=max_instructions)
+        operating_point=operating_point, timing=timing, max_instructions=max_instructions,
+        hwloop_csr_base=hwloop_csr_base)
     if cost:
         raise IsasimError("cost overrides: not available yet on this build")   # wired with the cores
     tr = _Output(trace, "trace") if trace else None
@@ -36,10 +39,10 @@ def run_elf(elf, target, max_instructions=None, trace=None, plugins=(), profile=
             res = run_cluster(elf, cores=opts["cores"], max_instructions=opts["max_instructions"],
                               trace=tr and tr.tmp, plugins=plugins, profile=profile, timing=timing,
                               operating_point=opts["operating_point"], timeline=tl and tl.tmp,
-                              read_symbols=read_symbols)
+                              read_symbols=read_symbols, hwloop_csr_base=hwloop_csr_base)
         else:
             res = run_single(elf, target, opts["max_instructions"], tr and tr.tmp, plugins, profile,
-                             timing, opts["operating_point"], read_symbols)
+                             timing, opts["operating_point"], read_symbols, hwloop_csr_base)
     except BaseException as e:
         if tr:
             tr.abandon(e)
@@ -95,14 +98,14 @@ class _Output:
 
 
 def run_single(elf, target, max_instructions, trace, plugins, profile, timing, operating_point,
-               read_symbols=None):
+               read_symbols=None, hwloop_csr_base=None):
     from .ri5cy.core import RI5CY
     from ..timing.ri5cy import RI5CYTiming
     from ..energy import gap8 as energy
     t = RI5CYTiming()
     if timing:
         t.override(**timing)
-    core = RI5CY(elf, plugins=plugins, timing=t)
+    core = RI5CY(elf, plugins=plugins, timing=t, hwloop_csr_base=hwloop_csr_base)
     code = core.run(max_instructions=max_instructions, trace=trace, profile=profile)
     cnt = core.counters()
     op = operating_point or energy.DEFAULT_OP

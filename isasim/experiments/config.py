@@ -18,6 +18,7 @@ Schema (docs/experiments.md has the full description)::
         operating_point: null              # energy operating point (target specific)
         timing: {}                         # timing-model overrides (the target's own parameters)
         max_instructions: 1000000000       # default isasim.targets.DEFAULT_MAX_INSTRUCTIONS
+        hwloop_csr_base: ri5cy-2018        # ri5cy/gap8 only: CSR number or core revision
         params: {}                         # workload params for this variant only
     sweep: {n: [256, 1024]}                # grid over workload params
     baselines:                             # ratio columns: metric(baseline) / metric(row)
@@ -44,7 +45,8 @@ from ..errors import IsasimError
 
 TOP = {"name", "description", "workload", "variants", "sweep", "baselines", "paper", "postprocess"}
 VARIANT = {"id", "target", "sources", "plugins", "defines", "include", "cores", "operating_point",
-           "timing", "max_instructions", "params", "label", "tags", "cost"}
+           "timing", "max_instructions", "params", "label", "tags", "cost",
+           "hwloop_csr_base"}
 KNOB_PREFIXES = ("cost.", "timing.")     # sweep keys that are run options, not workload parameters
 BASELINE = {"name", "baseline", "compare", "metric", "match"}
 # results columns a workload parameter or a variant tag may not be called
@@ -197,7 +199,8 @@ def load(path):
                 raise loc.error(p + ("tags", k), f"tag '{k}' would collide with a results column or "
                                                  f"a workload parameter; choose another name")
         # every run option checked against the variant's target now, not after points have run
-        for key in ("cores", "operating_point", "timing", "max_instructions"):
+        for key in ("cores", "operating_point", "timing", "max_instructions",
+                    "hwloop_csr_base"):
             if key in v and v[key] is not None:
                 try:
                     T.validate_run_options(v["target"], **{key: v[key]})

@@ -164,6 +164,8 @@ def run_point(point, use_cache=True, cache_only=False):
               "timing": timing or None, "max_instructions": v.get("max_instructions")}
     if point.get("cost"):
         run_kw["cost"] = point["cost"]
+    if v.get("hwloop_csr_base") is not None:       # only when set: other cache keys unchanged
+        run_kw["hwloop_csr_base"] = v["hwloop_csr_base"]
     if point.get("profile"):
         run_kw["profile"] = True
     elf_dir = cache.subdir("experiments", "elf")
@@ -200,7 +202,7 @@ def run_point(point, use_cache=True, cache_only=False):
         res = run_elf(elf, v["target"], max_instructions=run_kw["max_instructions"],
                       plugins=v.get("plugins", []), timing=run_kw["timing"], cores=run_kw["cores"],
                       operating_point=run_kw["operating_point"], profile=bool(run_kw.get("profile")),
-                      cost=run_kw.get("cost"),
+                      cost=run_kw.get("cost"), hwloop_csr_base=run_kw.get("hwloop_csr_base"),
                       read_symbols={k: np.asarray(a).nbytes for k, a in outs.items()} or None)
     except IsasimError as e:
         raise type(e)(f"{where}: {e}") from None

@@ -183,18 +183,14 @@ def simd(a, b, bits, op, sa):
             v = m if x < y else 0
         elif op == 17:
             v = m if x <= y else 0
-        elif op == 18:      # add then >> 1 (div2)
-            v = (x + y) >> 1
-        elif op == 19:
-            v = (x + y) >> 2
+        elif op == 18:      # GAP-8 .div2/.div4: lane sum/difference wrapped to the lane width,
+            v = lane(x + y, 0, bits, True) >> 1     # then arithmetic shift (riscv_alu.sv adder
+        elif op == 19:                              # + normalisation shifter, as pv.avg)
+            v = lane(x + y, 0, bits, True) >> 2
         elif op == 20:
-            v = (x - y) >> 1
+            v = lane(x - y, 0, bits, True) >> 1
         elif op == 21:
-            v = (x - y) >> 2
-        elif op == 22:
-            v = (x + y) >> 3
-        elif op == 23:
-            v = (x - y) >> 3
+            v = lane(x - y, 0, bits, True) >> 2
         else:
             v = 0
         r |= (v & m) << (i * bits)

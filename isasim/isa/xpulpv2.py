@@ -1,9 +1,12 @@
 """XpulpV2 and the GAP8-only group, as instruction tables (GAP-8 = RV32IMC + XpulpV2 + VECT_GAP8).
 
 Encodings: PULP binutils ``riscv-opc.c`` (branch riscv-binutils-2.34-pulp), transcribed in
-../shared/reference/isa_timing.md §1.3 and checked word-by-word by tests/test_xpulp_encodings.py.
+../shared/reference/isa_timing.md §1.3 and checked word-by-word by tests/test_xpulp_encodings.py;
+except pv.add/sub.h.div2/4, which use GAP-8's encodings (GVSoC ``gap8`` list; binutils has GAP9's).
 Semantics: RI5CY user manual rev. 3.0 (2018), CV32E40P v1 docs, GreenWaves GVSoC for the GAP8-only
-ops (§1.3-1.4 of the same file). Where sources disagree the choice is written next to the entry.
+ops (§1.3-1.4 of the same file); where the GAP-8-era RTL (RI5CY f0180d6) computes something else,
+the RTL wins (../shared/reference/xpulpv2_rtl.md, tests/test_xpulp_rtl.py). Where sources disagree
+the choice is written next to the entry.
 
 Operand names: ``rd rs1 rs2 rs3`` registers; ``imm`` signed 12-bit; ``L`` hardware-loop index;
 ``loff`` unsigned pc-relative offset (a label); ``Is3``/``Is2`` the 5-bit fields of bits 29:25 /
@@ -198,6 +201,30 @@ def _clipu(rs1, Is2):
     return clamp(s32(rs1), 0, hi)
 
 
+def _clipr(rs1, rs2):
+    """riscv_alu.sv (f0180d6) clip_result: the upper bound is tested first (is_greater: rs1 > rs2,
+    signed -> rs2), then the lower one (sign of rs1 + rs2 + 1 -> ~rs2 = -(rs2+1)); for a negative
+    rs2 the two bounds cross and this order decides."""
+    a = s32(rs1)
+    b = s32(rs2)
+    if a > b:
+        return b
+    if a + b + 1 < 0:
+        return -b - 1
+    return a
+
+
+def _clipur(rs1, rs2):
+    """As _clipr with lower bound 0 (clip_is_lower_u: rs1[31])."""
+    a = s32(rs1)
+    b = s32(rs2)
+    if a > b:
+        return b
+    if a < 0:
+        return 0
+    return a
+
+
 CLIP = [
     X("p.clip", "rd, rs1, Is2", "0001010 Is2:5 rs1 001 rd 0110011", "xpulpv2.clip", sem=_clip,
       doc="rD = clamp(rs1, -2^(Is2-1), 2^(Is2-1)-1)"),
@@ -207,10 +234,10 @@ CLIP = [
       doc="rD = clamp(rs1, 0, 2^(Is2-1)-1)"),
     X("p.clipui", "rd, rs1, Is2", "0001010 Is2:5 rs1 010 rd 0110011", "xpulpv2.clip", sem=_clipu,
       alias=True, doc="alias of p.clipu"),
-    _r("p.clipr", "0001010", "101", lambda rs1, rs2: clamp(s32(rs1), -s32(rs2) - 1, s32(rs2)),
-       "xpulpv2.clip", "rD = clamp(rs1, -(rs2+1), rs2)"),
-    _r("p.clipur", "0001010", "110", lambda rs1, rs2: clamp(s32(rs1), 0, s32(rs2)),
-       "xpulpv2.clip", "rD = clamp(rs1, 0, rs2)"),
+    _r("p.clipr", "0001010", "101", lambda rs1, rs2: _clipr(rs1, rs2), "xpulpv2.clip",
+       "rD = rs2 if rs1 > rs2, else -(rs2+1) if rs1 < -(rs2+1), else rs1 (upper bound first)"),
+    _r("p.clipur", "0001010", "110", lambda rs1, rs2: _clipur(rs1, rs2), "xpulpv2.clip",
+       "rD = rs2 if rs1 > rs2, else 0 if rs1 < 0, else rs1 (upper bound first)"),
 ]
 
 
@@ -281,12 +308,14 @@ def _mul16(a, b, hh, signed):
 
 
 def _mac16(rd, a, b, n, hh, signed, rnd):
-    """RI5CY short multiplier: signed forms shift the exact (34-bit) sum arithmetically, unsigned
-    forms shift the 32-bit sum logically (riscv_mult.sv, pulpissimo-v2.0.1)."""
-    p = _mul16(a, b, hh, signed) + (_rnd(n) if rnd else 0)
+    """RI5CY short multiplier (riscv_mult.sv at f0180d6, the GAP-8-era RTL): short_mac = rD (0 for
+    the p.mul* forms) + product + rounding, of which only short_mac[31:0] is kept; the result is
+    {msb, msb, short_mac[31:0]} >>> imm with msb = short_mac[31] for the signed forms (arithmetic
+    shift of the 32-bit wrapped sum) and 0 for the unsigned forms (logical shift)."""
+    v = (_mul16(a, b, hh, signed) + (_rnd(n) if rnd else 0) + rd) & M
     if signed:
-        return (p + s32(rd)) >> n
-    return ((p + rd) & M) >> n
+        return s32(v) >> n
+    return v >> n
 
 
 MUL16 = []
@@ -518,15 +547,19 @@ for i, f5 in enumerate(["11000", "11101", "11110", "11111"]):
         sem=(lambda n: lambda rs1, uimm6: _shuffle_imm(rs1, (n << 6) | uimm6))(i),
         doc=f"byte shuffle with selector {{{i}, uimm6}}: rD[i] = rs1[sel[2i+1:2i]]"))
 
-# add/sub .h with division (binutils lists them under XPULP_VECT with these (GAP9) encodings;
-# GreenWaves' GAP8 ISS uses different ones - isa_timing.md §1.4 [CONFLICT]; binutils is followed)
-for nm, f5f, f3, code in [("add", "0111010", "010", 18), ("add", "0111010", "100", 19),
-                          ("add", "0111010", "110", 22), ("sub", "0110010", "010", 20),
-                          ("sub", "0110010", "100", 21), ("sub", "0110010", "110", 23)]:
-    d = {"010": 2, "100": 4, "110": 8}[f3]
-    VECT.append(X(f"pv.{nm}.h.div{d}", "rd, rs1, rs2", f"{f5f} rs2 rs1 {f3} rd 1010111", "xpulpv2.vect",
+# add/sub .h with division: GAP-8's encodings (GreenWaves GVSoC isa_riscv_gen.py, list `gap8`:
+# funct7 0000000/0000001 (add .div2/.div4), 0000100/0000101 (sub), funct3 010 (.h) / 011 (.b)).
+# PULP binutils lists pv.add/sub.h.div{2,4,8} under XPULP_VECT with the GAP9 encodings (funct7
+# 0111010/0110010, funct3 010/100/110) - a documented source conflict (isa_timing.md §1.4,
+# docs/ri5cy.md); GAP-8 has no div8. Semantics: the ALU's lane-partitioned adder (lane sum wrapped
+# to the lane width) followed by the normalisation shifter (arithmetic, per lane) - riscv_alu.sv
+# adder_result / shift_right_result, as pv.avg (bmask 1) does.
+for nm, f7, code, d in [("add", "0000000", 18, 2), ("add", "0000001", 19, 4),
+                        ("sub", "0000100", 20, 2), ("sub", "0000101", 21, 4)]:
+    VECT.append(X(f"pv.{nm}.h.div{d}", "rd, rs1, rs2", f"{f7} rs2 rs1 010 rd 1010111", "gap8",
                   sem=(lambda c: lambda rs1, rs2: simd(rs1, rs2, 16, c, True))(code),
-                  doc=f"rD[i] = (rs1[i] {'+' if nm == 'add' else '-'} rs2[i]) >>> {d.bit_length() - 1}; 2x16b"))
+                  doc=f"rD[i] = (rs1[i] {'+' if nm == 'add' else '-'} rs2[i], wrapped to 16 bits) "
+                      f">>> {d.bit_length() - 1}; 2x16b"))
 
 
 # --- GAP8-only group (INSN_CLASS_XPULP_VECT_GAP8), semantics from GreenWaves GVSoC -------------------
@@ -571,13 +604,17 @@ GAP8 = [
     X("pv.subrotmj.h.div4", "rd, rs1, rs2", "0110111 rs2 rs1 010 rd 1010111", "gap8",
       sem=lambda rs1, rs2: _subrotmj(rs1, rs2, 2), doc="as pv.subrotmj.h, each >> 2"),
     X("pv.add.b.div2", "rd, rs1, rs2", "0000000 rs2 rs1 011 rd 1010111", "gap8",
-      sem=lambda rs1, rs2: simd(rs1, rs2, 8, 18, True), doc="rD[i] = (rs1[i] + rs2[i]) >>> 1; 4x8b"),
+      sem=lambda rs1, rs2: simd(rs1, rs2, 8, 18, True),
+      doc="rD[i] = (rs1[i] + rs2[i], wrapped to 8 bits) >>> 1; 4x8b"),
     X("pv.add.b.div4", "rd, rs1, rs2", "0000001 rs2 rs1 011 rd 1010111", "gap8",
-      sem=lambda rs1, rs2: simd(rs1, rs2, 8, 19, True), doc="rD[i] = (rs1[i] + rs2[i]) >>> 2; 4x8b"),
+      sem=lambda rs1, rs2: simd(rs1, rs2, 8, 19, True),
+      doc="rD[i] = (rs1[i] + rs2[i], wrapped to 8 bits) >>> 2; 4x8b"),
     X("pv.sub.b.div2", "rd, rs1, rs2", "0000100 rs2 rs1 011 rd 1010111", "gap8",
-      sem=lambda rs1, rs2: simd(rs1, rs2, 8, 20, True), doc="rD[i] = (rs1[i] - rs2[i]) >>> 1; 4x8b"),
+      sem=lambda rs1, rs2: simd(rs1, rs2, 8, 20, True),
+      doc="rD[i] = (rs1[i] - rs2[i], wrapped to 8 bits) >>> 1; 4x8b"),
     X("pv.sub.b.div4", "rd, rs1, rs2", "0000101 rs2 rs1 011 rd 1010111", "gap8",
-      sem=lambda rs1, rs2: simd(rs1, rs2, 8, 21, True), doc="rD[i] = (rs1[i] - rs2[i]) >>> 2; 4x8b"),
+      sem=lambda rs1, rs2: simd(rs1, rs2, 8, 21, True),
+      doc="rD[i] = (rs1[i] - rs2[i], wrapped to 8 bits) >>> 2; 4x8b"),
     X("pv.vitop.max", "rd, rs1, rs2", "0110010 rs2 rs1 001 rd 1010111", "gap8",
       sem=lambda rs1, rs2: (simd(rs1, rs2, 16, 4, True),
                             (1 if lane(rs1, 0, 16, True) <= lane(rs2, 0, 16, True) else 0)

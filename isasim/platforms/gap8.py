@@ -35,7 +35,8 @@ import numpy as np
 
 from ..errors import IsasimError, SimError
 from ..cores.ri5cy import codegen as cg
-from ..cores.ri5cy.core import RI5CY, Memory, L2_BASE, L2_SIZE, TCDM_BASE
+from ..cores.ri5cy.core import (RI5CY, Memory, L2_BASE, L2_SIZE, TCDM_BASE, CHUNK,
+                                instruction_limit)
 from .gap8_loop import RUN, EXITED, EU_BARRIER
 
 # ---- event unit (isasim's own register layout inside a 4 KB window; NOT GAP-8's real map) -------
@@ -66,14 +67,29 @@ class ClusterConfig:
     # cycles between window ends that the arbitration ring remembers (power of two)
     ring: int = 8192
 
+    # smallest allowed value of each parameter (latencies may be 0; the TCDM must not reach into
+    # the event-unit window at EU_BASE)
+    MIN = {"tcdm_banks": 1, "tcdm_size": 4, "tcdm_interleave": 1, "l2_latency": 0,
+           "barrier_latency": 0, "quantum": 1, "ring": 1}
+
     def override(self, **kw):
-        names = {f.name for f in fields(self)}
+        """Set the named parameters; refuse unknown names, non-integers and out-of-range values
+        (all of them, or none are set)."""
+        from ..timing.ri5cy import int_param
+        names = [f.name for f in fields(self)]
+        new = {}
         for k, v in kw.items():
             if k not in names:
-                raise IsasimError(f"unknown gap8 cluster parameter '{k}' (allowed: {sorted(names)})")
-            setattr(self, k, int(v))
-        if self.tcdm_banks < 1 or self.tcdm_interleave < 1 or self.quantum < 1:
-            raise IsasimError("gap8: tcdm_banks, tcdm_interleave and quantum must be >= 1")
+                raise IsasimError(f"unknown gap8 cluster parameter '{k}' (allowed: "
+                                  f"{', '.join(sorted(names))})")
+            new[k] = int_param("gap8 cluster", k, v, self.MIN[k])
+        size = new.get("tcdm_size", self.tcdm_size)
+        if size > EU_BASE - TCDM_BASE:
+            raise IsasimError(f"gap8 cluster parameter 'tcdm_size' = {size}: the TCDM at "
+                              f"0x{TCDM_BASE:08x} would overlap the event unit at 0x{EU_BASE:08x} "
+                              f"(at most {EU_BASE - TCDM_BASE})")
+        for k, v in new.items():
+            setattr(self, k, v)
         return self
 
 
@@ -105,7 +121,7 @@ class Cluster:
     row), so the compiled loop (gap8_loop.py) runs every core without Python in between."""
 
     def __init__(self, elf, cores=8, plugins=(), timing=None, config=None, trace=None,
-                 profile=False, timeline=False, freq_mhz=175.0):
+                 profile=False, timeline=False, freq_mhz=175.0, hwloop_csr_base=None):
         from ..timing.ri5cy import RI5CYTiming
         if not 1 <= int(cores) <= MAX_CORES:
             raise IsasimError(f"gap8: --cores must be 1..{MAX_CORES} (got {cores})")
@@ -116,7 +132,8 @@ class Cluster:
         prog = elf if isinstance(elf, Program) else Program(elf)
         mem = Memory.for_program(prog, [("L2", L2_BASE, L2_SIZE),
                                          ("TCDM", TCDM_BASE, cfg.tcdm_size)])
-        c0 = RI5CY(prog, plugins=plugins, timing=t, core_id=0, memory=mem)
+        c0 = RI5CY(prog, plugins=plugins, timing=t, core_id=0, memory=mem,
+                   hwloop_csr_base=hwloop_csr_base)
         self.prog, self.mem, self.timing = c0.prog, c0.mem, t
         self.cores = [c0] + [_clone(c0, i) for i in range(1, n)]
         self.loop = loop_module(c0.eng)
@@ -222,9 +239,13 @@ class Cluster:
 
     # ---- the run ---------------------------------------------------------------------------------
     def run(self, max_instructions=None):
+        """Run to core 0's exit. ``max_instructions``: None (no limit) or a positive int, counted
+        over all cores together."""
         L = self.loop
         LS = self.LS
-        LS[L.LS_LIMIT] = max_instructions if max_instructions else (1 << 62)
+        LS[L.LS_LIMIT] = instruction_limit(max_instructions)
+        LS[L.LS_YIELD_DONE] = LS[L.LS_DONE] + CHUNK
+        LS[L.LS_YIELD_WINDOWS] = LS[L.LS_WINDOWS] + 4096
         out = open(self.trace, "w") if self.trace else None
         try:
             if out:
@@ -250,6 +271,13 @@ class Cluster:
                     LS[L.LS_K] = 0
                 if why == L.R_DONE:
                     break
+                if why == L.R_YIELD:        # back in Python now and then (Ctrl-C)
+                    LS[L.LS_YIELD_DONE] = LS[L.LS_DONE] + CHUNK
+                    LS[L.LS_YIELD_WINDOWS] = LS[L.LS_WINDOWS] + 4096
+                    continue
+                if why == L.R_REDECODE:     # a store overwrote code: decode that slot again
+                    d.redecode(int(self.PC[i]), self.mem)
+                    continue
                 if why == L.R_WINDOW:
                     self._tl_window_all()
                     if self.CS[L.CS_END, 0] >= 0:
@@ -430,26 +458,41 @@ def _prefixed(out, i, buf):
 _CLUSTER_KEYS = {f.name for f in fields(ClusterConfig)}
 
 
-def run_cluster(elf, cores=8, max_instructions=None, trace=None, plugins=(), profile=False,
-                timing=None, operating_point=None, timeline=None, config=None, read_symbols=None):
-    """Run ``elf`` SPMD on a ``cores``-core GAP-8 cluster; return the result dict.
-    ``timing``: dict of RI5CY timing and/or ClusterConfig overrides; ``read_symbols`` {name:
-    nbytes}: shared memory read back after the run into ``result["memory"]``."""
+def validate_timing(overrides, base_config=None):
+    """(RI5CYTiming, ClusterConfig) with ``overrides`` (a dict of RI5CY timing and/or cluster
+    parameters, values int or integer strings) applied to the defaults (to a copy of
+    ``base_config`` for the cluster part); IsasimError naming the parameter otherwise."""
     from ..timing.ri5cy import RI5CYTiming
+    t = RI5CYTiming()
+    cfg = copy.copy(base_config) if base_config else ClusterConfig()
+    overrides = dict(overrides or {})
+    core_keys = {f.name for f in fields(RI5CYTiming)} - {"slow_csrs"}
+    unknown = [k for k in overrides if k not in _CLUSTER_KEYS and k not in core_keys]
+    if unknown:
+        raise IsasimError(f"unknown gap8 timing parameter '{unknown[0]}' (RI5CY: "
+                          f"{', '.join(sorted(core_keys))}; cluster: "
+                          f"{', '.join(sorted(_CLUSTER_KEYS))})")
+    t.override(**{k: v for k, v in overrides.items() if k in core_keys})
+    cfg.override(**{k: v for k, v in overrides.items() if k in _CLUSTER_KEYS})
+    return t, cfg
+
+
+def run_cluster(elf, cores=8, max_instructions=None, trace=None, plugins=(), profile=False,
+                timing=None, operating_point=None, timeline=None, config=None, read_symbols=None,
+                hwloop_csr_base=None):
+    """Run ``elf`` SPMD on a ``cores``-core GAP-8 cluster; return the result dict.
+    ``timing``: dict of RI5CY timing and/or ClusterConfig overrides (validate_timing);
+    ``read_symbols`` {name: nbytes}: shared memory read back after the run into
+    ``result["memory"]``; ``hwloop_csr_base``: see isasim.cores.ri5cy.core.hwloop_csr_base."""
     from ..energy import gap8 as energy
     op = operating_point or energy.DEFAULT_OP
     if op not in energy.OPERATING_POINTS:
         raise IsasimError(f"unknown operating point '{op}' for gap8 "
                           f"(allowed: {', '.join(energy.OPERATING_POINTS)})")
-    t = RI5CYTiming()
-    cfg = copy.copy(config) if config else ClusterConfig()
-    if timing:
-        cl = {k: v for k, v in timing.items() if k in _CLUSTER_KEYS}
-        t.override(**{k: v for k, v in timing.items() if k not in _CLUSTER_KEYS})
-        cfg.override(**cl)
+    t, cfg = validate_timing(timing, config)
     cl = Cluster(elf, cores=cores, plugins=plugins, timing=t, config=cfg, trace=trace,
                  profile=profile, timeline=bool(timeline),
-                 freq_mhz=energy.OPERATING_POINTS[op].f_mhz)
+                 freq_mhz=energy.OPERATING_POINTS[op].f_mhz, hwloop_csr_base=hwloop_csr_base)
     code = cl.run(max_instructions=max_instructions)
     res = cluster_result(cl, op)
     res["exit_code"] = code
@@ -482,7 +525,9 @@ def cluster_result(cl, op):
     l2 = sum(p["l2_accesses"] for p in pc)
     e = energy.cluster_energy(act, gat, tc, l2, op)
     return {"target": "gap8", "cores": cl.n, "exit_code": None, "cycles": total,
+            "core_cycles": sum(p["cycles"] for p in pc),
             "instructions": sum(p["instructions"] for p in pc), "stalls": stalls,
+            "stall_causes": list(STALL_KEYS),
             "loads": sum(p["loads"] for p in pc), "stores": sum(p["stores"] for p in pc),
             "tcdm_accesses": tc, "l2_accesses": l2,
             "macs": sum(c.macs() for c in cl.cores),

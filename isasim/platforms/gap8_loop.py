@@ -16,7 +16,8 @@ and so on; the Python core objects hold views of these rows). Cluster bookkeepin
 import numpy as np
 from numba import njit
 
-from isasim.cores.ri5cy.codegen import C, P, ST_LIMIT, ST_EXIT, ST_EVENT, ST_LOG_FULL, ST_PYCALL
+from isasim.cores.ri5cy.codegen import (C, P, ST_LIMIT, ST_EXIT, ST_EVENT, ST_LOG_FULL, ST_PYCALL,
+                                        ST_REDECODE)
 
 eng = None      # the engine's run(): bound at the end of the generated copy
 
@@ -30,13 +31,17 @@ RUN, WAIT, EXITED = 0, 1, 2
 # ---- LS: loop state and configuration -----------------------------------------------------------
 LS_NAMES = ("W", "cur", "phase", "windows", "done", "limit", "n_barriers", "last_release",
             "k", "status", "quantum", "tcdm_base", "tcdm_size", "banks", "ilv", "l2_latency",
-            "ev_base", "barrier_latency", "trace_cap", "timeline", "fast_windows")
+            "ev_base", "barrier_latency", "trace_cap", "timeline", "fast_windows", "yield_done",
+            "yield_windows")
 LS_W, LS_CUR, LS_PHASE, LS_WINDOWS, LS_DONE, LS_LIMIT, LS_NB, LS_LAST_REL, LS_K, LS_STATUS, \
     LS_QUANTUM, LS_TB, LS_TS, LS_BANKS, LS_ILV, LS_L2LAT, LS_EVB, LS_BLAT, LS_TCAP, LS_TIMELINE, \
-    LS_FAST = range(len(LS_NAMES))
+    LS_FAST, LS_YIELD_DONE, LS_YIELD_WINDOWS = range(len(LS_NAMES))
 
 # ---- why run_windows returned --------------------------------------------------------------------
-R_DONE, R_WINDOW, R_TRACE, R_LOG_FULL, R_PYCALL, R_LIMIT, R_ERROR = range(7)
+# R_REDECODE: core i reached a slot a store overwrote (Python decodes it again, then resumes);
+# R_YIELD: LS[LS_DONE] / LS[LS_WINDOWS] passed LS[LS_YIELD_*], at a window boundary (so that
+# Python sees Ctrl-C; resuming continues exactly where the loop stopped).
+R_DONE, R_WINDOW, R_TRACE, R_LOG_FULL, R_PYCALL, R_LIMIT, R_ERROR, R_REDECODE, R_YIELD = range(9)
 
 # event-unit registers (offsets in the 4 KB window at LS[LS_EVB] = gap8.EU_BASE; loads only):
 EU_BARRIER = 0x00        # wait until all (non-exited) cores arrived; returns 0
@@ -325,6 +330,8 @@ def run_windows(OP, LEN, FIELDS, I0, I1, I2, RMASK, code_base, nslots,
     tcap = LS[LS_TCAP]
     while True:
         if LS[LS_PHASE] == 0:                       # open a window
+            if LS[LS_DONE] >= LS[LS_YIELD_DONE] or LS[LS_WINDOWS] >= LS[LS_YIELD_WINDOWS]:
+                return R_YIELD, 0
             W = LS[LS_W]
             lo = 1 << 62
             for i in range(n):
@@ -383,6 +390,8 @@ def run_windows(OP, LEN, FIELDS, I0, I1, I2, RMASK, code_base, nslots,
                 return R_LOG_FULL, i
             elif st == ST_PYCALL:
                 return R_PYCALL, i
+            elif st == ST_REDECODE:
+                return R_REDECODE, i
             else:
                 return R_ERROR, i
             if tcap != 0:

@@ -11,6 +11,25 @@ and (cluster) TCDM contention. Stall cycles are counted by cause.
 """
 from dataclasses import dataclass, field, asdict, fields
 
+from ..errors import IsasimError
+
+
+def int_param(owner, name, value, lo):
+    """``value`` of timing parameter ``name`` as an int >= ``lo``: an int, or a string holding one
+    (the CLI's --timing key=value); anything else is a one-line IsasimError naming the parameter."""
+    v = value
+    if isinstance(v, str):
+        try:
+            v = int(v.strip(), 0)
+        except ValueError:
+            raise IsasimError(f"{owner} parameter '{name}' = {value!r}: not an integer") from None
+    elif isinstance(v, bool) or not hasattr(v, "__index__"):
+        raise IsasimError(f"{owner} parameter '{name}' = {value!r}: not an integer")
+    v = int(v)
+    if v < lo:
+        raise IsasimError(f"{owner} parameter '{name}' = {v}: must be >= {lo}")
+    return v
+
 
 @dataclass
 class RI5CYTiming:
@@ -70,13 +89,27 @@ class RI5CYTiming:
             "system": self.system,
         }.get(timing_class, self.alu)
 
+    # penalties may be 0; every other parameter is the issue cost of an instruction (>= 1 cycle)
+    PENALTIES = ("load_use", "misaligned_extra", "jump_misaligned_extra", "jalr_hazard",
+                 "branch_misaligned_extra", "hwloop_backedge")
+
     def override(self, **kw):
+        """Set the named parameters; refuse unknown names, non-integers and out-of-range values
+        (all of them, or none are set)."""
         names = {f.name for f in fields(self)} - {"slow_csrs"}     # numbers only
+        new = {}
         for k, v in kw.items():
             if k not in names:
-                from ..errors import IsasimError
-                raise IsasimError(f"unknown RI5CY timing parameter '{k}' (allowed: {sorted(names)})")
-            setattr(self, k, type(getattr(self, k))(v))
+                raise IsasimError(f"unknown RI5CY timing parameter '{k}' (allowed: "
+                                  f"{', '.join(sorted(names))})")
+            new[k] = int_param("RI5CY timing", k, v, 0 if k in self.PENALTIES else 1)
+        get = lambda k: new.get(k, getattr(self, k))      # noqa: E731
+        for hi, lo in (("branch_taken", "branch"), ("csr_slow", "csr_fast")):
+            if get(hi) < get(lo):
+                raise IsasimError(f"RI5CY timing: {hi} = {get(hi)} is less than {lo} = {get(lo)} "
+                                  f"(the difference is a stall count)")
+        for k, v in new.items():
+            setattr(self, k, v)
         return self
 
     def as_dict(self):

@@ -4,6 +4,9 @@ Decode happens once per program (every halfword of the executable segments is de
 instruction table into flat arrays: op id, registers, immediates, registers read). The compiled
 engine (codegen.py) then runs without any Python per instruction. Tracing uses the same engine with
 a trace buffer switched on, so the trace path gives the same cycles as the fast path by construction.
+A store into the decoded code marks the slots it overwrites stale; the engine stops when it reaches
+one, the slot is decoded again from memory here, and the run resumes (self-modifying code runs
+what memory holds; programs that never write their code pay one range check per store).
 """
 import numpy as np
 
@@ -13,12 +16,77 @@ from ...isa.disasm import format_instr, reg_name
 from ...isa.registry import load_table
 from ...timing.ri5cy import RI5CYTiming, STALL_CAUSES
 from . import codegen as cg
-from .runtime import CSR_SLOW_FLAGS
+from .runtime import CSR_SLOW_FLAGS, CSR_IMPL, CSR_WMASK, CSR_SIZE
 
 # GAP-8-like memory map (isasim/toolchain/data/gap8.ld)
 L2_BASE, L2_SIZE = 0x1C000000, 512 * 1024
 TCDM_BASE, TCDM_SIZE = 0x10000000, 64 * 1024
-HWLOOP_CSR_BASE = 0x7B0     # RI5CY UM rev 3.0 (GAP-8 era); CV32E40P v1 uses 0x800 (parameter)
+
+# Hardware-loop CSR base by core revision (docs/ri5cy.md): lpstart0/lpend0/lpcount0 at base+0..2,
+# loop 1 at base+4..6. GAP-8 = RI5CY as in its manual rev 3.0 and the RTL until Dec 2018.
+HWLOOP_CSR_BASES = {"ri5cy-2018": 0x7B0, "ri5cy-2019": 0x7C0, "cv32e40p-v1": 0x800,
+                    "cv32e40p-v2": 0xCC0}
+HWLOOP_CSR_BASE = HWLOOP_CSR_BASES["ri5cy-2018"]
+
+# CSRs with storage, as riscv_cs_registers.sv (RI5CY, GAP-8 era) with PULP_SECURE = 0 (the PULP
+# cluster configuration): number -> (reset value, writable bits). Reads of a CSR that is neither
+# here nor one of the views in runtime.csr_access (cycle/instret counters, mhartid/uhartid,
+# hardware-loop registers) return 0 and writes are ignored (the RTL read mux defaults to '0).
+# mtvec reads the boot address (mtvec_q = boot_addr_i): isasim uses the ELF entry's 256-byte page.
+CSR_FILE = {0x300: (0x1800, 0x88),           # mstatus: mie, mpie writable; mpp reads M (11)
+            0x341: (0, 0xFFFFFFFF),          # mepc
+            0x342: (0, 0x8000001F),          # mcause {irq, code[4:0]} (runtime.csr_access)
+            0xC10: (3, 0)}                   # current privilege level (M), read-only
+CSR_MTVEC = 0x305
+
+
+def hwloop_csr_base(value=None):
+    """The hardware-loop CSR base for ``value``: None (GAP-8, 0x7B0), a CSR number (int or a
+    string such as "0x7C0") or a core revision name (HWLOOP_CSR_BASES). IsasimError otherwise."""
+    if value is None:
+        return HWLOOP_CSR_BASE
+    names = ", ".join(f"{k} (0x{v:03X})" for k, v in HWLOOP_CSR_BASES.items())
+    v = value
+    if isinstance(v, str):
+        key = v.strip().lower()
+        if key in HWLOOP_CSR_BASES:
+            return HWLOOP_CSR_BASES[key]
+        try:
+            v = int(key, 0)
+        except ValueError:
+            raise IsasimError(f"hwloop_csr_base '{value}' is neither a CSR number nor a core "
+                              f"revision ({names})") from None
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+        raise IsasimError(f"hwloop_csr_base must be a CSR number or a core revision ({names}), "
+                          f"not {type(value).__name__} {value!r}")
+    v = int(v)
+    taken = sorted(set(CSR_FILE) | {CSR_MTVEC, 0xF14, 0x014, 0xB00, 0xB02, 0xB80, 0xB82, 0xC00,
+                                    0xC02, 0xC80, 0xC82} | set(range(0x780, 0x7A2)))
+    clash = [n for n in taken if v <= n <= v + 6]
+    if not 0 <= v <= 0xFFF - 6 or clash:
+        why = f"overlaps CSR 0x{clash[0]:03X}" if clash else "is outside 0x000..0xFF9"
+        raise IsasimError(f"hwloop_csr_base 0x{v:X}: the window base..base+6 {why} (core "
+                          f"revisions: {names})")
+    return v
+
+
+_hwloop_base = hwloop_csr_base      # RI5CY.__init__'s parameter of the same name shadows it
+
+
+def instruction_limit(max_instructions):
+    """The engine's instruction budget: None means no limit; otherwise a positive int."""
+    if max_instructions is None:
+        return 1 << 62
+    if (isinstance(max_instructions, bool) or not isinstance(max_instructions, (int, np.integer))
+            or max_instructions <= 0):
+        raise SimError(f"max_instructions must be a positive integer, or None for no limit "
+                       f"(got {max_instructions!r})")
+    return int(max_instructions)
+
+
+# Instructions per engine call on the fast path: the engine returns to Python this often so that
+# Ctrl-C (KeyboardInterrupt) is seen within ~50 ms; resuming is exact (all state is in the arrays).
+CHUNK = 1 << 22
 
 
 class Decoded:
@@ -35,7 +103,8 @@ class Decoded:
         for a, d in execs:
             code[a - lo:a - lo + len(d)] = d
         n = self.nslots
-        self.OP = np.full(n, -1, np.int32)
+        self.table = table
+        self.OP = np.full(n, cg.OP_ILLEGAL, np.int32)
         self.CID = np.full(n, -1, np.int32)       # the instruction as written (c.* for 16-bit)
         self.WORD = np.zeros(n, np.int64)
         self.LEN = np.zeros(n, np.int8)
@@ -44,52 +113,75 @@ class Decoded:
         self.RMASK = np.zeros(n, np.int64)     # bit r set: the instruction reads register r
         self.FIELDS = np.zeros(n, np.int64)    # rd | rs1 << 5 | rs2 << 10 | rs3 << 15 | len << 20
         self.vals = {}
-        base_of = {}
+        self.base_of = {}
         for ins in table.instrs:
             if not ins.alias and not ins.expands:
-                base_of.setdefault(ins.name, ins)
-        slots_cache = {}
+                self.base_of.setdefault(ins.name, ins)
+        self.slots_cache = {}
         for s in range(n):
             i = 2 * s
-            lo16 = code[i] | (code[i + 1] << 8)
-            if lo16 & 3 == 3:
-                w = lo16 | (code[i + 2] << 16) | (code[i + 3] << 24)
-                ln = 4
-            else:
-                w, ln = lo16, 2
-            ins, vals = table.decode(w, ln)
-            self.WORD[s] = w
-            self.LEN[s] = ln
-            if ins is None:
-                continue
-            self.CID[s] = ins.id
-            self.vals[s] = vals
-            if ins.expands:
-                exe = base_of[ins.expands]
-                vals = ins.params["map"](vals)
-            else:
-                exe = ins
-            if exe.id not in slots_cache:
-                slots_cache[exe.id] = (cg.operand_slots(exe), cg.sources_read(exe))
-            slots, reads = slots_cache[exe.id]
-            self.OP[s] = exe.id
-            for name, col in slots.items():
-                v = vals[name]
-                getattr(self, {"rd": "RD", "r1": "RS1", "r2": "RS2", "r3": "RS3",
-                               "i0": "I0", "i1": "I1", "i2": "I2"}[col])[s] = v
-            m = 0
-            for r in reads:
-                m |= 1 << vals[r]
-            self.RMASK[s] = m & ~1
+            self._decode_slot(s, code[i] | (code[i + 1] << 8), code[i + 2] | (code[i + 3] << 8))
         self.FIELDS[:] = (self.RD | (self.RS1 << 5) | (self.RS2 << 10) | (self.RS3 << 15)
                           | (self.LEN.astype(np.int64) << 20))
+
+    _COLS = {"rd": "RD", "r1": "RS1", "r2": "RS2", "r3": "RS3", "i0": "I0", "i1": "I1", "i2": "I2"}
+
+    def _decode_slot(self, s, lo16, hi16):
+        """Decode slot ``s`` from its two halfwords (the second is used by a 32-bit instruction)."""
+        if lo16 & 3 == 3:
+            w, ln = lo16 | (hi16 << 16), 4
+        else:
+            w, ln = lo16, 2
+        ins, vals = self.table.decode(w, ln)
+        self.WORD[s] = w
+        self.LEN[s] = ln
+        if ins is None:
+            return
+        self.CID[s] = ins.id
+        self.vals[s] = vals
+        if ins.expands:
+            exe = self.base_of[ins.expands]
+            vals = ins.params["map"](vals)
+        else:
+            exe = ins
+        if exe.id not in self.slots_cache:
+            self.slots_cache[exe.id] = (cg.operand_slots(exe), cg.sources_read(exe))
+        slots, reads = self.slots_cache[exe.id]
+        self.OP[s] = exe.id
+        for name, col in slots.items():
+            getattr(self, self._COLS[col])[s] = vals[name]
+        m = 0
+        for r in reads:
+            m |= 1 << vals[r]
+        self.RMASK[s] = m & ~1
+
+    def redecode(self, pc, mem):
+        """Decode the slot at ``pc`` again from ``mem`` (a store wrote it; the engine stopped with
+        ST_REDECODE there). Only that slot: the others are decoded when execution reaches them."""
+        s = (pc - self.base) >> 1
+        a = self.base + 2 * s
+
+        def half(x):
+            try:
+                return int.from_bytes(mem.read(x, 2), "little")
+            except SimError:
+                return 0
+        self.OP[s] = cg.OP_ILLEGAL
+        self.CID[s] = -1
+        self.vals.pop(s, None)
+        for col in self._COLS.values():
+            getattr(self, col)[s] = 0
+        self.RMASK[s] = 0
+        self._decode_slot(s, half(a), half(a + 2))
+        self.FIELDS[s] = (self.RD[s] | (self.RS1[s] << 5) | (self.RS2[s] << 10)
+                          | (self.RS3[s] << 15) | (int(self.LEN[s]) << 20))
 
 
 class RI5CY:
     """One RI5CY core with its own memory image (the cluster shares memory between cores)."""
 
     def __init__(self, elf, plugins=(), timing=None, core_id=0, cluster_id=0, memory=None,
-                 hwloop_csr_base=HWLOOP_CSR_BASE):
+                 hwloop_csr_base=None):
         self.prog = elf if isinstance(elf, Program) else Program(elf)
         if self.prog.machine != "EM_RISCV":
             raise SimError(f"{elf}: not a RISC-V ELF (machine {self.prog.machine}); "
@@ -104,9 +196,12 @@ class RI5CY:
         self.mem = memory or Memory.for_program(self.prog)
         self.R = np.zeros(cg.NREGS, np.int64)
         self.HW = np.zeros(6, np.int64)
-        self.CSR = np.zeros(8192, np.int64)
+        self.CSR = np.zeros(CSR_SIZE, np.int64)
         for n in self.timing.slow_csrs:
             self.CSR[CSR_SLOW_FLAGS + n] = 1
+        for n, (reset, wmask) in CSR_FILE.items():
+            self.CSR[n], self.CSR[CSR_IMPL + n], self.CSR[CSR_WMASK + n] = reset, 1, wmask
+        self.CSR[CSR_MTVEC], self.CSR[CSR_IMPL + CSR_MTVEC] = self.prog.entry & 0xFFFFFF00, 1
         self.CTR = np.zeros(len(cg.CTR_NAMES), np.int64)
         self.OPCNT = np.zeros(len(self.table.instrs), np.int64)
         self.TC = np.array([int(i.cost["latency"]) if "latency" in i.cost else
@@ -117,7 +212,8 @@ class RI5CY:
              "jump_misaligned_extra": t.jump_misaligned_extra, "jalr_hazard": t.jalr_hazard,
              "misaligned_extra": t.misaligned_extra, "div_base": t.div_base, "div_zero": t.div_zero,
              "hwloop_backedge": t.hwloop_backedge, "csr_slow_extra": t.csr_slow - t.csr_fast,
-             "tohost": self.prog.symbols.get("tohost", 0), "hwloop_csr_base": hwloop_csr_base,
+             "tohost": self.prog.symbols.get("tohost", 0),
+             "hwloop_csr_base": _hwloop_base(hwloop_csr_base),
              "core_id": core_id, "cluster_id": cluster_id}
         self.P = np.zeros(len(cg.P_NAMES), np.int64)
         for k, v in p.items():
@@ -143,6 +239,9 @@ class RI5CY:
         while True:
             st, n = self._engine_step(max_n - done, trace_cap)
             done += n
+            if st == cg.ST_REDECODE:
+                self.dec.redecode(self.pc, self.mem)
+                continue
             if st != cg.ST_PYCALL:
                 return st, done
             self._py_exec()
@@ -179,19 +278,7 @@ class RI5CY:
         if ld and (int(d.RMASK[s]) >> ld) & 1:
             c += int(self.P[P["load_use"]])
             self.CTR[C["st_load_use"]] += int(self.P[P["load_use"]])
-        regs = {"rd", "rs1", "rs2", "rs3"}
-        args = {}
-        for p in cg.sem_params(ins):
-            if p in regs:
-                args[p] = int(self.R[vals[p]]) & 0xFFFFFFFF
-            elif p == "pc":
-                args[p] = pc
-            elif p == "mem":
-                ld_p = ins.params["load"]
-                args[p] = int.from_bytes(self.mem.read(int(self.R[vals["rs1"]]) & 0xFFFFFFFF,
-                                                       int(ld_p.get("size", 4))), "little")
-            else:
-                args[p] = vals[p]
+        args = self._sem_args(ins, vals, pc)
         try:
             r = ins.sem(**args)
         except Exception as e:
@@ -209,6 +296,22 @@ class RI5CY:
         self.OPCNT[op] += 1
         self.CTR[C["ld_rd"]] = 0
         self.CTR[C["prev_rd"]] = vals.get("rd", 0)
+
+    def _sem_args(self, ins, vals, pc):
+        """Arguments of plug-in ``ins``'s semantics at ``pc`` from the current register state."""
+        args = {}
+        for p in cg.sem_params(ins):
+            if p in ("rd", "rs1", "rs2", "rs3"):
+                args[p] = int(self.R[vals[p]]) & 0xFFFFFFFF
+            elif p == "pc":
+                args[p] = pc
+            elif p == "mem":
+                ld_p = ins.params["load"]
+                args[p] = int.from_bytes(self.mem.read(int(self.R[vals["rs1"]]) & 0xFFFFFFFF,
+                                                       int(ld_p.get("size", 4))), "little")
+            else:
+                args[p] = vals[p]
+        return args
 
     def _engine_step(self, max_n, trace_cap=0):
         d, m = self.dec, self.mem
@@ -229,9 +332,9 @@ class RI5CY:
 
     def run(self, max_instructions=None, trace=None, profile=False):
         """Run to exit; returns the exit code. ``trace``: path of a commit log to write."""
+        limit = instruction_limit(max_instructions)
         if profile:
             self.enable_profile()
-        limit = max_instructions if max_instructions else (1 << 62)
         out = open(trace, "w") if trace else None
         try:
             if out:
@@ -239,11 +342,16 @@ class RI5CY:
                           "[reg=value] [mem=address]\n")
             done = 0
             while True:
-                chunk = min(limit - done, 65536 if out else limit - done)
+                # bounded engine calls: Ctrl-C is seen between them; the cycle counts do not depend
+                # on where a call ends (all engine state lives in the arrays)
+                chunk = min(limit - done, 65536 if out else CHUNK)
                 st, n = self._engine_step(chunk, trace_cap=chunk if out else 0)
                 if out:
                     self._write_trace(out, n)
                 done += n
+                if st == cg.ST_REDECODE:        # a store overwrote the instruction at pc
+                    self.dec.redecode(self.pc, self.mem)
+                    continue
                 if st == cg.ST_PYCALL:          # plug-in on the Python path
                     self.py_exec(out)
                     done += 1
@@ -298,6 +406,35 @@ class RI5CY:
         if st == cg.ST_PYCALL:
             raise SimError(f"pc 0x{pc:08x}: a plug-in instruction on the Python path was left "
                            f"unexecuted (internal error: its caller must run py_exec)")
+        s = (pc - self.dec.base) >> 1
+        w = int(self.dec.WORD[s]) if 0 <= s < self.dec.nslots else 0
+        cid = int(self.dec.CID[s]) if 0 <= s < self.dec.nslots else -1
+        text = (format_instr(self.table.instrs[cid], self.dec.vals[s], pc, self.prog.symbolize)
+                if cid >= 0 else "?")
+        at = f"pc 0x{pc:08x} ({self.where(pc)}): {text} (word 0x{w:08x})"
+        if st == cg.ST_PLUGIN:
+            ins = self.table.instrs[int(self.dec.OP[s])]
+            try:
+                ins.sem(**self._sem_args(ins, self.dec.vals[s], pc))
+                why = ("raised an exception in its compiled form (the same operands do not raise "
+                       "in Python)")
+            except Exception as e:
+                why = f"raised {type(e).__name__}: {e}"
+            raise SimError(f"{ins.source}: {ins.name} at {at}: semantics {why}")
+        if st == cg.ST_CSR:
+            n = self.dec.vals[s].get("csr", -1)
+            raise SimError(f"{at}: CSR 0x{n:03x} is a RI5CY performance-counter register "
+                           f"(PCCR/PCER/PCMR, riscv_cs_registers.sv), which isasim does not "
+                           f"model; read mcycle (0xB00) / minstret (0xB02) instead")
+        if st == cg.ST_HWLOOP:
+            loops = [k for k in (0, 1) if self.HW[3 * k + 2] > 0 and pc == self.HW[3 * k + 1]]
+            k = loops[0] if loops else 0
+            raise SimError(f"{at} is the last instruction of hardware loop {k} (count "
+                           f"{int(self.HW[3 * k + 2])}): RI5CY does not allow a branch or jump "
+                           f"there (RI5CY user manual rev 3.0, hardware loops)")
+        if st == cg.ST_REDECODE:
+            raise SimError(f"{at}: stale decoded instruction left unhandled (internal error: "
+                           f"the caller must re-decode)")
         raise SimError(f"engine stopped with status {st} at pc 0x{pc:08x}")
 
     def _write_trace(self, out, n):
@@ -329,7 +466,7 @@ class RI5CY:
                 elif ins.kind == "store":
                     stores += int(n)
         return {"cycles": int(self.CTR[C["cycles"]]), "instructions": int(self.CTR[C["instructions"]]),
-                "stalls": stalls, "loads": loads, "stores": stores,
+                "stalls": stalls, "stall_causes": list(STALL_CAUSES), "loads": loads, "stores": stores,
                 "tcdm_accesses": int(self.CTR[C["tcdm_accesses"]]),
                 "l2_accesses": int(self.CTR[C["l2_accesses"]])}
 

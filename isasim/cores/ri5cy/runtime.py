@@ -4,7 +4,13 @@ from numba import njit
 
 from ...isa.helpers import clz32 as _clz32
 
-CSR_SLOW_FLAGS = 4096       # CSR[4096 + n] != 0: CSR n costs csr_slow cycles
+# The CSR array: CSR[n] value of CSR n; CSR[CSR_SLOW_FLAGS + n] != 0: CSR n costs csr_slow cycles;
+# CSR[CSR_IMPL + n] != 0: CSR n has storage (core.CSR_FILE); CSR[CSR_WMASK + n]: its writable bits.
+CSR_SLOW_FLAGS = 4096
+CSR_IMPL = 8192
+CSR_WMASK = 12288
+CSR_SIZE = 16384
+CSR_NOT_MODELLED = -2       # csr_access result: a CSR the RTL has and isasim does not model
 
 
 clz32 = njit(cache=True, nogil=True)(_clz32)      # the table's helper, compiled
@@ -66,7 +72,10 @@ def csr_is_slow(CSR, n):
 
 @njit(cache=True, nogil=True)
 def csr_access(CSR, HW, P, n, src, mode, write, cyc, instret):
-    """Read CSR ``n`` and, if ``write``, update it (mode 0 write, 1 set bits, 2 clear bits)."""
+    """Read CSR ``n`` and, if ``write``, update it (mode 0 write, 1 set bits, 2 clear bits).
+    As riscv_cs_registers.sv (RI5CY, GAP-8 era): a CSR that is not implemented reads 0 and ignores
+    writes (the read case has no default assignment but csr_rdata_int = '0). Returns
+    CSR_NOT_MODELLED for the performance-counter CSRs 0x780-0x7A1 (implemented in the RTL, not here)."""
     n &= 0xFFF
     base = P[11]
     hw = n - base
@@ -82,8 +91,12 @@ def csr_access(CSR, HW, P, n, src, mode, write, cyc, instret):
         old = ((P[13] & 0x3F) << 5) | (P[12] & 0x1F)
     elif 0 <= hw <= 6 and hw != 3:
         old = HW[hw if hw < 3 else hw - 1]
-    else:
+    elif CSR[CSR_IMPL + n] != 0:
         old = CSR[n]
+    elif 0x780 <= n <= 0x7A1:
+        return CSR_NOT_MODELLED
+    else:
+        return 0            # not implemented: reads 0, writes ignored
     if write:
         if mode == 0:
             new = src
@@ -94,8 +107,29 @@ def csr_access(CSR, HW, P, n, src, mode, write, cyc, instret):
         new &= 0xFFFFFFFF
         if 0 <= hw <= 6 and hw != 3:
             HW[hw if hw < 3 else hw - 1] = new
-        elif n in (0xB00, 0xB02, 0xB80, 0xB82, 0xC00, 0xC02, 0xC80, 0xC82, 0xF14, 0x014):
-            pass        # counters and ids are read-only views of the simulator state
-        else:
-            CSR[n] = new
+        elif CSR[CSR_IMPL + n] != 0:
+            if n == 0x342:      # mcause: stores {wdata[5], wdata[4:0]}, reads {bit 5, 26'b0, [4:0]}
+                new = (((new >> 5) & 1) << 31) | (new & 0x1F)
+            m = CSR[CSR_WMASK + n]
+            CSR[n] = (CSR[n] & ~m) | (new & m)
+        # counters and ids are read-only views of the simulator state
     return old
+
+
+@njit(cache=True, nogil=True)
+def invalidate(OP, LEN, MEM, RB, RS, RO, code_base, nslots, a, size):
+    """A store wrote [a, a+size) inside the decoded code: mark every slot whose instruction may
+    cover those bytes (a 32-bit one starting one slot earlier too) stale (OP = -2, codegen.OP_STALE),
+    so that the engine stops there and the core decodes the slot again from memory; LEN is updated
+    at once (jump timing reads the target's length). Called only for stores into code."""
+    lo = ((a - code_base) >> 1) - 1
+    hi = (a + size - 1 - code_base) >> 1
+    if lo < 0:
+        lo = 0
+    if hi > nslots - 1:
+        hi = nslots - 1
+    for s in range(lo, hi + 1):
+        OP[s] = -2
+        h = mem_load(MEM, RB, RS, RO, code_base + 2 * s, 2, False)
+        if h >= 0:
+            LEN[s] = 4 if (h & 3) == 3 else 2
