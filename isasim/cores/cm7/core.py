@@ -11,6 +11,7 @@
 """
 import bisect
 import ctypes
+import dataclasses
 import struct
 
 from elftools.elf.elffile import ELFFile
@@ -28,7 +29,6 @@ REGIONS = (  # name, base, size
     ("dtcm", 0x20000000, 128 * 1024),
     ("axisram", 0x24000000, 512 * 1024),
 )
-DEFAULT_WAIT_STATES = {"itcm": 0, "dtcm": 0, "axisram": 0}   # TCM 0 ws (§2.5); AXI SRAM: parameter
 GPR = [getattr(ARM, f"UC_ARM_REG_R{i}") for i in range(13)] + [ARM.UC_ARM_REG_SP, ARM.UC_ARM_REG_LR,
                                                               ARM.UC_ARM_REG_PC]
 EXCP_BKPT = 7       # target/arm/cpu.h (isa_timing.md §3.3)
@@ -57,18 +57,25 @@ class _Stop(Exception):
 
 
 class Cm7Core:
-    def __init__(self, elf_path, wait_states=None, traps=None, predictor=T.DEFAULT_PREDICTOR):
+    def __init__(self, elf_path, wait_states=None, traps=None, predictor=None, timing=None):
+        """``timing``: a CM7Timing (default: the documented model). ``wait_states`` ({region: N})
+        and ``predictor`` are shorthands that override its wait_<region> and predictor fields."""
         self.elf_path = elf_path
-        ws = dict(DEFAULT_WAIT_STATES)
+        t = timing if timing is not None else T.CM7Timing()
+        if not isinstance(t, T.CM7Timing):
+            raise SimError(f"timing: expected an isasim.timing.cm7.CM7Timing, got {type(t).__name__}")
+        kw = {}
         for k, v in (wait_states or {}).items():
-            if k not in ws:
-                raise SimError(f"wait_states: unknown region '{k}' (allowed: {', '.join(ws)})")
+            if k not in T.REGIONS:
+                raise SimError(f"wait_states: unknown region '{k}' (allowed: {', '.join(T.REGIONS)})")
             if not isinstance(v, int) or v < 0:
                 raise SimError(f"wait_states: '{k}' must be a non-negative integer, got {v!r}")
-            ws[k] = v
-        self.wait_states = ws
+            kw["wait_" + k] = v
+        if predictor is not None:
+            kw["predictor"] = predictor
+        self.timing = dataclasses.replace(t).override(**kw) if kw else t
+        self.wait_states = self.timing.wait_states()
         self.traps = TR.TrapTable(traps)
-        self.predictor = predictor
         self.uc = make_uc()
         for _, base, size in REGIONS:
             self.uc.mem_map(base, size)
@@ -155,18 +162,10 @@ class Cm7Core:
         insn = next(self.cs.disasm(code, pc, 1), None)
         if insn is None:
             size = 4 if (hw1 >> 11) in (0x1D, 0x1E, 0x1F) else 2
-            d = T.Desc(pc, size, f".inst {hw1:#06x}" if size == 2 else f".inst.w {(hw1 << 16) | hw2:#010x}")
-            d.single = True
-            d.cls = "sys"
-            if cost is not None:
-                d.cls = "trap"
-                d.single = not cost.dual_issue
-                d.occ = cost.occupancy
-                d.srcs = tuple((r, 0) for r in cost.reads)
-                d.dsts = tuple((r, cost.latency) for r in cost.writes)
-                d.res = T._res(cost.resource) if cost.resource else ()
+            d = T.undecoded(pc, size, f".inst {hw1:#06x}" if size == 2 else
+                            f".inst.w {(hw1 << 16) | hw2:#010x}", cost)
         else:
-            d = T.classify(insn, cost)
+            d = T.classify(insn, self.timing, cost)
             if cost is not None:
                 d.text = f"{dec.kind} p{dec.coproc} ({insn.mnemonic} {insn.op_str})" if dec.kind != "udf" \
                     else d.text
@@ -318,7 +317,7 @@ class Cm7Core:
     # ------------------------------------------------------------------ running
     def run(self, max_instructions=None, trace=None):
         self._install_common()
-        self.bc = T.BlockCache(self.predictor)
+        self.bc = T.BlockCache(self.timing)
         self.trace_cycles = None
         if trace is None:
             self._run_fast(max_instructions)

@@ -6,17 +6,18 @@ and writes the results; its cost is looked up per instruction from the plug-in's
 """
 import inspect
 
-from ..cores.cm7.traps import Cost, Registration
-from ..errors import SimError
-from ..isa.spec import REG_FIELDS
+from ...errors import SimError
+from ...isa.spec import REG_FIELDS
+from ...plugins import cde
+from .traps import Cost, Registration
 
 
 def _kind(ins):
-    w = ins.match
-    if (w & 0xFFF0F000) == 0xF7F0A000:
+    """(coprocessor, trap kind) of a plug-in instruction, from the CDE/UDF layout."""
+    form = cde.form_of(ins.match, ins.mask)
+    if form in (None, "udf", "udf.w"):
         return None, "udf"
-    sel = (w >> 22) & 3
-    return (w >> 8) & 7, ("cx1", "cx2", "cx3", "cx3")[sel]
+    return cde.FORMS[form].decode_fields(ins.match)["cp"], form
 
 
 class PluginTraps:
@@ -46,7 +47,7 @@ class PluginTraps:
 
     def describe(self, word):
         """Trace/disassembly text of a plug-in instruction word, by its plug-in name."""
-        from ..isa.disasm import format_instr
+        from ...isa.disasm import format_instr
         ins, vals = self.table.decode(word, 4)
         return format_instr(ins, vals) if ins is not None else f".inst.w 0x{word:08x}"
 
