@@ -222,8 +222,8 @@ CLASSES = (
     ("ssat usat ssat16 usat16 qdadd qdsub", _SHSIMD2),
     ("rev rev16 revsh rbit", Klass("simd", ("simd", "shift"), "lat_simd0", begin_group=True)),
     ("clz bfi bfc", Klass("alu", ("alu",), "lat_slot0", begin_group=True)),    # LM M7Slot0Only
-    ("tbb tbh", Klass("branch", ("load", "branch"), "lat_alu", single=True,
-                      occ="occ_table_branch")),                               # LM M7TableLoad
+    ("tbb tbh", Klass("branch", ("load", "branch"), "lat_alu", single=True, occ="occ_table_branch",
+                      branch="indirect")),      # LM M7TableLoad; target from a table: indirect
     ("mrs dmb dsb isb svc bkpt udf clrex nop wfi wfe sev yield cpsid cpsie it", _SYS),
     ("msr", Klass("sys", (), "lat_sys", single=True, flags=True)),
     ("b bl cbz cbnz", Klass("branch", ("branch",), "lat_alu", branch="pcrel")),
@@ -508,7 +508,7 @@ class Scheduler:
         earliest = c if self.open else c + 1
         if self.pending is not None:
             kind, pred_taken, ft, always_miss = self.pending
-            taken = d.pc != ft
+            taken = kind == "direct" or d.pc != ft      # B/BL to the next instruction: taken
             self.pending = None
             if (taken and always_miss) or taken != pred_taken:
                 self.mispredicts += 1
