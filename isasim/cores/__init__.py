@@ -13,7 +13,8 @@ def run_elf(elf, target, max_instructions=None, trace=None, plugins=(), profile=
     if target not in TARGETS:
         raise IsasimError(f"unknown target '{target}' (allowed: {', '.join(TARGETS)})")
     if target == "cm7":
-        return run_m7(elf, max_instructions, trace, plugins, profile, operating_point, read_symbols)
+        return run_m7(elf, max_instructions, trace, plugins, profile, operating_point, read_symbols,
+                      timing)
     if target == "gap8":            # the cluster (event unit, TCDM banks) also for --cores 1
         from ..platforms.gap8 import run_cluster
         return run_cluster(elf, cores=cores or 8, max_instructions=max_instructions, trace=trace,

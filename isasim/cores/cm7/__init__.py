@@ -5,7 +5,7 @@
 from ...errors import SimError
 from ...energy import stm32h7 as _energy
 from ...timing.cm7 import CM7Timing
-from .core import Cm7Core, make_uc
+from .core import Cm7Core, check_max_instructions, make_uc
 from .traps import Cost, register_cde, register_udf
 
 __all__ = ["run", "Cm7Core", "CM7Timing", "make_uc", "Cost", "register_cde", "register_udf"]
@@ -32,8 +32,7 @@ def run(elf_path, max_instructions=None, trace=None, plugins=(), timing=None, op
     trace: file path; when given, the per-instruction path runs and writes one line per
     instruction: ``<issue cycle> <pc hex> <'+' if dual-issued with the previous> <disassembly>``.
     """
-    if max_instructions is not None and (not isinstance(max_instructions, int) or max_instructions <= 0):
-        raise SimError(f"max_instructions must be a positive integer, got {max_instructions!r}")
+    max_instructions = check_max_instructions(max_instructions)
     if isinstance(timing, CM7Timing):
         t = timing
     else:
@@ -66,6 +65,7 @@ def run(elf_path, max_instructions=None, trace=None, plugins=(), timing=None, op
         "energy_model": model,
         "timing": core.timing.as_dict(),
         "path": "trace" if trace else "block",
+        "macs": pt.macs() if pt is not None else 0,     # declared by plug-ins (params macs)
     }
     if pt is not None:
         res["plugin_counts"] = dict(pt.counts)
