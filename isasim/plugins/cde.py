@@ -28,6 +28,7 @@ LAYOUT = {   # form -> encoding; fields: opc = opcode immediate, cp = coprocesso
     "udf": "11011110 opc[7:0]",
 }
 CDE_KINDS = ("cx1", "cx2", "cx3")
+REGISTERS = {"cx1": ("rd",), "cx2": ("rd", "rn"), "cx3": ("rd", "rn", "rm")}   # GPR fields per form
 
 
 def _form(name, enc):

@@ -306,7 +306,7 @@ def trap_desc(d, cost):
     d.cls = "trap"
     d.occ = max(1, cost.occupancy)
     d.single = not cost.dual_issue
-    d.begin_group = bool(getattr(cost, "begin_group", False))
+    d.begin_group = cost.begin_group
     d.srcs = tuple((r, 0) for r in cost.reads)
     d.dsts = tuple((r, cost.latency) for r in cost.writes)
     d.res = _res(cost.resource) if cost.resource else ()

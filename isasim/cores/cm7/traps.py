@@ -35,6 +35,8 @@ class Cost:
     occupancy  : issue cycles the instruction occupies (1 = fully pipelined)
     resource   : pipeline resource it uses (one of RESOURCES) or None
     dual_issue : whether it may pair with a neighbour (False = single-issue)
+    begin_group: with dual_issue, it may only be the older instruction of a pair (like SXTB16,
+                 isa_timing.md §2.3 rule 4)
     reads/writes : filled in by the decoder (register numbers); leave empty
     """
     latency: int = 1
@@ -43,6 +45,7 @@ class Cost:
     dual_issue: bool = False
     reads: tuple = ()
     writes: tuple = ()
+    begin_group: bool = False
 
     def __post_init__(self):
         if self.resource is not None and self.resource not in RESOURCES:
@@ -186,4 +189,5 @@ class TrapTable:
         c = r.cost(dec) if callable(r.cost) else r.cost   # per-instruction cost (plug-in tables)
         reads = c.reads or dec.reads
         writes = c.writes or dec.writes
-        return Cost(c.latency, c.occupancy, c.resource, c.dual_issue, tuple(reads), tuple(writes))
+        return Cost(c.latency, c.occupancy, c.resource, c.dual_issue, tuple(reads), tuple(writes),
+                    c.begin_group)
