@@ -493,7 +493,7 @@ class Cm7Core:
 
     def _emu(self):
         """Run to the end (or the first error). A restart request from the block hook (new check
-        hooks installed, see _on_new_block) resumes at the block that was not executed."""
+        hooks installed, see on_block in _run_fast) resumes at the block that was not executed."""
         start = self.symbols["_start"] | 1
         restore = self._catch_sigint()
         try:
