@@ -13,7 +13,7 @@ class Program:
     def __init__(self, path):
         try:
             with open(path, "rb") as f:
-                self._read(ELFFile(f))
+                self._read(ELFFile(f), f.seek(0, 2))
         except FileNotFoundError:
             raise IsasimError(f"{path}: no such file")
         except IsADirectoryError:
@@ -25,7 +25,13 @@ class Program:
                               f"{' '.join(str(e).split()) or 'truncated or corrupt'})")
         self.path = path
 
-    def _read(self, elf):
+    def _read(self, elf, fsize):
+        for what, off, num, ent in (("program", "e_phoff", "e_phnum", "e_phentsize"),
+                                    ("section", "e_shoff", "e_shnum", "e_shentsize")):
+            if elf[off] + elf[num] * elf[ent] > fsize:
+                raise IsasimError(f"the {what} header table ({elf[num]} entries at offset "
+                                  f"{elf[off]}) extends past the end of the file ({fsize} bytes): "
+                                  f"truncated or corrupt ELF")
         self.machine = elf["e_machine"]
         self.kind = elf["e_type"]                 # ET_EXEC, ET_REL, ...
         self.entry = elf["e_entry"]
@@ -33,6 +39,10 @@ class Program:
         for seg in elf.iter_segments():
             if seg["p_type"] != "PT_LOAD" or seg["p_memsz"] == 0:
                 continue
+            if seg["p_offset"] + seg["p_filesz"] > fsize:
+                raise IsasimError(f"segment at {seg['p_paddr']:#010x} (+{seg['p_filesz']} bytes from "
+                                  f"offset {seg['p_offset']}) extends past the end of the file "
+                                  f"({fsize} bytes): truncated ELF")
             data = seg.data()
             if len(data) != seg["p_filesz"]:
                 raise IsasimError(f"segment at {seg['p_paddr']:#010x} is cut short "
@@ -45,6 +55,7 @@ class Program:
                 self.sections[s.name] = (s["sh_addr"], s.data(), s["sh_flags"], s["sh_type"])
         self.symbols = {}                         # name -> value (defined symbols only)
         self.sizes = {}                           # name -> st_size
+        self.functions = []                       # sorted (address, size, name) of STT_FUNC
         funcs = []
         st = elf.get_section_by_name(".symtab")
         if st is not None:
@@ -52,10 +63,13 @@ class Program:
                 if s.name and s["st_shndx"] != "SHN_UNDEF" and not s.name.startswith("$"):
                     self.symbols.setdefault(s.name, s["st_value"])
                     self.sizes.setdefault(s.name, s["st_size"])
+                    if s["st_info"]["type"] == "STT_FUNC":
+                        self.functions.append((s["st_value"] & ~1, s["st_size"], s.name))
                     if s["st_info"]["type"] in ("STT_FUNC", "STT_NOTYPE") and \
                             not s.name.startswith(".L"):
                         funcs.append((s["st_value"] & ~1, s.name))
         funcs.sort()
+        self.functions.sort()
         self._addrs = [a for a, _ in funcs]
         self._names = [n for _, n in funcs]
 
@@ -66,7 +80,7 @@ class Program:
         p = cls.__new__(cls)
         p.machine, p.kind, p.entry, p.path = "EM_RISCV", "ET_EXEC", base, "<code>"
         p.segments = [(base, bytes(code), True)] + [(a, bytes(d), False) for a, d in data]
-        p.sections, p.symbols, p.sizes, p._addrs, p._names = {}, {}, {}, [], []
+        p.sections, p.symbols, p.sizes, p.functions, p._addrs, p._names = {}, {}, {}, [], [], []
         return p
 
     def section(self, name):

@@ -86,10 +86,11 @@ def check_max_instructions(n, what="--max-instructions"):
     """A positive integer, or None for the documented default; anything else is refused."""
     if n is None:
         return DEFAULT_MAX_INSTRUCTIONS
-    if isinstance(n, bool) or not isinstance(n, int) or n <= 0:
+    import numbers
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n <= 0:
         raise IsasimError(f"{what} must be a positive integer (default {DEFAULT_MAX_INSTRUCTIONS}), "
                           f"got {n!r}")
-    return n
+    return int(n)
 
 
 def check_timing(name, overrides):

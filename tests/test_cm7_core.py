@@ -86,8 +86,8 @@ def test_semihosting_sys_exit(tmp_path, reason, code):
     assert cm7.run(elf)["exit_code"] == code
 
 
-def _one_line_error(fn):
-    with pytest.raises(SimError) as e:
+def _one_line_error(fn, kind=SimError):
+    with pytest.raises(kind) as e:
         fn()
     msg = str(e.value)
     assert "\n" not in msg
@@ -115,9 +115,12 @@ def test_runaway_is_one_line_error(tmp_path):
 
 
 def test_bad_inputs(tmp_path):
-    assert "cannot open" in _one_line_error(lambda: cm7.run(str(tmp_path / "missing.elf")))
+    from isasim.errors import IsasimError       # bad input files: exit status 2, not a sim error
+    assert "no such file" in _one_line_error(lambda: cm7.run(str(tmp_path / "missing.elf")),
+                                             IsasimError)
     (tmp_path / "x.elf").write_bytes(b"not an elf")
-    assert "not an ELF" in _one_line_error(lambda: cm7.run(str(tmp_path / "x.elf")))
+    assert "not a readable ELF" in _one_line_error(lambda: cm7.run(str(tmp_path / "x.elf")),
+                                                   IsasimError)
     elf = _build(tmp_path, "  movs r0, #0\n  bx lr")
     _one_line_error(lambda: cm7.run(elf, wait_states={"flash": 3}))
     _one_line_error(lambda: cm7.run(elf, freq_mhz=600))

@@ -362,3 +362,13 @@ def test_config_timing_checked_against_the_variants_target(tmp_path):
         else:
             with pytest.raises(IsasimError, match=r":6: variants\[0\].timing"):
                 C.load(str(p))
+
+
+@pytest.mark.parametrize("target", ["ri5cy", "gap8", "cm7"])
+def test_truncated_elf_is_a_one_line_error(tmp_path, capsys, rv_elf, m7_elf, target):
+    src = m7_elf if target == "cm7" else rv_elf
+    bad = tmp_path / "t.elf"
+    bad.write_bytes(open(src, "rb").read()[:3000])
+    for argv in (["exec", str(bad), "--target", target], ["disasm", str(bad)]):
+        rc, _, err = cli(capsys, *argv)
+        assert rc == 2 and str(bad) in err and "internal error" not in err, err

@@ -129,24 +129,6 @@ def run_single(elf, target, max_instructions, trace, plugins, profile, timing, o
 def run_m7(elf, max_instructions, trace, plugins, profile, operating_point, read_symbols=None,
            timing=None):
     from .cm7 import run as run_cm7
-    kw = {}
-    if operating_point:
-        try:
-            kw["freq_mhz"] = float(str(operating_point).lower().replace("mhz", ""))
-        except ValueError:
-            raise IsasimError(f"cm7 operating point is a core clock in MHz (400 or 480), "
-                              f"not '{operating_point}'")
-    pt = None
-    if plugins:
-        from ..isa.registry import load_table
-        from ..plugins.m7 import PluginTraps
-        pt = PluginTraps(load_table("cm7", plugins))
-        kw["traps"] = pt.registrations
-    res = run_cm7(elf, max_instructions=max_instructions, trace=trace, profile=profile,
-                  read_symbols=read_symbols, **kw)
-    if pt is not None:
-        res["plugin_counts"] = dict(pt.counts)
-        extra = pt.energy_pj() * 1e-6
-        res["plugin_energy_uj"] = extra
-        res["energy_uj"] = res["energy_uj"] + extra
-    return res
+    return run_cm7(elf, max_instructions=max_instructions, trace=trace, plugins=plugins,
+                   timing=timing, operating_point=operating_point, profile=profile,
+                   read_symbols=read_symbols)

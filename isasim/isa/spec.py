@@ -78,7 +78,8 @@ class Instr:
     # cost knobs (plug-ins; built-ins take their cost from the core's timing model by ``timing``):
     #   latency (cycles until the result can be used; the RI5CY issue cost), occupancy (cycles the
     #   unit is blocked), resource (Cortex-M7 pipeline resource: alu/mac/simd/load/store/shift),
-    #   dual_issue (may pair on the M7), energy_pj (extra energy per execution)
+    #   dual_issue (may pair on the M7), begin_group (M7: only the older of a pair, like SXTB16),
+    #   energy_pj (extra energy per execution)
     cost: dict = field(default_factory=dict)
     # derived
     width: int = 32
@@ -91,10 +92,11 @@ class Instr:
     def __post_init__(self):
         if self.isa not in ("rv32", "thumb2"):
             raise SpecError(f"{self.name}: isa must be 'rv32' or 'thumb2', not '{self.isa}'")
-        bad = set(self.cost) - {"latency", "occupancy", "resource", "dual_issue", "energy_pj"}
+        bad = set(self.cost) - {"latency", "occupancy", "resource", "dual_issue", "begin_group",
+                                "energy_pj"}
         if bad:
             raise SpecError(f"{self.name}: unknown cost knob(s) {sorted(bad)} (allowed: latency, "
-                            f"occupancy, resource, dual_issue, energy_pj)")
+                            f"occupancy, resource, dual_issue, begin_group, energy_pj)")
         if self.kind not in KINDS:
             raise SpecError(f"{self.name}: unknown kind '{self.kind}' (allowed: {sorted(KINDS)})")
         self._parse_encoding()

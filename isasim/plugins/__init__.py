@@ -204,6 +204,9 @@ def load_plugins(paths, isa, base):
                 raise PluginError(f"{path}: {ins.name}: an ALU-kind instruction needs sem=")
             check_semantics(ins, path)
             check_compiles(ins, path)
+            if ins.isa == "thumb2":     # encoding fields vs declared registers (Cortex-M7 traps)
+                from ..cores.cm7.plugins import check_plugin
+                check_plugin(ins, path)
             existing.append(ins)
             out.append(ins)
     return out, files

@@ -1,4 +1,4 @@
-"""Cortex-M7 cycle model: instruction classes, constants (each with its source) and the scheduler.
+"""Cortex-M7 cycle model: parameters (each with its source), instruction classes and the scheduler.
 
 Layering: Unicorn executes (isasim.cores.cm7); this module only consumes *what was executed* (the
 addresses of executed basic blocks, or of executed instructions in trace mode) and produces cycle
@@ -20,66 +20,138 @@ Model (see docs/cm7.md for the full description):
     one cycle later;
   * branches: static prediction (parameter), LM MispredictPenalty 4 on a misprediction.
 
+Every number of the model is a field of :class:`CM7Timing` (``isasim exec --timing key=value``,
+an experiment's ``timing:``); the instruction classes are the table ``CLASSES`` (mnemonics ->
+class, resources, latency field, flags) read by :func:`classify`.
+
 Cross-block state is captured exactly in a small hashable "state" (relative register ready times,
 open issue slot and its used resources, pending branch). A basic block's effect for a given entry
 state is computed once and cached, so the fast path (one hook per block) and the trace path (one
 hook per instruction) give identical cycle counts by construction (and a test checks it).
 """
+from dataclasses import dataclass, asdict, fields
+from types import MappingProxyType
+
 from capstone import CS_ARCH_ARM, CS_MODE_THUMB, CS_MODE_MCLASS, Cs
 from capstone import arm_const as A
 
-# ---------------------------------------------------------------------------------------------
-# Constants. Every number names its source row.
-# ---------------------------------------------------------------------------------------------
-ISSUE_WIDTH = 2                 # LM IssueWidth = 2 (§2.1)
-RES_LIMIT = {                   # per-cycle resource limits, LM ProcResource defs (§2.1, §2.3 rule 2)
-    "alu": 2,                   # 2 ALU (LM M7UnitALU, 2 units)
-    "load": 2,                  # load pipes LoadL/LoadH (LM M7UnitLoadL/H)
-    "store": 1,                 # 1 store pipe (LM M7UnitStore)
-    "mac": 1,                   # 1 MAC/multiply (LM M7UnitMAC)
-    "branch": 1,                # 1 branch unit (LM M7UnitBranch)
-    "shift": 1,                 # EX1 shifter, one shifted-operand op per cycle (LM M7UnitShift1; MD)
-    "simd": 1,                  # 1 SIMD/DSP unit (LM M7UnitSIMD)
-}
+from ..errors import SimError
+
+ISSUE_WIDTH = 2                 # LM IssueWidth = 2 (§2.1); structural: the scheduler issues pairs
 RES_ORDER = ("alu", "load", "store", "mac", "branch", "shift", "simd")
-
-LAT_ALU = 1                     # LM WriteALU (§2.2 row "ALU")
-LAT_ALU_SI = 1                  # LM WriteALUsi (§2.2 row "ALU with shifted register operand")
-LAT_CMP_SI = 2                  # LM WriteCMPsi (§2.2 row "compare with shift")
-LAT_MUL = 2                     # LM WriteMUL16/32/64 (§2.2 row MUL)
-LAT_MAC = 2                     # LM WriteMAC16/32 (§2.2 row MLA/SMLAD)
-LAT_DIV = 7                     # LM WriteDIV (§2.2 row SDIV/UDIV)
-LAT_LOAD_WORD = 1               # LM WriteLd (§2.2 row LDR word)
-LAT_LOAD_SUBWORD = 2            # LM M7SlowLoad (§2.2 row LDRB/LDRH/LDRSB/LDRSH)
-LAT_LOAD_DUAL = 1               # LM t2LDRDi, M7LoadLatency1 (§2.2 row LDRD)
-LAT_LOAD_MULTI = 2              # ASSUMPTION: LDM/POP have no latency row in §2.2; LM machine
-                                #   LoadLatency = 2 ("best case for load-use") is used.
-LAT_BASE_UPDATE = 0             # LM M7BaseUpdate (§2.2 row "base-update of pre/post-indexed")
-LAT_SIMD1 = 1                   # LM M7WriteSIMD1 / M7WriteShSIMD1 (§2.2 rows SXT*, SADD16, PKHBT...)
-LAT_SIMD2 = 2                   # LM M7WriteSIMD2 / M7WriteShSIMD2 (§2.2 rows QADD*, SSAT...)
-LAT_SIMD0 = 0                   # LM M7WriteShSIMD0 (§2.2 row REV*, RBIT)
-LAT_SLOT0 = 1                   # LM M7Slot0Only (§2.2 row CLZ, BFI/BFC)
-LAT_SYS = 3                     # LM M7NonGeneralPurpose (§2.2 row MRS/MSR/.../BKPT/UDF)
-OCC_TABLE_BRANCH = 2            # LM M7TableLoad: TBB/TBH 2 issue cycles (§2.2 row TBB/TBH)
-
-EARLY = 1                       # operand read one cycle early: LM M7Read_ISS (SchedReadAdvance -1),
-                                #   M7Ex1ReadNoFastBypass (§2.2 rows LDR, ALU shifted; §2.3 rule 7)
-LATE = -1                       # operand read one cycle late: LM ReadMAC advance 1 (§2.2 row SMLAD),
-                                #   LM M7Read_EX2 for store data (§2.2 row STR)
-
-MISPREDICT_PENALTY = 4          # LM MispredictPenalty = 4 (§2.4)
 PREDICTORS = ("btfn", "not_taken", "taken")
-DEFAULT_PREDICTOR = "btfn"      # ASSUMPTION (§2.4: the real BTAC is undocumented): static
-                                #   backward-taken / forward-not-taken for conditional branches,
-                                #   direct unconditional branches always predicted (0 penalty, GM
-                                #   branch latency 0), indirect branches (BX/POP pc/LDR pc/MOV pc)
-                                #   always mispredicted.
-
+REGIONS = ("itcm", "dtcm", "axisram")   # memory regions with a wait-state parameter (core.REGIONS)
 STALL_KINDS = ("load_use", "mac_resource", "branch_mispredict", "memory_wait", "dependency",
                "resource")
 
+
 # ---------------------------------------------------------------------------------------------
-# Instruction classification (capstone, once per instruction address)
+# Parameters. Every number names its source row.
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class CM7Timing:
+    """All knobs of the Cortex-M7 cycle model. ``override(**kw)`` changes them with checks."""
+    # -- branches
+    predictor: str = "btfn"         # ASSUMPTION (§2.4: the real BTAC is undocumented): static
+    #   backward-taken / forward-not-taken for conditional branches, direct unconditional branches
+    #   always predicted (0 penalty, GM branch latency 0), indirect branches (BX/POP pc/LDR pc/MOV pc)
+    #   always mispredicted. Alternatives: "not_taken", "taken" (all conditional branches).
+    mispredict_penalty: int = 4     # LM MispredictPenalty = 4 (§2.4; LM comment: forward is really 6)
+    # -- per-cycle resource limits, LM ProcResource defs (§2.1, §2.3 rule 2)
+    alu_units: int = 2              # 2 ALU (LM M7UnitALU, 2 units)
+    load_units: int = 2             # load pipes LoadL/LoadH (LM M7UnitLoadL/H)
+    store_units: int = 1            # 1 store pipe (LM M7UnitStore)
+    mac_units: int = 1              # 1 MAC/multiply (LM M7UnitMAC)
+    branch_units: int = 1           # 1 branch unit (LM M7UnitBranch)
+    shift_units: int = 1            # EX1 shifter, one shifted-operand op per cycle (LM M7UnitShift1; MD)
+    simd_units: int = 1             # 1 SIMD/DSP unit (LM M7UnitSIMD)
+    # -- result latencies (a result issued at t with latency L is readable at t + L)
+    lat_alu: int = 1                # LM WriteALU (§2.2 row "ALU")
+    lat_alu_si: int = 1             # LM WriteALUsi (§2.2 row "ALU with shifted register operand")
+    lat_cmp_si: int = 2             # LM WriteCMPsi (§2.2 row "compare with shift")
+    lat_mul: int = 2                # LM WriteMUL16/32/64 (§2.2 row MUL)
+    lat_mac: int = 2                # LM WriteMAC16/32 (§2.2 row MLA/SMLAD)
+    lat_div: int = 7                # LM WriteDIV (§2.2 row SDIV/UDIV)
+    lat_load_word: int = 1          # LM WriteLd (§2.2 row LDR word)
+    lat_load_subword: int = 2       # LM M7SlowLoad (§2.2 row LDRB/LDRH/LDRSB/LDRSH)
+    lat_load_dual: int = 1          # LM t2LDRDi, M7LoadLatency1 (§2.2 row LDRD)
+    lat_load_multi: int = 2         # ASSUMPTION: LDM/POP have no latency row in §2.2; LM machine
+    #                                 LoadLatency = 2 ("best case for load-use") is used.
+    lat_base_update: int = 0        # LM M7BaseUpdate (§2.2 row "base-update of pre/post-indexed")
+    lat_simd1: int = 1              # LM M7WriteSIMD1 / M7WriteShSIMD1 (§2.2 rows SXT*, SADD16, PKHBT...)
+    lat_simd2: int = 2              # LM M7WriteSIMD2 / M7WriteShSIMD2 (§2.2 rows QADD*, SSAT...)
+    lat_simd0: int = 0              # LM M7WriteShSIMD0 (§2.2 row REV*, RBIT)
+    lat_slot0: int = 1              # LM M7Slot0Only (§2.2 row CLZ, BFI/BFC)
+    lat_sys: int = 3                # LM M7NonGeneralPurpose (§2.2 row MRS/MSR/.../BKPT/UDF)
+    # -- issue cycles
+    occ_table_branch: int = 2       # LM M7TableLoad: TBB/TBH 2 issue cycles (§2.2 row TBB/TBH)
+    ldm_regs_per_cycle: int = 2     # ASSUMPTION: no issue-cycle row for LDM/STM in §2.2; two
+    #   registers per cycle (the two 32-bit load pipes / 64-bit TCM path, as one LDRD moves two
+    #   registers per issue); cm7_measured.md §1 "LDM/STM/PUSH/POP: ceil(registers/2) cycles" agrees.
+    # -- operand read times
+    early_read: int = 1             # operand read this many cycles early: LM M7Read_ISS
+    #   (SchedReadAdvance -1), M7Ex1ReadNoFastBypass (§2.2 rows LDR, ALU shifted; §2.3 rule 7)
+    late_read: int = 1              # operand read this many cycles late: LM ReadMAC advance 1
+    #   (§2.2 row SMLAD), LM M7Read_EX2 for store data (§2.2 row STR)
+    # -- memory wait states per data access (ASSUMPTION, §2.5 "not modelled": each access to a
+    #    region with N wait states stalls the whole pipeline N cycles)
+    wait_itcm: int = 0              # ITCM 0 wait states (§2.5, cm7_measured.md §4)
+    wait_dtcm: int = 0              # DTCM 0 wait states (§2.5, cm7_measured.md §4)
+    wait_axisram: int = 0           # AXI SRAM: no sourced figure (§2.5, cm7_measured.md §4): set it
+
+    _MIN = MappingProxyType({"ldm_regs_per_cycle": 1, "occ_table_branch": 1})   # others: 0, units 1
+
+    def __post_init__(self):
+        self._check(asdict(self))
+
+    @classmethod
+    def names(cls):
+        return [f.name for f in fields(cls)]
+
+    def _check(self, kw):
+        names = self.names()
+        out = {}
+        for k, v in kw.items():
+            if k not in names:
+                raise SimError(f"unknown cm7 timing parameter '{k}' (allowed: {', '.join(names)})")
+            if k == "predictor":
+                if v not in PREDICTORS:
+                    raise SimError(f"cm7 timing: unknown branch predictor '{v}' "
+                                   f"(allowed: {', '.join(PREDICTORS)})")
+                out[k] = v
+                continue
+            if isinstance(v, str):
+                try:
+                    v = int(v.strip())
+                except ValueError:
+                    raise SimError(f"cm7 timing: '{k}' must be an integer, got '{v}'")
+            if isinstance(v, bool) or not isinstance(v, int):
+                raise SimError(f"cm7 timing: '{k}' must be an integer, got {v!r}")
+            lo = self._MIN.get(k, 1 if k.endswith("_units") else 0)
+            if v < lo:
+                raise SimError(f"cm7 timing: '{k}' must be >= {lo}, got {v}")
+            out[k] = v
+        return out
+
+    def override(self, **kw):
+        """Set the given knobs (names, types and ranges checked first; one-line SimError)."""
+        for k, v in self._check(kw).items():
+            setattr(self, k, v)
+        return self
+
+    def as_dict(self):
+        return asdict(self)
+
+    def wait_states(self):
+        return {r: getattr(self, "wait_" + r) for r in REGIONS}
+
+    def unit_limits(self):
+        """Per-cycle limit of each resource, in RES_ORDER."""
+        return tuple(getattr(self, r + "_units") for r in RES_ORDER)
+
+
+# ---------------------------------------------------------------------------------------------
+# Instruction classes (capstone, once per instruction address)
 # ---------------------------------------------------------------------------------------------
 _REGNAMES = {f"r{i}": i for i in range(13)}
 _REGNAMES.update({"sb": 9, "sl": 10, "fp": 11, "ip": 12, "sp": 13, "lr": 14, "pc": 15})
@@ -87,50 +159,95 @@ FLAGS = 16          # pseudo register index for NZCV/GE
 NREGS = 17
 
 
-def _mn(insn):
-    m = insn.mnemonic.lower()
-    if m.endswith(".w") or m.endswith(".n"):
-        m = m[:-2]
-    return m
+@dataclass(frozen=True)
+class Klass:
+    """One instruction class: what the scheduler needs besides the register operands."""
+    cls: str                    # class name
+    res: tuple                  # pipeline resources used in the issue cycle
+    lat: str                    # CM7Timing field: result latency
+    single: bool = False        # pairs with nothing (§2.3 rule 5)
+    begin_group: bool = False   # only the older instruction of a pair (§2.3 rule 4, LM BeginGroup)
+    load: bool = False          # result from memory (load-use attribution; base update latency 0)
+    mac: bool = False           # uses the MAC unit
+    occ: str = None             # CM7Timing field: issue cycles
+    occ_regs: int = -1          # >= 0: issue cycles from the register list (value = registers of
+    #                             the operand list that are not transferred, i.e. the base)
+    acc: str = ""               # accumulator operands read late: "last" (Ra) or "pair" (RdLo, RdHi)
+    late_data: bool = False     # store data read late (LM M7Read_EX2)
+    shifted_lat: str = None     # ALU: latency field with a shifted register operand (uses the
+    #                             shifter, the shifted register read early: M7Ex1ReadNoFastBypass)
+    flags: bool = False         # writes the flags even without an S suffix
+    branch: str = ""            # "pcrel" (B/BL/CBZ, target immediate) or "indirect" (BX/BLX)
 
 
-_SIMD1 = {"sxtb", "sxth", "uxtb", "uxth", "sxtb16", "uxtb16", "sadd16", "ssub16", "sadd8", "ssub8",
-          "uadd16", "usub16", "uadd8", "usub8", "sasx", "ssax", "uasx", "usax", "sel", "shadd16",
-          "shsub16", "shadd8", "shsub8", "uhadd16", "uhsub16", "uhadd8", "uhsub8", "shasx", "shsax",
-          "uhasx", "uhsax"}
-_SHSIMD1 = {"sxtab16", "uxtab16", "sxtab", "sxtah", "uxtab", "uxtah", "pkhbt", "pkhtb", "sbfx", "ubfx"}
-_SIMD2 = {"qadd16", "qsub16", "qadd8", "qsub8", "uqadd16", "uqsub16", "uqadd8", "uqsub8", "qasx",
-          "qsax", "uqasx", "uqsax", "usad8", "usada8", "qadd", "qsub"}
-_SHSIMD2 = {"ssat", "usat", "ssat16", "usat16", "qdadd", "qdsub"}
-_SIMD0 = {"rev", "rev16", "revsh", "rbit"}
-_SLOT0 = {"clz", "bfi", "bfc"}
-# These classes must be the older instruction of a dual-issued pair (§2.3 rule 4, LM BeginGroup;
-# slot-0-only ops likewise): mnemonic -> (class, pipeline resources, result latency). Built in the
-# order above, so a mnemonic listed twice keeps its first class.
-_BEGIN_GROUP = {}
-for _set, _cls, _res, _lat in ((_SIMD1, "simd", ("simd",), LAT_SIMD1),
-                               (_SHSIMD1, "simd", ("simd", "shift"), LAT_SIMD1),
-                               (_SIMD2, "simd", ("simd",), LAT_SIMD2),
-                               (_SHSIMD2, "simd", ("simd", "shift"), LAT_SIMD2),
-                               (_SIMD0, "simd", ("simd", "shift"), LAT_SIMD0),
-                               (_SLOT0, "alu", ("alu",), LAT_SLOT0)):
-    for _m in sorted(_set):
-        _BEGIN_GROUP.setdefault(_m, (_cls, _res, _lat))
-_MUL = {"mul", "muls", "smulbb", "smulbt", "smultb", "smultt", "smulwb", "smulwt", "smuad", "smuadx",
-        "smusd", "smusdx", "smull", "umull", "smmul", "smmulr"}
-_MAC = {"mla", "mls", "smlabb", "smlabt", "smlatb", "smlatt", "smlawb", "smlawt", "smlad", "smladx",
-        "smlsd", "smlsdx", "smmla", "smmlar", "smmls", "smmlsr"}
-_MAC64 = {"smlal", "umlal", "smlalbb", "smlalbt", "smlaltb", "smlaltt", "smlald", "smlaldx", "smlsld",
-          "smlsldx", "umaal"}
-_DIV = {"sdiv", "udiv"}
-_SYS = {"mrs", "msr", "dmb", "dsb", "isb", "svc", "bkpt", "udf", "clrex", "nop", "wfi", "wfe", "sev",
-        "yield", "cpsid", "cpsie", "it"}
-_LOAD_SUB = {"ldrb", "ldrh", "ldrsb", "ldrsh", "ldrbt", "ldrht", "ldrsbt", "ldrsht"}
-_LOAD_WORD = {"ldr", "ldrt", "ldrex", "ldrexb", "ldrexh"}
-_STORE = {"str", "strb", "strh", "strt", "strbt", "strht", "strex", "strexb", "strexh"}
-_LDM = {"ldm", "ldmia", "ldmdb", "ldmfd", "ldmea", "pop"}
-_STM = {"stm", "stmia", "stmdb", "stmfd", "stmea", "push"}
-_CMP = {"cmp", "cmn", "tst", "teq"}
+_LOADW = Klass("load", ("load",), "lat_load_word", load=True)                 # §2.2 row LDR
+_STORE = Klass("store", ("store",), "lat_alu", late_data=True)                # §2.2 row STR
+_SINGLE_STORE = Klass("store", ("store",), "lat_alu", late_data=True, single=True)   # §2.3 rule 5
+_LDM = Klass("ldm", ("load",), "lat_load_multi", load=True, single=True, occ_regs=1)  # §2.3 rule 5
+_STM = Klass("stm", ("store",), "lat_load_multi", single=True, occ_regs=1)
+_SIMD1 = Klass("simd", ("simd",), "lat_simd1", begin_group=True)              # LM M7WriteSIMD1
+_SHSIMD1 = Klass("simd", ("simd", "shift"), "lat_simd1", begin_group=True)    # LM M7WriteShSIMD1
+_SIMD2 = Klass("simd", ("simd",), "lat_simd2", begin_group=True)              # LM M7WriteSIMD2
+_SHSIMD2 = Klass("simd", ("simd", "shift"), "lat_simd2", begin_group=True)    # LM M7WriteShSIMD2
+_SYS = Klass("sys", (), "lat_sys", single=True)                               # LM M7NonGeneralPurpose
+_BRANCH = Klass("branch", ("branch",), "lat_alu")
+ALU = Klass("alu", ("alu",), "lat_alu", shifted_lat="lat_alu_si")             # LM WriteALU/WriteALUsi
+
+# mnemonic set -> class; a mnemonic listed twice keeps its first class
+CLASSES = (
+    ("ldr ldrt", _LOADW),
+    ("ldrex ldrexb ldrexh", Klass("load", ("load",), "lat_load_word", load=True, single=True)),
+    ("ldrb ldrh ldrsb ldrsh ldrbt ldrht ldrsbt ldrsht",
+     Klass("load", ("load",), "lat_load_subword", load=True)),                # LM M7SlowLoad
+    ("ldrd", Klass("load", ("load",), "lat_load_dual", load=True, single=True)),  # §2.2 row LDRD
+    ("str strb strh strt strbt strht", _STORE),
+    ("strex strexb strexh strd", _SINGLE_STORE),
+    ("ldm ldmia ldmdb ldmfd ldmea", _LDM),
+    ("pop", Klass("ldm", ("load",), "lat_load_multi", load=True, single=True, occ_regs=0)),
+    ("stm stmia stmdb stmfd stmea", _STM),
+    ("push", Klass("stm", ("store",), "lat_load_multi", single=True, occ_regs=0)),
+    ("mul muls smulbb smulbt smultb smultt smulwb smulwt smuad smuadx smusd smusdx smull umull "
+     "smmul smmulr", Klass("mul", ("mac",), "lat_mul", mac=True)),             # LM WriteMUL16/32/64
+    ("mla mls smlabb smlabt smlatb smlatt smlawb smlawt smlad smladx smlsd smlsdx smmla smmlar "
+     "smmls smmlsr", Klass("mac", ("mac",), "lat_mac", mac=True, acc="last")),  # WriteMAC + ReadMAC
+    ("smlal umlal smlalbb smlalbt smlaltb smlaltt smlald smlaldx smlsld smlsldx umaal",
+     Klass("mac", ("mac",), "lat_mac", mac=True, acc="pair")),
+    ("sdiv udiv", Klass("div", (), "lat_div", single=True)),                  # LM WriteDIV
+    ("sxtb sxth uxtb uxth sxtb16 uxtb16 sadd16 ssub16 sadd8 ssub8 uadd16 usub16 uadd8 usub8 sasx "
+     "ssax uasx usax sel shadd16 shsub16 shadd8 shsub8 uhadd16 uhsub16 uhadd8 uhsub8 shasx shsax "
+     "uhasx uhsax", _SIMD1),
+    ("sxtab16 uxtab16 sxtab sxtah uxtab uxtah pkhbt pkhtb sbfx ubfx", _SHSIMD1),
+    ("qadd16 qsub16 qadd8 qsub8 uqadd16 uqsub16 uqadd8 uqsub8 qasx qsax uqasx uqsax usad8 usada8 "
+     "qadd qsub", _SIMD2),
+    ("ssat usat ssat16 usat16 qdadd qdsub", _SHSIMD2),
+    ("rev rev16 revsh rbit", Klass("simd", ("simd", "shift"), "lat_simd0", begin_group=True)),
+    ("clz bfi bfc", Klass("alu", ("alu",), "lat_slot0", begin_group=True)),    # LM M7Slot0Only
+    ("tbb tbh", Klass("branch", ("load", "branch"), "lat_alu", single=True, occ="occ_table_branch",
+                      branch="indirect")),      # LM M7TableLoad; target from a table: indirect
+    ("mrs dmb dsb isb svc bkpt udf clrex nop wfi wfe sev yield cpsid cpsie it", _SYS),
+    ("msr", Klass("sys", (), "lat_sys", single=True, flags=True)),
+    ("b bl cbz cbnz", Klass("branch", ("branch",), "lat_alu", branch="pcrel")),
+    ("bx blx", Klass("branch", ("branch",), "lat_alu", branch="indirect")),
+    ("lsl lsr asr ror rrx lsls lsrs asrs rors", Klass("alu", ("alu", "shift"), "lat_alu")),  # Shift1
+    ("cmp cmn tst teq", Klass("alu", ("alu",), "lat_alu", shifted_lat="lat_cmp_si", flags=True)),
+)
+# capstone instruction id -> class, for mnemonics not in the table (conditional branches "bne"...,
+# coprocessor instructions)
+CLASSES_BY_ID = MappingProxyType({
+    A.ARM_INS_B: Klass("branch", ("branch",), "lat_alu", branch="pcrel"),
+    A.ARM_INS_CDP: _SYS, A.ARM_INS_CDP2: _SYS, A.ARM_INS_MCR: _SYS, A.ARM_INS_MRC: _SYS,
+})
+
+
+def _by_mnemonic():
+    out = {}
+    for names, k in CLASSES:
+        for m in names.split():
+            out.setdefault(m, k)
+    return MappingProxyType(out)
+
+
+CLASS_OF = _by_mnemonic()
 
 
 class Desc:
@@ -142,7 +259,7 @@ class Desc:
         self.pc = pc
         self.size = size
         self.text = text
-        self.srcs = ()          # ((reg, advance), ...) advance: +1 early, 0 normal, -1 late
+        self.srcs = ()          # ((reg, advance), ...) advance: +early, 0 normal, -late
         self.dsts = ()          # ((reg, latency), ...)
         self.res = ()           # ((resource index, count), ...)
         self.begin_group = False
@@ -176,9 +293,39 @@ def _reg(insn, r):
     return _REGNAMES.get(insn.reg_name(r))
 
 
-def classify(insn, trap_cost=None):
-    """Build a Desc from a capstone instruction. ``trap_cost`` (a traps.Cost) overrides the class
-    for an instruction that a plug-in handler implements."""
+def _mn(insn):
+    m = insn.mnemonic.lower()
+    if m.endswith(".w") or m.endswith(".n"):
+        m = m[:-2]
+    return m
+
+
+def trap_desc(d, cost):
+    """Fill ``d`` from the Cost of an instruction a plug-in handler implements (its register
+    operands come from the trap decoder / plug-in description, not from capstone)."""
+    d.cls = "trap"
+    d.occ = max(1, cost.occupancy)
+    d.single = not cost.dual_issue
+    d.begin_group = cost.begin_group
+    d.srcs = tuple((r, 0) for r in cost.reads)
+    d.dsts = tuple((r, cost.latency) for r in cost.writes)
+    d.res = _res(cost.resource) if cost.resource else ()
+    return d
+
+
+def undecoded(pc, size, text, trap_cost=None):
+    """Desc of a word capstone cannot decode: a trapped plug-in instruction, or a system-class
+    single-issue instruction (it faults when executed)."""
+    d = Desc(pc, size, text)
+    d.single = True
+    d.cls = "sys"
+    return trap_desc(d, trap_cost) if trap_cost is not None else d
+
+
+def classify(insn, timing, trap_cost=None):
+    """Build a Desc from a capstone instruction with the latencies of ``timing`` (a CM7Timing).
+    ``trap_cost`` (a traps.Cost) overrides the class for an instruction that a plug-in handler
+    implements."""
     d = Desc(insn.address, insn.size, f"{insn.mnemonic} {insn.op_str}".strip())
     mn = _mn(insn)
     try:
@@ -200,104 +347,54 @@ def classify(insn, trap_cost=None):
                 early.add(mem_base)
             if op.mem.index:
                 early.add(_reg(insn, op.mem.index))
-    shifted = any(op.type == A.ARM_OP_REG and op.shift.type not in (0,) for op in ops)
     cond = insn.cc not in (A.ARM_CC_AL, A.ARM_CC_INVALID)
-    lat = LAT_ALU
-    res = ("alu",)
-    cls = "alu"
     pc_write = 15 in writes
     if trap_cost is not None:
-        cls = "trap"
-        lat = trap_cost.latency
-        res = (trap_cost.resource,) if trap_cost.resource else ()
-        d.occ = max(1, trap_cost.occupancy)
-        d.single = not trap_cost.dual_issue
-        d.begin_group = False
         # register operands of a trapped instruction are declared by the trap decoder
+        trap_desc(d, trap_cost)
         reads = list(trap_cost.reads)
         writes = list(trap_cost.writes)
         early = set()
-    elif mn in _LOAD_WORD or mn in _LOAD_SUB or mn in ("ldrd",):
-        cls = "load"
-        d.is_load = True
-        res = ("load",)
-        lat = LAT_LOAD_SUBWORD if mn in _LOAD_SUB else LAT_LOAD_WORD
-        if mn == "ldrd":
-            lat = LAT_LOAD_DUAL
-            d.single = True                                  # §2.2 row LDRD, §2.3 rule 5
-        if mn.startswith("ldrex"):
-            d.single = True                                  # §2.3 rule 5
-    elif mn in _STORE or mn == "strd":
-        cls = "store"
-        res = ("store",)
-        if mn == "strd" or mn.startswith("strex"):
-            d.single = True                                  # §2.3 rule 5
-    elif mn in _LDM or mn in _STM:
-        cls = "ldm" if mn in _LDM else "stm"
-        d.is_load = mn in _LDM
-        res = ("load",) if mn in _LDM else ("store",)
-        lat = LAT_LOAD_MULTI
-        d.single = True                                      # §2.3 rule 5
-        nregs = sum(1 for op in ops if op.type == A.ARM_OP_REG) - (0 if mn in ("push", "pop") else 1)
-        # ASSUMPTION: no issue-cycle row exists for LDM/STM in §2.2; two registers per cycle
-        # (the two 32-bit load pipes / 64-bit TCM path, as one LDRD moves two registers per issue).
-        d.occ = max(1, (nregs + 1) // 2)
-    elif mn in _MUL:
-        cls = "mul"
-        res = ("mac",)
-        lat = LAT_MUL
-        d.is_mac = True
-    elif mn in _MAC or mn in _MAC64:
-        cls = "mac"
-        res = ("mac",)
-        lat = LAT_MAC
-        d.is_mac = True
-        regops = [_reg(insn, op.reg) for op in ops if op.type == A.ARM_OP_REG]
-        if mn in _MAC64:
-            late.update(regops[:2])                          # RdLo/RdHi accumulate (ReadMAC)
-        elif regops:
-            late.add(regops[-1])                             # Ra (ReadMAC, advance 1)
-    elif mn in _DIV:
-        cls = "div"
-        res = ()
-        lat = LAT_DIV
-        d.single = True                                      # §2.3 rule 5
-    elif mn in _BEGIN_GROUP:
-        cls, res, lat = _BEGIN_GROUP[mn]
-        d.begin_group = True                                 # §2.3 rule 4, LM BeginGroup
-    elif mn in ("tbb", "tbh"):
-        cls = "branch"
-        res = ("load", "branch")
-        d.single = True
-        d.occ = OCC_TABLE_BRANCH
-    elif mn in _SYS or insn.id in (A.ARM_INS_CDP, A.ARM_INS_CDP2, A.ARM_INS_MCR, A.ARM_INS_MRC):
-        cls = "sys"
-        res = ()
-        lat = LAT_SYS
-        d.single = True                                      # §2.3 rule 5
-    elif mn in ("b", "bl", "bx", "blx", "cbz", "cbnz") or mn.startswith("b") and insn.id == A.ARM_INS_B:
-        cls = "branch"
-        res = ("branch",)
+        k = None
+        lat = trap_cost.latency
+        res = (trap_cost.resource,) if trap_cost.resource else ()
     else:
-        cls = "alu"
-        if shifted and mn not in ("lsl", "lsr", "asr", "ror", "rrx", "lsls", "lsrs", "asrs", "rors"):
+        k = CLASS_OF.get(mn) or CLASSES_BY_ID.get(insn.id) or ALU
+        lat = getattr(timing, k.lat)
+        res = k.res
+        d.single = k.single
+        d.begin_group = k.begin_group
+        d.is_load = k.load
+        d.is_mac = k.mac
+        if k.occ:
+            d.occ = getattr(timing, k.occ)
+        if k.occ_regs >= 0:
+            nregs = sum(1 for op in ops if op.type == A.ARM_OP_REG) - k.occ_regs
+            per = timing.ldm_regs_per_cycle
+            d.occ = max(1, (nregs + per - 1) // per)
+        if k.acc:
+            regops = [_reg(insn, op.reg) for op in ops if op.type == A.ARM_OP_REG]
+            if k.acc == "pair":
+                late.update(regops[:2])                      # RdLo/RdHi accumulate (ReadMAC)
+            elif regops:
+                late.add(regops[-1])                         # Ra (ReadMAC, advance 1)
+        if k.shifted_lat and any(op.type == A.ARM_OP_REG and op.shift.type != 0 for op in ops):
             res = ("alu", "shift")
-            lat = LAT_CMP_SI if mn in _CMP else LAT_ALU_SI
+            lat = getattr(timing, k.shifted_lat)
             for op in ops:
                 if op.type == A.ARM_OP_REG and op.shift.type != 0:
                     early.add(_reg(insn, op.reg))            # read in EX1 (M7Ex1ReadNoFastBypass)
                     if op.shift.type >= A.ARM_SFT_ASR_REG:   # register-specified shift amount
                         early.add(_reg(insn, op.shift.value))
-        elif mn in ("lsl", "lsr", "asr", "ror", "rrx", "lsls", "lsrs", "asrs", "rors"):
-            res = ("alu", "shift")                           # uses the shifter (LM M7UnitShift1)
+    cls = d.cls if k is None else k.cls
     # branches
-    if mn in ("b", "bl", "cbz", "cbnz") or (insn.id == A.ARM_INS_B):
+    if k is not None and k.branch == "pcrel":
         imm = [op.imm for op in ops if op.type == A.ARM_OP_IMM]
         d.target = imm[-1] if imm else None
         d.branch = "cond" if (cond or mn in ("cbz", "cbnz")) else "direct"
         cls = "branch"
         res = ("branch",)
-    elif mn in ("bx", "blx") or (pc_write and cls not in ("trap",)):
+    elif (k is not None and k.branch == "indirect") or (pc_write and k is not None):
         d.branch = "indirect"
         if cls == "alu":
             cls = "branch"
@@ -305,33 +402,34 @@ def classify(insn, trap_cost=None):
     if mn == "bl":
         d.branch = "direct"
     # flags
-    if insn.update_flags or mn in _CMP or mn in ("msr",):
+    if insn.update_flags or (k is not None and k.flags):
         writes.append(FLAGS)
     if cond and d.branch != "cond":
         reads.append(FLAGS)             # conditional execution in an IT block reads the flags
     # Conditional branches do not wait for the flags: the branch is predicted at fetch and
     # resolved later (ASSUMPTION, documented in docs/cm7.md: this lets SUBS+BNE pair).
     # sources
+    early_adv, late_adv = timing.early_read, -timing.late_read
     srcs = {}
     for r in reads:
-        adv = EARLY if r in early else (LATE if r in late else 0)
-        if mn in _STORE or mn == "strd":
-            if r not in early:
-                adv = LATE                                   # store data read late (M7Read_EX2)
+        adv = early_adv if r in early else (late_adv if r in late else 0)
+        if k is not None and k.late_data and r not in early:
+            adv = late_adv                                   # store data read late (M7Read_EX2)
         srcs[r] = max(srcs.get(r, adv), adv) if r in srcs else adv
     d.srcs = tuple(sorted(srcs.items()))
     dsts = {}
+    base_lat = timing.lat_base_update                        # M7BaseUpdate
     for r in writes:
         if r == 15:
             continue
-        if d.is_load and mem_base is not None and r == mem_base and (insn.writeback or mn in _LDM):
-            lt = LAT_BASE_UPDATE                             # M7BaseUpdate
+        if d.is_load and mem_base is not None and r == mem_base and (insn.writeback or cls == "ldm"):
+            lt = base_lat
         elif cls == "store" and r == mem_base:
-            lt = LAT_BASE_UPDATE
+            lt = base_lat
         elif cls in ("ldm", "stm") and r == 13:
-            lt = LAT_BASE_UPDATE
+            lt = base_lat
         elif cls == "stm":
-            lt = LAT_BASE_UPDATE
+            lt = base_lat
         else:
             lt = lat
         dsts[r] = lt
@@ -346,6 +444,9 @@ def classify(insn, trap_cost=None):
 # ---------------------------------------------------------------------------------------------
 # Scheduler
 # ---------------------------------------------------------------------------------------------
+_MAC = RES_ORDER.index("mac")
+
+
 class Scheduler:
     """In-order dual-issue scheduler working on absolute cycles.
 
@@ -353,11 +454,10 @@ class Scheduler:
     instruction may still issue in that cycle; ``used`` the resources used in it.
     """
 
-    def __init__(self, predictor=DEFAULT_PREDICTOR, penalty=MISPREDICT_PENALTY):
-        if predictor not in PREDICTORS:
-            raise ValueError(f"unknown branch predictor '{predictor}' (allowed: {', '.join(PREDICTORS)})")
-        self.predictor = predictor
-        self.penalty = penalty
+    def __init__(self, timing):
+        self.predictor = timing.predictor
+        self.penalty = timing.mispredict_penalty
+        self.limits = timing.unit_limits()
         self.reset()
 
     def reset(self):
@@ -408,7 +508,7 @@ class Scheduler:
         earliest = c if self.open else c + 1
         if self.pending is not None:
             kind, pred_taken, ft, always_miss = self.pending
-            taken = d.pc != ft
+            taken = kind == "direct" or d.pc != ft      # B/BL to the next instruction: taken
             self.pending = None
             if (taken and always_miss) or taken != pred_taken:
                 self.mispredicts += 1
@@ -421,9 +521,9 @@ class Scheduler:
         if pair_ok:
             used = self.used
             for ri, n in d.res:
-                if used[ri] + n > RES_LIMIT[RES_ORDER[ri]]:
+                if used[ri] + n > self.limits[ri]:
                     pair_ok = False
-                    if RES_ORDER[ri] == "mac":
+                    if ri == _MAC:
                         st["mac_resource"] += 1
                     else:
                         st["resource"] += 1
@@ -481,8 +581,8 @@ class Scheduler:
 class BlockCache:
     """Static per-block information + cached transitions (block, entry state) -> effect."""
 
-    def __init__(self, predictor=DEFAULT_PREDICTOR, penalty=MISPREDICT_PENALTY):
-        self.sched = Scheduler(predictor, penalty)
+    def __init__(self, timing):
+        self.sched = Scheduler(timing)
         self.state_ids = {}
         self.states = []
         self.trans = {}          # key -> transition index

@@ -4,26 +4,50 @@
 """
 from ...errors import SimError
 from ...energy import stm32h7 as _energy
-from ...timing import cm7 as _timing
-from .core import Cm7Core, make_uc
+from ...timing.cm7 import CM7Timing
+from .core import Cm7Core, check_max_instructions, make_uc
 from .traps import Cost, register_cde, register_udf
 
-__all__ = ["run", "Cm7Core", "make_uc", "Cost", "register_cde", "register_udf"]
+__all__ = ["run", "Cm7Core", "CM7Timing", "make_uc", "Cost", "register_cde", "register_udf"]
 
 
-def run(elf_path, max_instructions=None, trace=None, freq_mhz=480, wait_states=None, profile=False,
-        traps=None, predictor=_timing.DEFAULT_PREDICTOR, read_symbols=None):
+def _freq(operating_point):
+    """Core clock in MHz from an operating point '480', '400MHz' or a number."""
+    try:
+        return float(str(operating_point).lower().replace("mhz", ""))
+    except ValueError:
+        raise SimError(f"cm7 operating point is a core clock in MHz (400 or 480), "
+                       f"not '{operating_point}'")
+
+
+def run(elf_path, max_instructions=None, trace=None, plugins=(), timing=None, operating_point=None,
+        profile=False, read_symbols=None, traps=None, freq_mhz=None, wait_states=None,
+        predictor=None):
     """Run a Thumb ELF on the Cortex-M7 model and return the result dict.
 
+    plugins: plug-in files / built-in names (their Thumb-2 instructions are trapped and timed);
+    timing: dict of CM7Timing overrides (or a CM7Timing); operating_point / freq_mhz: core clock
+    (MHz, default 480); traps: extra raw trap registrations (traps.register_cde/register_udf);
+    wait_states / predictor: shorthands for the timing fields wait_<region> / predictor.
     trace: file path; when given, the per-instruction path runs and writes one line per
     instruction: ``<issue cycle> <pc hex> <'+' if dual-issued with the previous> <disassembly>``.
     """
-    if max_instructions is not None and (not isinstance(max_instructions, int) or max_instructions <= 0):
-        raise SimError(f"max_instructions must be a positive integer, got {max_instructions!r}")
-    if predictor not in _timing.PREDICTORS:
-        raise SimError(f"unknown branch predictor '{predictor}' (allowed: {', '.join(_timing.PREDICTORS)})")
+    max_instructions = check_max_instructions(max_instructions)
+    if isinstance(timing, CM7Timing):
+        t = timing
+    else:
+        t = CM7Timing().override(**(timing or {}))
+    if freq_mhz is None:
+        freq_mhz = _freq(operating_point) if operating_point else 480
     _energy.operating_point(freq_mhz)          # validate before running
-    core = Cm7Core(elf_path, wait_states=wait_states, traps=traps, predictor=predictor)
+    pt = None
+    regs = list(traps or ())
+    if plugins:
+        from ...isa.registry import load_table
+        from .plugins import PluginTraps
+        pt = PluginTraps(load_table("cm7", plugins))
+        regs += pt.registrations
+    core = Cm7Core(elf_path, wait_states=wait_states, traps=regs, predictor=predictor, timing=t)
     core.run(max_instructions=max_instructions, trace=trace)
     e_uj, op, model = _energy.energy(core.cycles, freq_mhz)
     res = {
@@ -39,9 +63,15 @@ def run(elf_path, max_instructions=None, trace=None, freq_mhz=480, wait_states=N
         "stdout": "".join(core.stdout),
         "operating_point": op,
         "energy_model": model,
-        "timing_model": {"predictor": predictor, "mispredict_penalty": _timing.MISPREDICT_PENALTY,
-                         "wait_states": dict(core.wait_states), "path": "trace" if trace else "block"},
+        "timing": core.timing.as_dict(),
+        "path": "trace" if trace else "block",
+        "macs": pt.macs() if pt is not None else 0,     # declared by plug-ins (params macs)
     }
+    if pt is not None:
+        res["plugin_counts"] = dict(pt.counts)
+        extra = pt.energy_pj() * 1e-6
+        res["plugin_energy_uj"] = extra
+        res["energy_uj"] = res["energy_uj"] + extra
     if profile:
         res["profile"] = core.profile
     if read_symbols:

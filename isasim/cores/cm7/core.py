@@ -8,18 +8,28 @@
 * Fast path: one UC_HOOK_BLOCK callback per executed basic block; the block's schedule for its entry
   state is computed once and cached. Memory hooks exist only for regions with wait states > 0.
 * Trace path: one UC_HOOK_CODE callback per instruction, same scheduler, one trace line each.
+* Faults that silicon raises and Unicorn does not (unaligned LDRD/LDM/LDREX/VLDR..., a stack pointer
+  with bits[1:0] set) are checked only at the addresses of such instructions (see ``_checks_for``).
+* Every hook runs under a guard: an exception in a hook, callback or trap handler stops the
+  emulation at once and is raised by ``run`` (a KeyboardInterrupt as itself, anything else as a
+  one-line SimError naming the hook, pc and instruction word). SIGINT is caught during the run and
+  turned into a KeyboardInterrupt after the emulation stopped (a Python exception raised inside a
+  Unicorn callback before its guard would be swallowed by ctypes).
 """
 import bisect
 import ctypes
+import dataclasses
+import numbers
+import signal
 import struct
+import threading
 
-from elftools.elf.elffile import ELFFile
-from elftools.common.exceptions import ELFError
 from unicorn import Uc, UcError, UC_ARCH_ARM, UC_MODE_THUMB
 from unicorn import unicorn_const as UC
 from unicorn import arm_const as ARM
+from capstone.arm_const import ARM_OP_MEM, ARM_OP_REG, ARM_OP_IMM
 
-from ...errors import SimError
+from ...errors import IsasimError, SimError
 from ...timing import cm7 as T
 from . import traps as TR
 
@@ -28,10 +38,12 @@ REGIONS = (  # name, base, size
     ("dtcm", 0x20000000, 128 * 1024),
     ("axisram", 0x24000000, 512 * 1024),
 )
-DEFAULT_WAIT_STATES = {"itcm": 0, "dtcm": 0, "axisram": 0}   # TCM 0 ws (§2.5); AXI SRAM: parameter
 GPR = [getattr(ARM, f"UC_ARM_REG_R{i}") for i in range(13)] + [ARM.UC_ARM_REG_SP, ARM.UC_ARM_REG_LR,
                                                               ARM.UC_ARM_REG_PC]
-EXCP_BKPT = 7       # target/arm/cpu.h (isa_timing.md §3.3)
+REG_NAMES = [f"r{i}" for i in range(13)] + ["sp", "lr", "pc"]
+EXCP_SWI = 2        # target/arm/cpu.h (isa_timing.md §3.3); the PC is already past the SVC
+EXCP_DATA_ABORT = 4
+EXCP_BKPT = 7
 EXCP_NOCP = 17
 ADP_STOPPED_APPLICATION_EXIT = 0x20026
 SYS_WRITEC, SYS_WRITE0, SYS_EXIT, SYS_EXIT_EXTENDED = 0x03, 0x04, 0x18, 0x20
@@ -42,7 +54,35 @@ try:  # raw ctypes hook registration (skips the binding's per-call wrapper layer
 except Exception:  # pragma: no cover
     _uclib = None
 _BLOCK_CFUNC = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint64, ctypes.c_uint32,
-                                ctypes.c_void_p)
+                                ctypes.c_void_p)      # also the UC_HOOK_CODE signature
+
+# Loads/stores that fault on an unaligned address with the reset CCR (UNALIGN_TRP = 0): all but
+# LDR, LDRT, LDRH, LDRHT, LDRSH, LDRSHT, STR, STRT, STRH, STRHT (Cortex-M7 Devices Generic User
+# Guide, Arm DUI 0646C §3.3.5 "Address alignment"; Armv7-M ARM A3.2.1). Their address is the base
+# register plus a multiple of the access size, so the check is on the base register.
+# mnemonic -> required alignment (bytes)
+ALIGNED_ACCESS = {m: 4 for m in (
+    "ldrd strd ldm ldmia ldmdb ldmfd ldmea stm stmia stmdb stmfd stmea push pop ldrex strex "
+    "vldr vstr vldm vldmia vldmdb vstm vstmia vstmdb vpush vpop").split()}
+ALIGNED_ACCESS.update(ldrexh=2, strexh=2)
+# The stack pointer is always word-aligned on Armv7-M: SP writes force bits[1:0] to 0 (ARM DDI 0403
+# B1.4.7, _R[LookUpSP()] = value<31:2>:'00') and a non-zero write is UNPREDICTABLE (A5.1.3).
+# Unicorn keeps the bits, so a program that writes them would diverge from silicon: it is stopped.
+# Writes that keep SP aligned (PUSH/POP/LDM/STM writeback, SP +/- a multiple of 4) need no check,
+# which is why SP-based accesses above need none either.
+_SP_KEEPS_ALIGNMENT = {"push", "pop", "ldm", "ldmia", "ldmdb", "ldmfd", "ldmea", "stm", "stmia",
+                       "stmdb", "stmfd", "stmea", "vpush", "vpop", "vldm", "vldmia", "vldmdb",
+                       "vstm", "vstmia", "vstmdb"}
+
+
+def check_max_instructions(n):
+    """None = no limit; a positive integer = limit on retired instructions; else a SimError."""
+    if n is None:
+        return None
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n <= 0:
+        raise SimError(f"max_instructions must be a positive integer (or None for no limit), "
+                       f"got {n!r}")
+    return int(n)
 
 
 def make_uc():
@@ -52,23 +92,26 @@ def make_uc():
     return uc
 
 
-class _Stop(Exception):
-    pass
-
-
 class Cm7Core:
-    def __init__(self, elf_path, wait_states=None, traps=None, predictor=T.DEFAULT_PREDICTOR):
+    def __init__(self, elf_path, wait_states=None, traps=None, predictor=None, timing=None):
+        """``timing``: a CM7Timing (default: the documented model). ``wait_states`` ({region: N})
+        and ``predictor`` are shorthands that override its wait_<region> and predictor fields."""
         self.elf_path = elf_path
-        ws = dict(DEFAULT_WAIT_STATES)
+        t = timing if timing is not None else T.CM7Timing()
+        if not isinstance(t, T.CM7Timing):
+            raise SimError(f"timing: expected an isasim.timing.cm7.CM7Timing, got {type(t).__name__}")
+        kw = {}
         for k, v in (wait_states or {}).items():
-            if k not in ws:
-                raise SimError(f"wait_states: unknown region '{k}' (allowed: {', '.join(ws)})")
+            if k not in T.REGIONS:
+                raise SimError(f"wait_states: unknown region '{k}' (allowed: {', '.join(T.REGIONS)})")
             if not isinstance(v, int) or v < 0:
                 raise SimError(f"wait_states: '{k}' must be a non-negative integer, got {v!r}")
-            ws[k] = v
-        self.wait_states = ws
+            kw["wait_" + k] = v
+        if predictor is not None:
+            kw["predictor"] = predictor
+        self.timing = dataclasses.replace(t).override(**kw) if kw else t
+        self.wait_states = self.timing.wait_states()
         self.traps = TR.TrapTable(traps)
-        self.predictor = predictor
         self.uc = make_uc()
         for _, base, size in REGIONS:
             self.uc.mem_map(base, size)
@@ -78,45 +121,32 @@ class Cm7Core:
         self.cs = T.make_cs()
         self.descs = {}   # pc -> Desc
         self.blocks = {}  # (addr, size) -> [Desc]
+        self.checks = {}  # pc -> [(register, alignment, instruction pc, text)] checked before pc runs
+        self.hooked = set()   # pcs with a check hook (fast path)
         self.stdout = []
         self.exit_code = None
         self.error = None
+        self.hook_error = None     # (exception, hook name, pc) of the first failing hook
+        self.interrupted = False
+        self.restart = None
         self.mem_wait = 0
 
     # ------------------------------------------------------------------ loading
     def _load(self):
-        try:
-            f = open(self.elf_path, "rb")
-        except OSError as e:
-            raise SimError(f"{self.elf_path}: cannot open ({e.strerror})")
-        with f:
-            try:
-                elf = ELFFile(f)
-            except ELFError as e:
-                raise SimError(f"{self.elf_path}: not an ELF file ({e})")
-            if elf["e_machine"] != "EM_ARM":
-                raise SimError(f"{self.elf_path}: not an Arm ELF (machine {elf['e_machine']})")
-            for seg in elf.iter_segments():
-                if seg["p_type"] != "PT_LOAD" or seg["p_filesz"] == 0:
-                    continue
-                addr = seg["p_paddr"]
-                data = seg.data()
-                if not any(b <= addr and addr + len(data) <= b + s for _, b, s in REGIONS):
-                    raise SimError(f"{self.elf_path}: segment at {addr:#010x} (+{len(data)} bytes) "
-                                   "is outside the cm7 memory map")
-                self.uc.mem_write(addr, data)
-            st = elf.get_section_by_name(".symtab")
-            if st is not None:
-                for s in st.iter_symbols():
-                    if not s.name or s["st_shndx"] == "SHN_UNDEF":
-                        continue
-                    self.symbols[s.name] = s["st_value"]
-                    if s["st_info"]["type"] == "STT_FUNC":
-                        a = s["st_value"] & ~1
-                        self.funcs.append((a, a + max(s["st_size"], 0), s.name))
+        from ...elf import Program
+        prog = Program(self.elf_path)          # one-line errors for missing/truncated/corrupt files
+        if prog.machine != "EM_ARM":
+            raise IsasimError(f"{self.elf_path}: not an Arm ELF (machine {prog.machine}); use "
+                              f"--target ri5cy or gap8 for RISC-V")
+        for addr, data, _ in prog.segments:
+            if not any(b <= addr and addr + len(data) <= b + s for _, b, s in REGIONS):
+                raise SimError(f"{self.elf_path}: segment at {addr:#010x} (+{len(data)} bytes) "
+                               "is outside the cm7 memory map")
+            self.uc.mem_write(addr, data)
+        self.symbols = dict(prog.symbols)
+        self.funcs = [(a, a + max(n, 0), name) for a, n, name in prog.functions]
         if "_start" not in self.symbols:
             raise SimError(f"{self.elf_path}: no _start symbol")
-        self.funcs.sort()
         self._func_addrs = [f[0] for f in self.funcs]
 
     def func_of(self, addr):
@@ -148,25 +178,19 @@ class Cm7Core:
         d = self.descs.get(pc)
         if d is not None:
             return d
-        code = bytes(self.uc.mem_read(pc, 4))
-        hw1, hw2 = struct.unpack("<HH", code)
+        hw1, hw2 = self._halfwords(pc)
+        code = struct.pack("<HH", hw1, hw2)
         dec = TR.decode(hw1, hw2)
         cost = self.traps.cost_for(dec) if dec is not None else None
         insn = next(self.cs.disasm(code, pc, 1), None)
         if insn is None:
             size = 4 if (hw1 >> 11) in (0x1D, 0x1E, 0x1F) else 2
-            d = T.Desc(pc, size, f".inst {hw1:#06x}" if size == 2 else f".inst.w {(hw1 << 16) | hw2:#010x}")
-            d.single = True
-            d.cls = "sys"
-            if cost is not None:
-                d.cls = "trap"
-                d.single = not cost.dual_issue
-                d.occ = cost.occupancy
-                d.srcs = tuple((r, 0) for r in cost.reads)
-                d.dsts = tuple((r, cost.latency) for r in cost.writes)
-                d.res = T._res(cost.resource) if cost.resource else ()
+            d = T.undecoded(pc, size, f".inst {hw1:#06x}" if size == 2 else
+                            f".inst.w {(hw1 << 16) | hw2:#010x}", cost)
         else:
-            d = T.classify(insn, cost)
+            d = T.classify(insn, self.timing, cost)
+            if cost is None:
+                self._checks_for(insn)
             if cost is not None:
                 d.text = f"{dec.kind} p{dec.coproc} ({insn.mnemonic} {insn.op_str})" if dec.kind != "udf" \
                     else d.text
@@ -175,6 +199,75 @@ class Cm7Core:
             d.text = reg.describe(dec.word)
         self.descs[pc] = d
         return d
+
+    def _halfwords(self, pc):
+        hw1 = struct.unpack("<H", self.uc.mem_read(pc, 2))[0]
+        try:
+            hw2 = struct.unpack("<H", self.uc.mem_read(pc + 2, 2))[0]
+        except UcError:             # the last halfword of a region
+            hw2 = 0
+        return hw1, hw2
+
+    def _checks_for(self, insn):
+        """Register the fault checks an instruction needs (module constants ALIGNED_ACCESS and
+        the SP rule): before ``insn`` runs, its base register must be aligned; after an SP write
+        that may break the alignment, SP is checked before the next instruction runs."""
+        mn = insn.mnemonic.lower().split(".")[0]
+        text = f"{insn.mnemonic} {insn.op_str}".strip()
+        ops = insn.operands
+        align = ALIGNED_ACCESS.get(mn)
+        if align:
+            mem = [op.mem.base for op in ops if op.type == ARM_OP_MEM]
+            if mem:
+                base = T._reg(insn, mem[0])
+            elif mn in ("push", "pop", "vpush", "vpop"):
+                base = 13
+            else:                                         # LDM/STM/VLDM/VSTM: Rn is operand 0
+                base = T._reg(insn, ops[0].reg) if ops and ops[0].type == ARM_OP_REG else None
+            if base is not None and base not in (13, 15):  # SP: always aligned; PC: Align(PC, 4)
+                self.checks.setdefault(insn.address, []).append((base, align, insn.address, text))
+        try:
+            writes = insn.regs_access()[1]
+        except Exception:  # pragma: no cover - capstone lacks access info for a few encodings
+            writes = []
+        if any(T._reg(insn, r) == 13 for r in writes) and \
+                not self._keeps_sp_aligned(insn, mn):
+            nxt = insn.address + insn.size
+            self.checks.setdefault(nxt, []).append((13, 4, insn.address, text))
+
+    @staticmethod
+    def _keeps_sp_aligned(insn, mn):
+        if mn in _SP_KEEPS_ALIGNMENT:
+            return True
+        imms = [op.imm for op in insn.operands if op.type == ARM_OP_IMM]
+        imms += [op.mem.disp for op in insn.operands if op.type == ARM_OP_MEM]
+        regs = [T._reg(insn, op.reg) for op in insn.operands if op.type == ARM_OP_REG]
+        mems = [op for op in insn.operands if op.type == ARM_OP_MEM]
+        if mems:              # base-register writeback of an SP-based load/store
+            return all(T._reg(insn, m.mem.base) == 13 and not m.mem.index for m in mems) and \
+                all(i % 4 == 0 for i in imms) and 13 not in regs
+        return mn in ("add", "sub", "addw", "subw") and regs and all(r == 13 for r in regs) and \
+            all(i % 4 == 0 for i in imms)
+
+    def _check_failed(self, pc, reg, align, val, ipc, text):
+        word = self._word_at(ipc)
+        if reg == 13:
+            return (f"misaligned stack pointer: pc {ipc:#010x} (word {word}, {text}) left SP = "
+                    f"{val:#010x}; Armv7-M keeps SP word-aligned (ARM DDI 0403 B1.4.7) and writing "
+                    f"SP[1:0] non-zero is UNPREDICTABLE (A5.1.3), so this run cannot match silicon")
+        return (f"unaligned access at pc {ipc:#010x} (word {word}, {text}): base register "
+                f"{REG_NAMES[reg]} = {val:#010x} is not {align}-byte aligned; a Cortex-M7 raises a "
+                f"UsageFault (UNALIGNED) here: only LDR/LDRH/LDRSH/STR/STRH and their T forms "
+                f"accept unaligned addresses (Arm DUI 0646C §3.3.5)")
+
+    def _run_checks(self, pc):
+        """The checks registered for ``pc``; True when one failed (error set, emulation stopped)."""
+        for reg, align, ipc, text in self.checks[pc]:
+            val = self.uc.reg_read(GPR[reg])
+            if val & (align - 1):
+                self._fail(self._check_failed(pc, reg, align, val, ipc, text))
+                return True
+        return False
 
     def _block(self, addr, size):
         key = (addr, size)
@@ -192,15 +285,37 @@ class Cm7Core:
 
     # ------------------------------------------------------------------ hooks common to both paths
     def _install_common(self):
+        guard = self._guard
         uc = self.uc
-        uc.hook_add(UC.UC_HOOK_INTR, self._on_intr)
-        uc.hook_add(UC.UC_HOOK_INSN_INVALID, self._on_invalid)
-        uc.hook_add(UC.UC_HOOK_MEM_UNMAPPED | UC.UC_HOOK_MEM_PROT, self._on_bad_mem)
+        uc.hook_add(UC.UC_HOOK_INTR, guard(self._on_intr, "interrupt hook"))
+        uc.hook_add(UC.UC_HOOK_INSN_INVALID, guard(self._on_invalid, "invalid-instruction hook", False))
+        uc.hook_add(UC.UC_HOOK_MEM_UNMAPPED | UC.UC_HOOK_MEM_PROT,
+                    guard(self._on_bad_mem, "memory-fault hook", False))
         for name, base, size in REGIONS:
             ws = self.wait_states[name]
             if ws:
-                uc.hook_add(UC.UC_HOOK_MEM_READ | UC.UC_HOOK_MEM_WRITE, self._make_wait(ws),
-                            begin=base, end=base + size - 1)
+                uc.hook_add(UC.UC_HOOK_MEM_READ | UC.UC_HOOK_MEM_WRITE,
+                            guard(self._make_wait(ws), "wait-state hook"), begin=base, end=base + size - 1)
+
+    def _guard(self, fn, name, failed=None):
+        """``fn`` as a hook callback: any exception stops the emulation and is kept for ``run``
+        (the callback then returns ``failed``)."""
+        def cb(*args):
+            try:
+                return fn(*args)
+            except BaseException as e:
+                self._abort(e, name)
+                return failed
+        return cb
+
+    def _abort(self, exc, name):
+        if self.hook_error is None:
+            try:
+                pc = self._pc()
+            except BaseException:  # pragma: no cover
+                pc = 0
+            self.hook_error = (exc, name, pc)
+        self.uc.emu_stop()
 
     def _make_wait(self, ws):
         def cb(uc, access, address, size, value, ud):
@@ -238,8 +353,7 @@ class Cm7Core:
 
     def _on_invalid(self, uc, ud):
         pc = self._pc()
-        hw1, hw2 = struct.unpack("<HH", uc.mem_read(pc, 4))
-        dec = TR.decode(hw1, hw2)
+        dec = TR.decode(*self._halfwords(pc))
         reg = self.traps.lookup(dec) if dec is not None else None
         if reg is None:
             self.error = self.error or (f"illegal instruction at pc {pc:#010x}: word {self._word_at(pc)}"
@@ -270,7 +384,7 @@ class Cm7Core:
             return self._fail(f"breakpoint (bkpt #{hw & 0xFF:#x}) at pc {pc:#010x}: only "
                               "semihosting bkpt 0xab is supported")
         if intno == EXCP_NOCP:
-            hw1, hw2 = struct.unpack("<HH", uc.mem_read(pc, 4))
+            hw1, hw2 = self._halfwords(pc)
             dec = TR.decode(hw1, hw2)
             reg = self.traps.lookup(dec)
             if reg is None:
@@ -280,6 +394,14 @@ class Cm7Core:
                                   "isasim.cores.cm7.traps.register_cde)")
             self._run_handler(reg, dec, pc)
             return
+        if intno == EXCP_SWI:           # SVC (16-bit only in Thumb): the PC is past it
+            svc = pc - 2
+            return self._fail(f"svc #{self._halfwords(svc)[0] & 0xFF} at pc {svc:#010x} (word "
+                              f"{self._word_at(svc)}): supervisor calls are not supported (there is "
+                              "no operating system; programs exit through semihosting bkpt 0xab)")
+        if intno == EXCP_DATA_ABORT:    # e.g. an unaligned exclusive access QEMU itself rejects
+            return self._fail(f"data abort at pc {pc:#010x} (word {self._word_at(pc)}): the access "
+                              "faults on a Cortex-M7 (alignment or bus fault)")
         self._fail(f"unexpected exception {intno} at pc {pc:#010x} (word {self._word_at(pc)})")
 
     def _semihost(self, pc):
@@ -317,8 +439,9 @@ class Cm7Core:
 
     # ------------------------------------------------------------------ running
     def run(self, max_instructions=None, trace=None):
+        max_instructions = check_max_instructions(max_instructions)
         self._install_common()
-        self.bc = T.BlockCache(self.predictor)
+        self.bc = T.BlockCache(self.timing)
         self.trace_cycles = None
         if trace is None:
             self._run_fast(max_instructions)
@@ -327,22 +450,71 @@ class Cm7Core:
         return self
 
     def _emu(self):
+        """Run to the end (or the first error). A restart request from the block hook (new check
+        hooks installed, see on_block in _run_fast) resumes at the block that was not executed."""
         start = self.symbols["_start"] | 1
+        restore = self._catch_sigint()
         try:
-            self.uc.emu_start(start, STOP_ADDR)
-        except UcError as e:
-            if self.error is None:
-                pc = self._pc()
-                if e.errno == UC.UC_ERR_INSN_INVALID:
-                    self.error = f"illegal instruction at pc {pc:#010x}: word {self._word_at(pc)}"
-                elif e.errno == UC.UC_ERR_EXCEPTION:
-                    self.error = f"unhandled exception at pc {pc:#010x}: word {self._word_at(pc)}"
-                else:
-                    self.error = f"emulation error at pc {pc:#010x}: {e}"
+            while True:
+                self.restart = None
+                try:
+                    self.uc.emu_start(start, STOP_ADDR)
+                except UcError as e:
+                    if self.error is None and self.hook_error is None and not self.interrupted:
+                        pc = self._pc()
+                        if e.errno == UC.UC_ERR_INSN_INVALID:
+                            self.error = f"illegal instruction at pc {pc:#010x}: word {self._word_at(pc)}"
+                        elif e.errno == UC.UC_ERR_EXCEPTION:
+                            self.error = f"unhandled exception at pc {pc:#010x}: word {self._word_at(pc)}"
+                        else:
+                            self.error = f"emulation error at pc {pc:#010x}: {e}"
+                if self.restart is None or self.interrupted or self.hook_error or self.error:
+                    break
+                start, xpsr = self.restart
+                start |= 1
+                if xpsr & 0x0600FC00:       # inside an IT block: keep its state for the restart
+                    self.uc.reg_write(ARM.UC_ARM_REG_XPSR, xpsr)
+        finally:
+            restore()
+        if self.interrupted:
+            raise KeyboardInterrupt
         if self.hook_error is not None:
-            raise self.hook_error
+            exc, name, pc = self.hook_error
+            if isinstance(exc, (KeyboardInterrupt, SimError)):
+                raise exc
+            msg = " ".join(str(exc).split())[:300]
+            raise SimError(f"internal error in the {name} at pc {pc:#010x} (word "
+                           f"{self._word_at(pc)}): {type(exc).__name__}: {msg}") from exc
         if self.error is not None:
             raise SimError(self.error)
+
+    def _catch_sigint(self):
+        """While Unicorn runs, SIGINT only records the interrupt and stops the emulation; ``_emu``
+        raises KeyboardInterrupt once Unicorn has returned. Returns the function restoring the
+        previous handler (nothing is changed outside the main thread or when SIGINT is ignored)."""
+        if threading.current_thread() is not threading.main_thread():
+            return lambda: None
+        prev = signal.getsignal(signal.SIGINT)
+        if not callable(prev):                       # SIG_IGN / SIG_DFL / not set from Python
+            return lambda: None
+
+        def on_sigint(signum, frame):
+            self.interrupted = True
+            self.uc.emu_stop()
+        signal.signal(signal.SIGINT, on_sigint)
+        return lambda: signal.signal(signal.SIGINT, prev)
+
+    def _install_checks(self, pcs):
+        """Code hooks on exactly the addresses that need a fault check (fast path only)."""
+        for pc in pcs:
+            self.hooked.add(pc)
+            h = ctypes.c_size_t()
+            err = _uclib.uc_hook_add(self.uc._uch, ctypes.byref(h), UC.UC_HOOK_CODE,
+                                     ctypes.cast(self._check_cb, ctypes.c_void_p), None,
+                                     ctypes.c_uint64(pc), ctypes.c_uint64(pc))
+            if err != 0:  # pragma: no cover
+                raise SimError(f"cannot install a check hook at pc {pc:#010x} (unicorn error {err})")
+            self.uc.ctl_remove_cache(pc, pc + 2)     # retranslate with the hook
 
     def _run_fast(self, max_instructions):
         bc = self.bc
@@ -353,9 +525,11 @@ class Cm7Core:
         counts = bc.counts
         limit = max_instructions if max_instructions is not None else 1 << 62
         self.runaway = False
-        self.hook_error = None
         block = self._block
         core = self
+        checks = self.checks
+        hooked = self.hooked
+        uch = self.uc._uch
 
         def miss(addr, size, sid):
             descs = block(addr, size)
@@ -364,14 +538,21 @@ class Cm7Core:
             trans[(addr << 40) | (size << 24) | sid] = r
             return r
 
-        uch = self.uc._uch
-
         def on_block(uc, addr, size, ud):
             try:
                 sid = state[0]
                 r = trans.get((addr << 40) | (size << 24) | sid)
                 if r is None:
                     r = miss(addr, size, sid)
+                    new = [pc for pc in checks if pc not in hooked]
+                    if new:
+                        # The block was translated before its checks were known: install them,
+                        # stop before it runs (a block hook runs ahead of the block's first
+                        # instruction) and restart there. Not counted now; counted on restart.
+                        core._install_checks(new)
+                        core.restart = (addr, uc_reg(ARM.UC_ARM_REG_XPSR))
+                        _uclib.uc_emu_stop(uch)
+                        return
                 state[0] = r[0]
                 counts[r[1]] += 1
                 n = state[1] + r[2]
@@ -380,19 +561,35 @@ class Cm7Core:
                     core.runaway = True
                     _uclib.uc_emu_stop(uch)
             except BaseException as e:  # a raw ctypes callback must not raise
-                core.hook_error = e
-                _uclib.uc_emu_stop(uch)
+                core._abort(e, "block hook")
 
-        if _uclib is not None:
-            self._cb = _BLOCK_CFUNC(on_block)
-            h = ctypes.c_size_t()
-            err = _uclib.uc_hook_add(uch, ctypes.byref(h), UC.UC_HOOK_BLOCK,
-                                     ctypes.cast(self._cb, ctypes.c_void_p), None,
-                                     ctypes.c_uint64(1), ctypes.c_uint64(0))
-            if err != 0:  # pragma: no cover
-                raise SimError(f"cannot install block hook (unicorn error {err})")
-        else:  # pragma: no cover
-            self.uc.hook_add(UC.UC_HOOK_BLOCK, on_block)
+        regbuf = ctypes.c_uint64()
+
+        def uc_reg(reg):
+            regbuf.value = 0
+            _uclib.uc_reg_read(uch, reg, ctypes.byref(regbuf))
+            return regbuf.value & 0xFFFFFFFF
+
+        def on_check(uc, addr, size, ud):
+            try:
+                for reg, align, ipc, text in checks[addr]:
+                    val = uc_reg(GPR[reg])
+                    if val & (align - 1):
+                        core._fail(core._check_failed(addr, reg, align, val, ipc, text))
+                        return
+            except BaseException as e:
+                core._abort(e, "check hook")
+
+        if _uclib is None:  # pragma: no cover
+            raise SimError("the raw Unicorn library interface is not available")
+        self._cb = _BLOCK_CFUNC(on_block)
+        self._check_cb = _BLOCK_CFUNC(on_check)
+        h = ctypes.c_size_t()
+        err = _uclib.uc_hook_add(uch, ctypes.byref(h), UC.UC_HOOK_BLOCK,
+                                 ctypes.cast(self._cb, ctypes.c_void_p), None,
+                                 ctypes.c_uint64(1), ctypes.c_uint64(0))
+        if err != 0:  # pragma: no cover
+            raise SimError(f"cannot install block hook (unicorn error {err})")
         self._emu()
         if self.runaway:
             raise SimError(f"runaway: more than {max_instructions} instructions executed "
@@ -441,9 +638,9 @@ class Cm7Core:
         sched.reset()
         limit = max_instructions if max_instructions is not None else 1 << 62
         self.runaway = False
-        self.hook_error = None
         prof = {}
         count = [0]
+        checks = self.checks
         try:
             out = open(trace_path, "w")
         except OSError as e:
@@ -464,29 +661,27 @@ class Cm7Core:
             count[0] += 1
 
         def on_code(uc, addr, size, ud):
-            try:
-                # Unicorn calls no code hook for an IT-block instruction whose condition fails
-                # (isa_timing.md §3.5, #853/#880), but the instruction is still in the block and
-                # issues in the pipeline: issue the skipped ones here, as the block path does.
-                pd = prev[0]
-                if pd is not None and pd.branch is None:
-                    nxt = pd.pc + pd.size
-                    if nxt < addr <= nxt + 16:
-                        while nxt < addr:
-                            sd = self._decode_at(nxt)
-                            issue(sd, "  ; condition failed (IT)")
-                            nxt += sd.size
-                d = self._decode_at(addr)
-                prev[0] = d
-                issue(d)
-                if count[0] > limit:
-                    self.runaway = True
-                    uc.emu_stop()
-            except BaseException as e:
-                self.hook_error = e
+            # Unicorn calls no code hook for an IT-block instruction whose condition fails
+            # (isa_timing.md §3.5, #853/#880), but the instruction is still in the block and
+            # issues in the pipeline: issue the skipped ones here, as the block path does.
+            pd = prev[0]
+            if pd is not None and pd.branch is None:
+                nxt = pd.pc + pd.size
+                if nxt < addr <= nxt + 16:
+                    while nxt < addr:
+                        sd = self._decode_at(nxt)
+                        issue(sd, "  ; condition failed (IT)")
+                        nxt += sd.size
+            d = self._decode_at(addr)
+            if addr in checks and self._run_checks(addr):
+                return
+            prev[0] = d
+            issue(d)
+            if count[0] > limit:
+                self.runaway = True
                 uc.emu_stop()
 
-        self.uc.hook_add(UC.UC_HOOK_CODE, on_code)
+        self.uc.hook_add(UC.UC_HOOK_CODE, self._guard(on_code, "trace hook"))
         try:
             self._emu()
         finally:

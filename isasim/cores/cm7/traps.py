@@ -19,8 +19,10 @@ Usage::
     isasim.cores.cm7.run("k.elf", traps=[reg])
 """
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ...errors import SimError
+from ...plugins import cde
 
 RESOURCES = ("alu", "load", "store", "mac", "branch", "shift", "simd")
 
@@ -33,6 +35,8 @@ class Cost:
     occupancy  : issue cycles the instruction occupies (1 = fully pipelined)
     resource   : pipeline resource it uses (one of RESOURCES) or None
     dual_issue : whether it may pair with a neighbour (False = single-issue)
+    begin_group: with dual_issue, it may only be the older instruction of a pair (like SXTB16,
+                 isa_timing.md §2.3 rule 4)
     reads/writes : filled in by the decoder (register numbers); leave empty
     """
     latency: int = 1
@@ -41,6 +45,7 @@ class Cost:
     dual_issue: bool = False
     reads: tuple = ()
     writes: tuple = ()
+    begin_group: bool = False
 
     def __post_init__(self):
         if self.resource is not None and self.resource not in RESOURCES:
@@ -80,7 +85,7 @@ def register_udf(handler, cost=None, imm=None, name=""):
                         name=name or getattr(handler, "__name__", "udf"))
 
 
-@dataclass
+@dataclass(frozen=True)
 class Decoded:
     kind: str                 # 'cx1' 'cx2' 'cx3' 'udf'
     word: int
@@ -92,47 +97,29 @@ class Decoded:
     rn: int = None
     rm: int = None
     imm: int = 0
-    opc: int = 0              # CX3 6-bit opcode immediate (same as imm)
+    opc: int = 0              # CDE opcode immediate (same as imm; 0 for UDF)
     reads: tuple = ()
     writes: tuple = ()
 
 
+@lru_cache(maxsize=4096)
 def decode(hw1, hw2):
-    """Decode a trap candidate. Returns Decoded or None (not a CDE/UDF encoding)."""
-    if (hw1 & 0xFF00) == 0xDE00:                                     # UDF T1
-        return Decoded("udf", hw1, 2, imm=hw1 & 0xFF)
-    word = (hw1 << 16) | hw2
-    if (hw1 & 0xFFF0) == 0xF7F0 and (hw2 & 0xF000) == 0xA000:        # UDF.W T2
-        return Decoded("udf", word, 4, imm=((hw1 & 0xF) << 12) | (hw2 & 0xFFF))
-    if (hw1 & 0xEF00) == 0xEE00 and not (hw2 & 0x0800):              # CDE space, cp0-7
-        acc = bool(hw1 & 0x1000)
-        cp = (hw2 >> 8) & 7
-        dual = bool(hw2 & 0x40)
-        sel = (hw1 >> 6) & 3
-        if sel == 0:                                                  # CX1
-            rd = hw2 >> 12
-            imm = ((hw1 & 0x3F) << 7) | (((hw2 >> 7) & 1) << 6) | (hw2 & 0x3F)
-            d = Decoded("cx1", word, 4, cp, acc, dual, rd=rd, imm=imm)
-            srcs = ()
-        elif sel == 1:                                                # CX2
-            rd = hw2 >> 12
-            rn = hw1 & 0xF
-            imm = (((hw1 >> 4) & 3) << 7) | (((hw2 >> 7) & 1) << 6) | (hw2 & 0x3F)
-            d = Decoded("cx2", word, 4, cp, acc, dual, rd=rd, rn=rn, imm=imm)
-            srcs = (rn,)
-        else:                                                         # CX3
-            rn = hw1 & 0xF
-            rm = hw2 >> 12
-            rd = hw2 & 0xF
-            imm = (((hw1 >> 4) & 7) << 3) | (((hw2 >> 7) & 1) << 2) | ((hw2 >> 4) & 3)
-            d = Decoded("cx3", word, 4, cp, acc, dual, rd=rd, rn=rn, rm=rm, imm=imm)
-            srcs = (rn, rm)
-        d.opc = d.imm
-        dsts = (d.rd, d.rd + 1) if dual else (d.rd,)
-        d.reads = tuple(sorted(set(srcs + (dsts if acc else ()))))
-        d.writes = dsts
-        return d
-    return None
+    """Decode a trap candidate (fields from the layout in isasim.plugins.cde). Returns Decoded or
+    None (not a CDE/UDF encoding)."""
+    r = cde.decode_word(hw1, hw2)
+    if r is None:
+        return None
+    form, v, size = r
+    word = hw1 if size == 2 else (hw1 << 16) | hw2
+    if form in ("udf", "udf.w"):
+        return Decoded("udf", word, size, imm=v["opc"])
+    acc, dual = bool(v["acc"]), bool(v["dual"])
+    rd = v["rd"]
+    srcs = tuple(v[r] for r in ("rn", "rm") if r in v)
+    dsts = (rd, rd + 1) if dual else (rd,)
+    return Decoded(form, word, 4, v["cp"], acc, dual, rd=rd, rn=v.get("rn"), rm=v.get("rm"),
+                   imm=v["opc"], opc=v["opc"], reads=tuple(sorted(set(srcs + (dsts if acc else ())))),
+                   writes=dsts)
 
 
 class TrapContext:
@@ -202,4 +189,5 @@ class TrapTable:
         c = r.cost(dec) if callable(r.cost) else r.cost   # per-instruction cost (plug-in tables)
         reads = c.reads or dec.reads
         writes = c.writes or dec.writes
-        return Cost(c.latency, c.occupancy, c.resource, c.dual_issue, tuple(reads), tuple(writes))
+        return Cost(c.latency, c.occupancy, c.resource, c.dual_issue, tuple(reads), tuple(writes),
+                    c.begin_group)

@@ -33,6 +33,7 @@ INSTRUCTIONS = [
     # CX2 with D=1 on p1: writes the register pair Rd, Rd+1 (Rd even); uimm selects the half
     Instr("qnn.unpk4", "rd, rn, uimm", "111 0 1110 01 uimm[8:7] rn:4 rd:4 0 001 uimm[6] 1 uimm[5:0]",
           isa="thumb2", sem=lambda rn, uimm: _unpack4(rn, uimm), params={"writes": ("rd", "rd1")},
-          cost={"latency": 1, "occupancy": 1, "resource": "simd", "dual_issue": True}, ext="qnn",
+          cost={"latency": 1, "occupancy": 1, "resource": "simd", "dual_issue": True,
+                "begin_group": True}, ext="qnn",
           doc="{Rd, Rd+1} = nibbles 4*uimm..4*uimm+3 of Rn as 2 x int16 lanes each (cx2d p1)"),
 ]
