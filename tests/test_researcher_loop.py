@@ -139,3 +139,47 @@ def test_closed_pipe_is_not_an_internal_error(tmp_path):
     p = subprocess.run(f"{sys.executable} -m isasim disasm {elf} | head -2", shell=True,
                        capture_output=True, text=True)
     assert "internal error" not in p.stderr and "Traceback" not in p.stderr, p.stderr
+
+
+def test_cost_knob_sweep_without_editing_the_plugin(tmp_path):
+    """Issue 18 item 1: sweep a plug-in cost knob (and a timing parameter) from the config; the
+    cycles follow the knob, the baseline is simulated once, results carry the knob columns."""
+    p = tmp_path / "c.yaml"
+    p.write_text(textwrap.dedent(f"""\
+        name: costsweep
+        workload:
+          generator: isasim.qnn.workloads:packed_dot
+          params: {{bits: 4, seed: {SEED + 11}, n: 256}}
+        sweep:
+          cost.pv.sdotsp.n.latency: [1, 2, 4]
+        variants:
+          - {{id: sw, target: ri5cy, sources: [{Q}/rv_dot4_sw.S]}}
+          - {{id: qnn, target: ri5cy, sources: [{Q}/rv_dot4_qnn.S], plugins: [qnn]}}
+          - {{id: m7, target: cm7, sources: [{Q}/cm7_dot4_qnn.S], plugins: [qnn],
+              cost: {{qnn.sdot4: {{latency: 3}}}}}}
+        baselines:
+          - {{name: speedup, baseline: sw, compare: [qnn], metric: cycles}}
+        """))
+    df, _ = run_experiment(str(p), out=str(tmp_path / "o"), jobs=1, quiet=True)
+    q = df[df.variant == "qnn"].sort_values("cost.pv.sdotsp.n.latency")
+    c = list(q["cycles"])
+    assert c[0] < c[1] < c[2]                          # the knob reaches the engine
+    n = 256 // 8
+    assert c[1] - c[0] == n and c[2] - c[1] == 2 * n   # one plug-in execution per word
+    sw = df[df.variant == "sw"]
+    assert sw["cycles"].nunique() == 1 and sw["cached"].sum() == 2   # simulated once
+    assert q["speedup"].is_monotonic_decreasing
+
+
+@pytest.mark.parametrize("sweep,needle", [
+    ("cost.pv.nosuch.latency: [1]", "no variant loads a plug-in instruction 'pv.nosuch'"),
+    ("cost.pv.sdotsp.n.speed: [1]", "unknown cost knob"),
+    ("cost.pv.sdotsp.n.latency: [-1]", "is not a valid value"),
+    ("timing.no_such: [1]", "no_such"),
+])
+def test_bad_cost_knobs_refused_at_load(tmp_path, capsys, sweep, needle):
+    p = tmp_path / "b.yaml"
+    p.write_text(f"name: b\nsweep:\n  {sweep}\nvariants:\n"
+                 f"  - {{id: qnn, target: ri5cy, sources: [{Q}/rv_dot4_qnn.S], plugins: [qnn]}}\n")
+    rc, _, err = cli(capsys, "run", str(p))
+    assert rc == 2 and "b.yaml:3: sweep." in err and needle in err, err

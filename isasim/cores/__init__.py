@@ -26,23 +26,25 @@ def run_elf(elf, target, max_instructions=None, trace=None, plugins=(), profile=
         target, cores=cores, timeline=timeline, profile=profile, trace=trace,
         operating_point=operating_point, timing=timing, max_instructions=max_instructions,
         hwloop_csr_base=hwloop_csr_base)
-    if cost:
-        raise IsasimError("cost overrides: not available yet on this build")   # wired with the cores
+    if cost and not plugins:
+        raise IsasimError("cost overrides apply to plug-in instructions, and no --plugin is loaded")
     tr = _Output(trace, "trace") if trace else None
     tl = _Output(timeline, "timeline") if timeline else None
     try:
         if target == "cm7":
             res = run_m7(elf, opts["max_instructions"], tr and tr.tmp, plugins, profile,
-                         opts["operating_point"], read_symbols, timing=timing)
+                         opts["operating_point"], read_symbols, timing=timing, cost=cost)
         elif target == "gap8":            # the cluster (event unit, TCDM banks) also for --cores 1
             from ..platforms.gap8 import run_cluster
             res = run_cluster(elf, cores=opts["cores"], max_instructions=opts["max_instructions"],
                               trace=tr and tr.tmp, plugins=plugins, profile=profile, timing=timing,
                               operating_point=opts["operating_point"], timeline=tl and tl.tmp,
-                              read_symbols=read_symbols, hwloop_csr_base=hwloop_csr_base)
+                              read_symbols=read_symbols, hwloop_csr_base=hwloop_csr_base,
+                              cost=cost)
         else:
             res = run_single(elf, target, opts["max_instructions"], tr and tr.tmp, plugins, profile,
-                             timing, opts["operating_point"], read_symbols, hwloop_csr_base)
+                             timing, opts["operating_point"], read_symbols, hwloop_csr_base,
+                             cost=cost)
     except BaseException as e:
         if tr:
             tr.abandon(e)
@@ -98,14 +100,14 @@ class _Output:
 
 
 def run_single(elf, target, max_instructions, trace, plugins, profile, timing, operating_point,
-               read_symbols=None, hwloop_csr_base=None):
+               read_symbols=None, hwloop_csr_base=None, cost=None):
     from .ri5cy.core import RI5CY
     from ..timing.ri5cy import RI5CYTiming
     from ..energy import gap8 as energy
     t = RI5CYTiming()
     if timing:
         t.override(**timing)
-    core = RI5CY(elf, plugins=plugins, timing=t, hwloop_csr_base=hwloop_csr_base)
+    core = RI5CY(elf, plugins=plugins, timing=t, hwloop_csr_base=hwloop_csr_base, cost=cost)
     code = core.run(max_instructions=max_instructions, trace=trace, profile=profile)
     cnt = core.counters()
     op = operating_point or energy.DEFAULT_OP
@@ -127,8 +129,8 @@ def run_single(elf, target, max_instructions, trace, plugins, profile, timing, o
 
 
 def run_m7(elf, max_instructions, trace, plugins, profile, operating_point, read_symbols=None,
-           timing=None):
+           timing=None, cost=None):
     from .cm7 import run as run_cm7
     return run_cm7(elf, max_instructions=max_instructions, trace=trace, plugins=plugins,
                    timing=timing, operating_point=operating_point, profile=profile,
-                   read_symbols=read_symbols)
+                   read_symbols=read_symbols, cost=cost)

@@ -277,7 +277,6 @@ def _check_knobs(loc, cfg):
     (``cost:``, ``timing:``) and as sweep axes (``cost.<mnemonic>.<knob>``, ``timing.<param>``)."""
     from .. import targets
     from ..isa.registry import check_cost_knob
-    from ..isa.spec import SpecError
     tables = {}
     for i, v in enumerate(cfg["variants"]):
         if "cost" not in v:
@@ -286,7 +285,7 @@ def _check_knobs(loc, cfg):
         t = tables.setdefault(i, _variant_table(loc, v, i))
         try:
             t.with_costs(v["cost"])
-        except SpecError as e:
+        except IsasimError as e:
             raise loc.error(("variants", i, "cost"), str(e))
     for key, vals in (cfg.get("sweep") or {}).items():
         path = ("sweep", key)
@@ -302,7 +301,7 @@ def _check_knobs(loc, cfg):
             for val in vals:
                 try:
                     check_cost_knob(mn, knob, val)
-                except SpecError as e:
+                except IsasimError as e:
                     raise loc.error(path, str(e))
         elif key.startswith("timing."):
             param = key[len("timing."):]

@@ -10,7 +10,12 @@ import copy
 import hashlib
 import os
 
-from .spec import Instr, SpecError
+from ..errors import IsasimError
+from .spec import COST_KNOBS, RESOURCES, Instr, SpecError
+
+
+class CostError(IsasimError):
+    """A what-if cost override names an unknown instruction or knob, or a bad value."""
 
 _HERE = os.path.dirname(__file__)
 _cache = {}
@@ -95,13 +100,13 @@ class Table:
             hits = [i for i in self.instrs[self.n_builtin:] if i.name == name]
             if not hits:
                 if self.find(name):
-                    raise SpecError(f"cost.{name}: a built-in instruction; its cost comes from the "
+                    raise CostError(f"cost.{name}: a built-in instruction; its cost comes from the "
                                     f"target's timing model (timing.* parameters)")
                 names = sorted({i.name for i in self.instrs[self.n_builtin:]})
-                raise SpecError(f"cost.{name}: no plug-in instruction of that name is loaded "
+                raise CostError(f"cost.{name}: no plug-in instruction of that name is loaded "
                                 f"(loaded: {', '.join(names) or 'none'})")
             if not isinstance(knobs, dict):
-                raise SpecError(f"cost.{name}: expected a mapping of cost knobs, got {knobs!r}")
+                raise CostError(f"cost.{name}: expected a mapping of cost knobs, got {knobs!r}")
             for ins in hits:
                 new = copy.copy(ins)
                 new.cost = dict(ins.cost)
@@ -129,18 +134,14 @@ class Table:
         return h.hexdigest()[:20]
 
 
-# cost knobs of plug-in instructions and their values (isasim/isa/spec.py documents them)
-COST_KNOBS = {"latency": "int>=0", "occupancy": "int>=1", "resource": "resource",
-              "dual_issue": "bool", "begin_group": "bool", "energy_pj": "float>=0"}
-RESOURCES = ("alu", "load", "store", "mac", "branch", "shift", "simd")
 
 
 def check_cost_knob(name, knob, v):
-    """The value of cost knob ``knob`` of instruction ``name``, checked (SpecError otherwise)."""
+    """The value of cost knob ``knob`` of instruction ``name``, checked (CostError otherwise)."""
     kind = COST_KNOBS.get(knob)
     if kind is None:
-        raise SpecError(f"cost.{name}.{knob}: unknown cost knob (allowed: {', '.join(COST_KNOBS)})")
-    bad = SpecError(f"cost.{name}.{knob}: {v!r} is not a valid value ({kind})")
+        raise CostError(f"cost.{name}.{knob}: unknown cost knob (allowed: {', '.join(COST_KNOBS)})")
+    bad = CostError(f"cost.{name}.{knob}: {v!r} is not a valid value ({kind})")
     if kind.startswith("int"):
         if isinstance(v, bool) or not isinstance(v, int) or v < int(kind[-1]):
             raise bad
@@ -152,7 +153,7 @@ def check_cost_knob(name, knob, v):
         if not isinstance(v, bool):
             raise bad
     elif v not in RESOURCES:
-        raise SpecError(f"cost.{name}.{knob}: {v!r} is not a resource (allowed: {', '.join(RESOURCES)})")
+        raise CostError(f"cost.{name}.{knob}: {v!r} is not a resource (allowed: {', '.join(RESOURCES)})")
     return v
 
 

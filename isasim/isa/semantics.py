@@ -19,14 +19,14 @@ The function returns the new value of the first destination, or a tuple with one
 import inspect
 import types
 
+from ..errors import IsasimError
 from .spec import REG_FIELDS
 
 HIDDEN = ("vf",)                     # hidden per-core state the GAP-8 group reads/writes
-SPECIAL = ("pc", "mem")
 
 
-class SemanticsError(ValueError):
-    pass
+class SemanticsError(IsasimError):
+    """A semantics function that does not fit its instruction (one line: file, instruction)."""
 
 
 def params(ins):

@@ -47,6 +47,13 @@ REG_NUM.update({n: i for i, n in enumerate(ABI)})
 REG_NUM["fp"] = 8
 
 
+# cost knobs of plug-in instructions and the values they take (isasim.isa.registry checks values)
+COST_KNOBS = {"latency": "int>=0", "occupancy": "int>=1", "resource": "resource",
+              "dual_issue": "bool", "begin_group": "bool", "energy_pj": "float>=0"}
+# pipeline resources a plug-in instruction may use (the Cortex-M7 cycle model's units)
+RESOURCES = ("alu", "load", "store", "mac", "branch", "shift", "simd")
+
+
 class SpecError(ValueError):
     pass
 
@@ -92,11 +99,10 @@ class Instr:
     def __post_init__(self):
         if self.isa not in ("rv32", "thumb2"):
             raise SpecError(f"{self.name}: isa must be 'rv32' or 'thumb2', not '{self.isa}'")
-        bad = set(self.cost) - {"latency", "occupancy", "resource", "dual_issue", "begin_group",
-                                "energy_pj"}
+        bad = set(self.cost) - set(COST_KNOBS)
         if bad:
-            raise SpecError(f"{self.name}: unknown cost knob(s) {sorted(bad)} (allowed: latency, "
-                            f"occupancy, resource, dual_issue, begin_group, energy_pj)")
+            raise SpecError(f"{self.name}: unknown cost knob(s) {sorted(bad)} (allowed: "
+                            f"{', '.join(COST_KNOBS)})")
         if self.kind not in KINDS:
             raise SpecError(f"{self.name}: unknown kind '{self.kind}' (allowed: {sorted(KINDS)})")
         self._parse_encoding()

@@ -121,7 +121,7 @@ class Cluster:
     row), so the compiled loop (gap8_loop.py) runs every core without Python in between."""
 
     def __init__(self, elf, cores=8, plugins=(), timing=None, config=None, trace=None,
-                 profile=False, timeline=False, freq_mhz=175.0, hwloop_csr_base=None):
+                 profile=False, timeline=False, freq_mhz=175.0, hwloop_csr_base=None, cost=None):
         from ..timing.ri5cy import RI5CYTiming
         if not 1 <= int(cores) <= MAX_CORES:
             raise IsasimError(f"gap8: --cores must be 1..{MAX_CORES} (got {cores})")
@@ -133,7 +133,7 @@ class Cluster:
         mem = Memory.for_program(prog, [("L2", L2_BASE, L2_SIZE),
                                          ("TCDM", TCDM_BASE, cfg.tcdm_size)])
         c0 = RI5CY(prog, plugins=plugins, timing=t, core_id=0, memory=mem,
-                   hwloop_csr_base=hwloop_csr_base)
+                   hwloop_csr_base=hwloop_csr_base, cost=cost)
         self.prog, self.mem, self.timing = c0.prog, c0.mem, t
         self.cores = [c0] + [_clone(c0, i) for i in range(1, n)]
         self.loop = loop_module(c0.eng)
@@ -479,7 +479,7 @@ def validate_timing(overrides, base_config=None):
 
 def run_cluster(elf, cores=8, max_instructions=None, trace=None, plugins=(), profile=False,
                 timing=None, operating_point=None, timeline=None, config=None, read_symbols=None,
-                hwloop_csr_base=None):
+                hwloop_csr_base=None, cost=None):
     """Run ``elf`` SPMD on a ``cores``-core GAP-8 cluster; return the result dict.
     ``timing``: dict of RI5CY timing and/or ClusterConfig overrides (validate_timing);
     ``read_symbols`` {name: nbytes}: shared memory read back after the run into
@@ -492,7 +492,8 @@ def run_cluster(elf, cores=8, max_instructions=None, trace=None, plugins=(), pro
     t, cfg = validate_timing(timing, config)
     cl = Cluster(elf, cores=cores, plugins=plugins, timing=t, config=cfg, trace=trace,
                  profile=profile, timeline=bool(timeline),
-                 freq_mhz=energy.OPERATING_POINTS[op].f_mhz, hwloop_csr_base=hwloop_csr_base)
+                 freq_mhz=energy.OPERATING_POINTS[op].f_mhz, hwloop_csr_base=hwloop_csr_base,
+                 cost=cost)
     code = cl.run(max_instructions=max_instructions)
     res = cluster_result(cl, op)
     res["exit_code"] = code

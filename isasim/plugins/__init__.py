@@ -150,7 +150,7 @@ def check_compiles(ins, path):
     A description with ``params={"python": True}`` asks for the slower Python path instead."""
     if ins.sem is None or ins.isa != "rv32" or ins.params.get("python"):
         return
-    from ..cores.ri5cy.codegen import jitify
+    from ..isa.semantics import jitify
     from numba import int64
     n = len(inspect.signature(ins.sem).parameters)
     try:
@@ -205,7 +205,7 @@ def load_plugins(paths, isa, base):
             check_semantics(ins, path)
             check_compiles(ins, path)
             if ins.isa == "thumb2":     # encoding fields vs declared registers (Cortex-M7 traps)
-                from ..cores.cm7.plugins import check_plugin
+                from .thumb2 import check_plugin
                 check_plugin(ins, path)
             existing.append(ins)
             out.append(ins)

@@ -1,8 +1,8 @@
 """Bit layout of the Thumb-2 forms that trap on the Cortex-M7: the Armv8.1-M Custom Datapath
 Extension (CDE) CX1/CX2/CX3 on coprocessors p0-p7, and UDF. The one place that knows it: the
 encoding builders below (for plug-in tables), the core's trap decoder
-(isasim.cores.cm7.traps.decode) and the plug-in kind detection / load-time checks
-(isasim.cores.cm7.plugins) are all derived from ``FORMS``.
+(isasim.cores.cm7.traps.decode), the plug-in kind detection (isasim.cores.cm7.plugins) and the
+load-time checks (isasim.plugins.thumb2) are all derived from ``FORMS``.
 
 Layout (isa_timing.md §2.7, LLVM ARMInstrCDE.td), in the instruction-table encoding format, bit 31
 (hw1 bit 15) first; hw1 is the first halfword in memory:

@@ -22,13 +22,14 @@ def _freq(operating_point):
 
 def run(elf_path, max_instructions=None, trace=None, plugins=(), timing=None, operating_point=None,
         profile=False, read_symbols=None, traps=None, freq_mhz=None, wait_states=None,
-        predictor=None):
+        predictor=None, cost=None):
     """Run a Thumb ELF on the Cortex-M7 model and return the result dict.
 
     plugins: plug-in files / built-in names (their Thumb-2 instructions are trapped and timed);
     timing: dict of CM7Timing overrides (or a CM7Timing); operating_point / freq_mhz: core clock
     (MHz, default 480); traps: extra raw trap registrations (traps.register_cde/register_udf);
-    wait_states / predictor: shorthands for the timing fields wait_<region> / predictor.
+    wait_states / predictor: shorthands for the timing fields wait_<region> / predictor;
+    cost: {mnemonic: {knob: value}} overrides of the plug-ins' cost knobs (what-if costs).
     trace: file path; when given, the per-instruction path runs and writes one line per
     instruction: ``<issue cycle> <pc hex> <'+' if dual-issued with the previous> <disassembly>``.
     """
@@ -45,7 +46,7 @@ def run(elf_path, max_instructions=None, trace=None, plugins=(), timing=None, op
     if plugins:
         from ...isa.registry import load_table
         from .plugins import PluginTraps
-        pt = PluginTraps(load_table("cm7", plugins))
+        pt = PluginTraps(load_table("cm7", plugins, cost=cost))
         regs += pt.registrations
     core = Cm7Core(elf_path, wait_states=wait_states, traps=regs, predictor=predictor, timing=t)
     core.run(max_instructions=max_instructions, trace=trace)

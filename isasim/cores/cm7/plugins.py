@@ -4,20 +4,13 @@ Each (coprocessor, CX kind) used by a plug-in gets one registration whose handle
 trapped word with the instruction table, evaluates the plug-in's semantics on the register values
 and writes the results; its cost is looked up per instruction from the plug-in's ``cost`` knobs.
 
-``check_plugin`` (called by isasim.plugins.load_plugins for every Thumb-2 instruction) refuses a
-description whose encoding fields disagree with what it declares: the cycle model takes a CDE
-instruction's registers from the CDE layout (isasim.plugins.cde), so they must be the registers the
-semantics reads and writes.
+The descriptions were checked when loaded (isasim.plugins.thumb2.check_plugin): a CDE
+instruction's registers come from the CDE layout, and they are the ones its semantics uses.
 """
-import inspect
-
 from ...errors import SimError
-from ...isa.spec import REG_FIELDS
-from ...plugins import PluginError, cde
-from .traps import RESOURCES, Cost, Registration
-
-FIXED = {"acc": "A (accumulate)", "cp": "coprocessor", "dual": "D (dual)"}
-
+from ...isa import semantics
+from ...plugins import cde
+from .traps import Cost, Registration
 
 def _kind(ins):
     """(coprocessor, trap kind) of a plug-in instruction, from the CDE/UDF layout."""
@@ -26,117 +19,6 @@ def _kind(ins):
         return None, "udf"
     return cde.FORMS[form].decode_fields(ins.match)["cp"], form
 
-
-def _bits(pos):
-    return ",".join(str(b) for b in sorted(pos.values(), reverse=True))
-
-
-def _sem_params(ins):
-    return list(inspect.signature(ins.sem).parameters) if ins.sem is not None else []
-
-
-def check_plugin(ins, path):
-    """Refuse (PluginError, one line naming ``path`` and the instruction) a Thumb-2 plug-in whose
-    encoding and declared reads/writes/semantics/cost disagree."""
-    def bad(msg):
-        raise PluginError(f"{path}: {ins.name}: {msg}")
-    form = cde.form_of(ins.match, ins.mask) if ins.width == 32 else None
-    if form not in cde.CDE_KINDS + ("udf.w",):
-        bad(f"encoding {ins.bit_pattern()} is neither a CDE CX1/CX2/CX3 form on p0-p7 nor UDF.W, so "
-            "it does not trap on the Cortex-M7 (build it with isasim.plugins.cde.cx1/cx2/cx3)")
-    layout = cde.FORMS[form]
-    fields = ins.field_names()
-    params = _sem_params(ins)
-    writes = tuple(ins.params.get("writes", ("rd",)))
-    load = ins.params.get("load")
-    for p in params:
-        if p not in fields and not (p == "mem" and load):
-            bad(f"semantics parameter '{p}' is not an operand of '{ins.syntax}'")
-    for w in writes:
-        if w != "rd1" and (w not in fields or w not in REG_FIELDS):
-            bad(f"writes names '{w}', which is not a register operand")
-    if "rd1" in writes and "rd" not in fields:
-        bad("writes names rd1 (Rd+1) without an rd operand")
-    if form == "udf.w":
-        opc = set(cde.positions(layout, "opc").values())
-        for f in fields:
-            if not set(cde.positions(ins, f).values()) <= opc:
-                bad(f"field '{f}' (bits {_bits(cde.positions(ins, f))}) is outside the UDF.W "
-                    "payload imm16")
-    else:
-        fixed = {}
-        for f, what in FIXED.items():
-            pos = cde.positions(layout, f)
-            mask = sum(1 << b for b in pos.values())
-            if ins.mask & mask != mask:
-                bad(f"the {what} bits of the {form.upper()} form (bits {_bits(pos)}) must be fixed in "
-                    "the encoding")
-            fixed[f] = sum(((ins.match >> b) & 1) << ob for ob, b in pos.items())
-        regs = cde.REGISTERS[form]
-        for f in fields:
-            pos = cde.positions(ins, f)
-            if f in REG_FIELDS or f in regs:
-                if f not in regs:
-                    bad(f"register field '{f}' is not a register of the {form.upper()} form "
-                        f"({', '.join(regs)})")
-                if pos != cde.positions(layout, f):
-                    bad(f"register field '{f}' is at bits {_bits(pos)}; the {form.upper()} layout "
-                        f"has {f} at bits {_bits(cde.positions(layout, f))}")
-                continue
-            opc = set(cde.positions(layout, "opc").values())
-            if not set(pos.values()) <= opc:
-                owner = sorted({n for n in regs + tuple(FIXED) for b in pos.values()
-                                if b in cde.positions(layout, n).values()})
-                bad(f"immediate field '{f}' (bits {_bits(pos)}) is not in the {form.upper()} opcode "
-                    f"immediate (bits {_bits(cde.positions(layout, 'opc'))})"
-                    + (f": those bits are {', '.join(FIXED.get(o, o) for o in owner)}" if owner else ""))
-        for r in regs:
-            if r not in fields:
-                bad(f"the {form.upper()} form has a register {r}: it must be an operand (the cycle "
-                    "model reads it)")
-        if "rd" not in writes:
-            bad("a CDE instruction writes Rd: writes must include 'rd'")
-        other = [w for w in writes if w not in ("rd", "rd1")]
-        if other:
-            bad(f"writes names {', '.join(other)}: a CDE instruction writes only Rd (and Rd+1 with "
-                "D = 1), so the cycle model would not see that result")
-        if fixed["dual"] and "rd1" not in writes:
-            bad("D = 1 writes the pair Rd, Rd+1: declare params={'writes': ('rd', 'rd1')}")
-        if not fixed["dual"] and "rd1" in writes:
-            bad("writes declares rd1 (Rd+1) but the encoding has D = 0, so the cycle model would "
-                "not see that result: set D = 1 (cde.cx*(..., dual=True))")
-        if fixed["acc"] and fixed["dual"]:
-            bad("A = 1 with D = 1 accumulates into Rd, Rd+1, but a semantics can only read rd, "
-                "not Rd+1")
-        if fixed["acc"] and "rd" not in params:
-            bad("the encoding has A = 1 (accumulate: Rd is read) but the semantics does not read rd")
-        if not fixed["acc"] and "rd" in params:
-            bad("the semantics reads rd but the encoding has A = 0, so the cycle model would not wait "
-                "for rd: set A = 1 (cde.cx*(..., acc=True))")
-    _check_outputs(ins, params, writes, bad)
-    _check_cost(ins, bad)
-
-
-def _check_outputs(ins, params, writes, bad):
-    if ins.sem is None:
-        bad("a Thumb-2 plug-in needs sem=")
-    r = ins.sem(*[0 if p in ("imm", "off", "L") else 1 for p in params])   # as check_semantics
-    n = len(r) if isinstance(r, tuple) else 1
-    if n != len(writes):
-        bad(f"the semantics returns {n} values but writes declares {len(writes)} ({', '.join(writes)})")
-
-
-def _check_cost(ins, bad):
-    c = ins.cost
-    for k, lo in (("latency", 0), ("occupancy", 1)):
-        v = c.get(k, 1)
-        if isinstance(v, bool) or not isinstance(v, int) or v < lo:
-            bad(f"cost {k} must be an integer >= {lo}, got {v!r}")
-    for k in ("dual_issue", "begin_group"):
-        if not isinstance(c.get(k, False), bool):
-            bad(f"cost {k} must be True or False, got {c[k]!r}")
-    if c.get("resource", "alu") not in RESOURCES + (None,):
-        bad(f"cost resource '{c['resource']}' is not one of {', '.join(RESOURCES)} (or None)")
 
 
 class PluginTraps:
@@ -178,7 +60,7 @@ class PluginTraps:
         c = ins.cost
         reads = writes = ()
         if dec.kind == "udf":
-            reads = tuple(vals[p] for p in inspect.signature(ins.sem).parameters if p in REG_FIELDS)
+            reads = tuple(vals[p] for p in semantics.registers_read(ins))
             if ins.params.get("load"):
                 reads += (vals["rn"],)
             writes = tuple(vals["rd"] + 1 if w == "rd1" else vals[w]
@@ -192,27 +74,21 @@ class PluginTraps:
     def _handle(self, ctx):
         ins, vals = self._lookup(ctx.word)
         ld = ins.params.get("load")      # memory through the same API as on RI5CY: Mem[rn] -> mem
-        args = []
-        for p in inspect.signature(ins.sem).parameters:
-            if p == "mem" and ld:
-                a = ctx.read(vals["rn"])
-                args.append(int.from_bytes(ctx.mem_read(a, int(ld.get("size", 4))), "little"))
-                continue
-            if p not in vals:
-                raise SimError(f"{ins.source}: {ins.name}: semantics parameter '{p}' is not an operand")
-            args.append(ctx.read(vals[p]) if p in REG_FIELDS else vals[p])
+        mem = None
+        if ld:
+            a = ctx.read(vals["rn"])
+            mem = int.from_bytes(ctx.mem_read(a, int(ld.get("size", 4))), "little")
         try:
-            r = ins.sem(*args)
+            outs = semantics.call(ins, vals, ctx.read, pc=ctx.pc, mem=mem)
+        except semantics.SemanticsError as e:
+            raise SimError(str(e))
         except Exception as e:
             raise SimError(f"{ins.source}: {ins.name} at pc 0x{ctx.pc:08x}: semantics raised "
                            f"{type(e).__name__}: {e}")
-        outs = r if isinstance(r, tuple) else (r,)
         if ld and ld.get("post_increment"):
             ctx.write(vals["rn"], ctx.read(vals["rn"]) + int(ld["post_increment"]))
-        writes = ins.params.get("writes", ("rd",))
-        for name, v in zip(writes, outs):
-            reg = vals["rd"] + 1 if name == "rd1" else vals[name]
-            ctx.write(reg, int(v) & 0xFFFFFFFF)
+        for name, v in zip(semantics.writes(ins), outs):
+            ctx.write(vals["rd"] + 1 if name == "rd1" else vals[name], v)
         self.counts[ins.name] = self.counts.get(ins.name, 0) + 1
 
     def energy_pj(self):

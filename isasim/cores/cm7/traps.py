@@ -22,9 +22,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ...errors import SimError
+from ...isa.spec import RESOURCES  # noqa: F401  (the pipeline units a trapped instruction may use)
 from ...plugins import cde
-
-RESOURCES = ("alu", "load", "store", "mac", "branch", "shift", "simd")
 
 
 @dataclass(frozen=True)

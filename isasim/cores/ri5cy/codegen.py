@@ -19,6 +19,7 @@ import sys
 import types
 
 from ...errors import IsasimError
+from ...isa.semantics import jitify, params as sem_params  # noqa: F401  (jitify: generated code)
 from ...isa.spec import REG_FIELDS
 
 # ---- layout of the shared arrays (also used by core.py) ------------------------------------------
@@ -48,29 +49,6 @@ AG_BRANCH = -2                   # AG[op] of a conditional branch (hardware-loop
 CSR_MCYCLE, CSR_MINSTRET, CSR_MCYCLEH, CSR_MINSTRETH = 0xB00, 0xB02, 0xB80, 0xB82
 CSR_CYCLE, CSR_INSTRET, CSR_CYCLEH, CSR_INSTRETH = 0xC00, 0xC02, 0xC80, 0xC82
 CSR_MHARTID, CSR_UHARTID, CSR_MEPC = 0xF14, 0x014, 0x341
-
-
-def jitify(fn, _memo={}):
-    """numba-compiled copy of a plain-Python semantics function and the functions it calls."""
-    import numba
-    if fn in _memo:
-        return _memo[fn]
-    g = dict(fn.__globals__)
-    for name in fn.__code__.co_names:
-        obj = g.get(name)
-        if isinstance(obj, types.FunctionType):
-            g[name] = jitify(obj)
-    cells = None
-    if fn.__closure__:
-        cells = []
-        for cell in fn.__closure__:
-            v = cell.cell_contents
-            cells.append(types.CellType(jitify(v) if isinstance(v, types.FunctionType) else v))
-        cells = tuple(cells)
-    nf = types.FunctionType(fn.__code__, g, fn.__name__, fn.__defaults__, cells)
-    j = numba.njit(nf)
-    _memo[fn] = j
-    return j
 
 
 _file_trees = {}
@@ -176,13 +154,6 @@ def _alu_args(ins, slots):
             raise IsasimError(f"{ins.source}: {ins.name}: semantics parameter '{p}' is not an "
                               f"operand (operands: {', '.join(ins.operands)})")
     return out
-
-
-def sem_params(ins):
-    try:
-        return list(inspect.signature(ins.sem).parameters)
-    except (TypeError, ValueError):
-        raise IsasimError(f"{ins.source}: {ins.name}: semantics is not a Python function")
 
 
 def operand_slots(ins):

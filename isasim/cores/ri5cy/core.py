@@ -12,6 +12,7 @@ import numpy as np
 
 from ...elf import Program
 from ...errors import IsasimError, SimError
+from ...isa import semantics
 from ...isa.disasm import format_instr, reg_name
 from ...isa.registry import load_table
 from ...timing.ri5cy import RI5CYTiming, STALL_CAUSES
@@ -181,12 +182,12 @@ class RI5CY:
     """One RI5CY core with its own memory image (the cluster shares memory between cores)."""
 
     def __init__(self, elf, plugins=(), timing=None, core_id=0, cluster_id=0, memory=None,
-                 hwloop_csr_base=None):
+                 hwloop_csr_base=None, cost=None):
         self.prog = elf if isinstance(elf, Program) else Program(elf)
         if self.prog.machine != "EM_RISCV":
             raise SimError(f"{elf}: not a RISC-V ELF (machine {self.prog.machine}); "
                            f"use --target cm7 for Arm")
-        self.table = load_table("rv32", plugins)
+        self.table = load_table("rv32", plugins, cost=cost)   # cost: what-if plug-in cost knobs
         self.timing = timing or RI5CYTiming()
         self.eng = cg.engine(self.table)
         self.PF = cg.plugin_dispatcher(self.table, plugins)
@@ -278,18 +279,18 @@ class RI5CY:
         if ld and (int(d.RMASK[s]) >> ld) & 1:
             c += int(self.P[P["load_use"]])
             self.CTR[C["st_load_use"]] += int(self.P[P["load_use"]])
-        args = self._sem_args(ins, vals, pc)
         try:
-            r = ins.sem(**args)
+            outs = self._sem_call(ins, vals, pc)
+        except semantics.SemanticsError:
+            raise
         except Exception as e:
             raise SimError(f"{ins.source}: {ins.name} at pc 0x{pc:08x}: semantics raised "
                            f"{type(e).__name__}: {e}")
-        outs = r if isinstance(r, tuple) else (r,)
         if ins.params.get("load", {}).get("post_increment") and vals.get("rs1"):
             self.R[vals["rs1"]] = (int(self.R[vals["rs1"]]) + ins.params["load"]["post_increment"]) & 0xFFFFFFFF
-        for name, v in zip(ins.params.get("writes", ("rd",)), outs):
+        for name, v in zip(semantics.writes(ins), outs):
             if vals.get(name, 0) != 0:
-                self.R[vals[name]] = int(v) & 0xFFFFFFFF
+                self.R[vals[name]] = v
         self.pc = pc + int(d.LEN[s])
         self.CTR[C["cycles"]] += c
         self.CTR[C["instructions"]] += 1
@@ -297,21 +298,15 @@ class RI5CY:
         self.CTR[C["ld_rd"]] = 0
         self.CTR[C["prev_rd"]] = vals.get("rd", 0)
 
-    def _sem_args(self, ins, vals, pc):
-        """Arguments of plug-in ``ins``'s semantics at ``pc`` from the current register state."""
-        args = {}
-        for p in cg.sem_params(ins):
-            if p in ("rd", "rs1", "rs2", "rs3"):
-                args[p] = int(self.R[vals[p]]) & 0xFFFFFFFF
-            elif p == "pc":
-                args[p] = pc
-            elif p == "mem":
-                ld_p = ins.params["load"]
-                args[p] = int.from_bytes(self.mem.read(int(self.R[vals["rs1"]]) & 0xFFFFFFFF,
-                                                       int(ld_p.get("size", 4))), "little")
-            else:
-                args[p] = vals[p]
-        return args
+    def _sem_call(self, ins, vals, pc):
+        """Results of plug-in ``ins``'s semantics at ``pc`` on the current register state (one value
+        per destination), through the shared binding of isasim.isa.semantics."""
+        mem = None
+        ld = ins.params.get("load")
+        if ld:
+            mem = int.from_bytes(self.mem.read(int(self.R[vals["rs1"]]) & 0xFFFFFFFF,
+                                               int(ld.get("size", 4))), "little")
+        return semantics.call(ins, vals, lambda r: int(self.R[r]), pc=pc, mem=mem)
 
     def _engine_step(self, max_n, trace_cap=0):
         d, m = self.dec, self.mem
@@ -415,7 +410,7 @@ class RI5CY:
         if st == cg.ST_PLUGIN:
             ins = self.table.instrs[int(self.dec.OP[s])]
             try:
-                ins.sem(**self._sem_args(ins, self.dec.vals[s], pc))
+                self._sem_call(ins, self.dec.vals[s], pc)
                 why = ("raised an exception in its compiled form (the same operands do not raise "
                        "in Python)")
             except Exception as e:
