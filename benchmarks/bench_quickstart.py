@@ -30,7 +30,7 @@ COLD = r"""
 import os, sys, tempfile, time
 t0 = time.perf_counter()
 from isasim.toolchain.build import build_elf
-from isasim.cores import run_elf
+from isasim.simulate import run_elf
 d = tempfile.mkdtemp()
 with open(os.path.join(d, "ret0.S"), "w") as f:
     f.write("  .text\n  .globl main\nmain:\n  li a0, 0\n  ret\n")

@@ -1,16 +1,18 @@
 """isasim: instruction-level simulator and ISA-extension explorer for QNN kernels.
 
-Data flow (one folder per stage):
+Data flow (one folder per stage; docs/architecture.md):
     kernels_asm/, experiments/  ->  isasim.toolchain (front end, assemble, link)
     ->  isasim.isa (instruction tables)  ->  isasim.cores (RI5CY engine, Cortex-M7 on Unicorn)
-    ->  isasim.timing / isasim.energy  ->  isasim.experiments  ->  isasim.report
+    ->  isasim.platforms (memory maps, cluster; with isasim.timing / isasim.energy)
+    ->  isasim.simulate (run_elf on a target of isasim.targets)
+    ->  isasim.experiments  ->  isasim.report
 
 Small API (mirrors the CLI):
     from isasim import build, run
     elf = build("cm7", ["k.S"], "k.elf")
     res = run(elf, target="cm7")
 """
-__version__ = "0.1.0"
+from .version import __version__  # noqa: F401
 
 from .errors import IsasimError  # noqa: F401
 
@@ -23,5 +25,5 @@ def build(target, sources, out, **kw):
 
 def run(elf, target, **kw):
     """Run an ELF on the named target and return a result dict (exit_code, cycles, ...)."""
-    from .cores import run_elf
+    from .simulate import run_elf
     return run_elf(elf, target, **kw)

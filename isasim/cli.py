@@ -15,7 +15,7 @@ import os
 import signal
 import sys
 
-from . import __version__
+from .version import __version__
 from .errors import IsasimError
 
 EXIT_PROGRAM_NONZERO = 1
@@ -43,7 +43,7 @@ def cmd_build(a):
 
 
 def cmd_exec(a):
-    from .cores import run_elf
+    from .simulate import run_elf
     if not os.path.isfile(a.elf):
         raise IsasimError(f"{a.elf}: no such file")
     try:
@@ -79,7 +79,7 @@ def cmd_run(a):
 
 
 def cmd_plugins(a):
-    from .plugins import list_instructions
+    from .report.plugin_listing import list_instructions
     for line in list_instructions(a.plugin, isa=a.isa):
         print(line)
     return 0

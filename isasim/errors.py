@@ -24,3 +24,7 @@ class SimError(IsasimError):
     """Raised by a core for illegal instructions, bad memory accesses, runaway programs."""
 
     exit_code = 3
+
+
+class PluginError(IsasimError):
+    """A plug-in description that cannot be used (one line naming the file and instruction)."""

@@ -35,6 +35,12 @@ class Target:
     # 'module:name' of the timing parameters: a class with override(**kw) and as_dict(), or a
     # function validate(overrides) -> parameter object(s); both check names, types and ranges
     timing: str = ""
+    runner: str = ""              # 'module:function' of the platform that runs a program
+
+    def runner_fn(self):
+        import importlib
+        mod, name = self.runner.split(":")
+        return getattr(importlib.import_module(mod), name)
 
     def timing_validator(self):
         import importlib
@@ -51,18 +57,19 @@ OPTIONS = ("cores", "timeline", "profile", "trace", "hwloop_csr_base")
 TARGETS = {
     "cm7": Target("cm7", "cm7", "Cortex-M7 (Armv7E-M + DSP) on Unicorn, STM32H7 memory map and energy",
                   "cm7.ld", "crt0_cm7.S", options=frozenset({"profile", "trace"}),
-                  timing="isasim.timing.cm7:CM7Timing"),
+                  timing="isasim.timing.cm7:CM7Timing", runner="isasim.platforms.stm32h7:run"),
     "ri5cy": Target("ri5cy", "rv32", "one RI5CY core (RV32IMC + XpulpV2, GAP-8 ISA)",
                     "gap8.ld", "crt0_rv.S",
                     include_dirs=(os.path.join(_REPO, "kernels_asm", "ri5cy", "include"),),
                     options=frozenset({"profile", "trace", "hwloop_csr_base"}),
-                    timing="isasim.timing.ri5cy:RI5CYTiming"),
+                    timing="isasim.timing.ri5cy:RI5CYTiming", runner="isasim.platforms.ri5cy:run"),
     "gap8": Target("gap8", "rv32", "GAP-8 cluster: N RI5CY cores, banked TCDM, event unit",
                    "gap8.ld", "crt0_rv.S",
                    include_dirs=(os.path.join(_REPO, "kernels_asm", "ri5cy", "include"),),
                    cores=(1, 16, 8),
                    options=frozenset({"cores", "profile", "trace", "timeline", "hwloop_csr_base"}),
-                   timing="isasim.platforms.gap8:validate_timing"),
+                   timing="isasim.platforms.gap8:validate_timing",
+                   runner="isasim.platforms.gap8:run_cluster"),
 }
 NAMES = tuple(TARGETS)
 

@@ -5,6 +5,7 @@ from unicorn import unicorn_const as UC
 from unicorn import arm_const as ARM
 
 from isasim.cores import cm7
+from isasim.platforms import stm32h7
 from isasim.errors import SimError
 from isasim.toolchain.build import build_elf
 
@@ -68,7 +69,7 @@ def test_semihosting_write_and_exit_extended(tmp_path):
 msg: .asciz "hello "
 ch:  .byte 0x21
 """)
-    r = cm7.run(elf)
+    r = stm32h7.run(elf)
     assert r["stdout"] == "hello !"
     assert r["exit_code"] == 3
     assert r["target"] == "cm7" and r["instructions"] > 10 and r["cycles"] > 0
@@ -83,7 +84,7 @@ def test_semihosting_sys_exit(tmp_path, reason, code):
   b .
   .pool
 """)
-    assert cm7.run(elf)["exit_code"] == code
+    assert stm32h7.run(elf)["exit_code"] == code
 
 
 def _one_line_error(fn, kind=SimError):
@@ -96,40 +97,40 @@ def _one_line_error(fn, kind=SimError):
 
 def test_unmapped_access_is_one_line_error(tmp_path):
     elf = _build(tmp_path, "  ldr r1, =0x60000000\n  ldr r0, [r1]\n  bx lr\n  .pool")
-    msg = _one_line_error(lambda: cm7.run(elf))
+    msg = _one_line_error(lambda: stm32h7.run(elf))
     assert "0x60000000" in msg and "pc 0x" in msg and "size 4" in msg
 
 
 def test_illegal_instruction_is_one_line_error(tmp_path):
     elf = _build(tmp_path, "  nop\n  .inst.w 0xf7f0a001\n  bx lr")
-    msg = _one_line_error(lambda: cm7.run(elf))
+    msg = _one_line_error(lambda: stm32h7.run(elf))
     assert "illegal instruction" in msg and "0xf7f0a001" in msg and "pc 0x" in msg
 
 
 def test_runaway_is_one_line_error(tmp_path):
     elf = _build(tmp_path, "1: b 1b")
-    msg = _one_line_error(lambda: cm7.run(elf, max_instructions=1000))
+    msg = _one_line_error(lambda: stm32h7.run(elf, max_instructions=1000))
     assert "runaway" in msg and "1000" in msg
-    msg = _one_line_error(lambda: cm7.run(elf, max_instructions=1000, trace=str(tmp_path / "t")))
+    msg = _one_line_error(lambda: stm32h7.run(elf, max_instructions=1000, trace=str(tmp_path / "t")))
     assert "runaway" in msg
 
 
 def test_bad_inputs(tmp_path):
     from isasim.errors import IsasimError       # bad input files: exit status 2, not a sim error
-    assert "no such file" in _one_line_error(lambda: cm7.run(str(tmp_path / "missing.elf")),
+    assert "no such file" in _one_line_error(lambda: stm32h7.run(str(tmp_path / "missing.elf")),
                                              IsasimError)
     (tmp_path / "x.elf").write_bytes(b"not an elf")
-    assert "not a readable ELF" in _one_line_error(lambda: cm7.run(str(tmp_path / "x.elf")),
+    assert "not a readable ELF" in _one_line_error(lambda: stm32h7.run(str(tmp_path / "x.elf")),
                                                    IsasimError)
     elf = _build(tmp_path, "  movs r0, #0\n  bx lr")
-    _one_line_error(lambda: cm7.run(elf, wait_states={"flash": 3}))
-    _one_line_error(lambda: cm7.run(elf, freq_mhz=600))
+    _one_line_error(lambda: stm32h7.run(elf, wait_states={"flash": 3}))
+    _one_line_error(lambda: stm32h7.run(elf, freq_mhz=600))
 
 
 def test_energy_and_operating_point(tmp_path):
     elf = _build(tmp_path, "  movs r0, #0\n  bx lr")
-    r480 = cm7.run(elf, freq_mhz=480)
-    r400 = cm7.run(elf, freq_mhz=400)
+    r480 = stm32h7.run(elf, freq_mhz=480)
+    r400 = stm32h7.run(elf, freq_mhz=400)
     assert r480["operating_point"]["voltage_scale"] == "VOS0"
     assert r400["operating_point"]["voltage_scale"] == "VOS1"
     m = r480["energy_model"]

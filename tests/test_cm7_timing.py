@@ -6,6 +6,7 @@ import re
 import pytest
 
 from isasim.cores import cm7
+from isasim.platforms import stm32h7
 from isasim.toolchain.build import build_elf
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -165,18 +166,18 @@ def test_axi_sram_wait_states(tmp_path):
     src.write_text(AXI_SRC)
     elf = str(tmp_path / "axi.elf")
     build_elf("cm7", [str(src)], elf)
-    base = cm7.run(elf)
-    ws = cm7.run(elf, wait_states={"axisram": 3})
+    base = stm32h7.run(elf)
+    ws = stm32h7.run(elf, wait_states={"axisram": 3})
     # 10 loads + 1 store to AXI SRAM, 3 wait states each
     assert ws["stalls"]["memory_wait"] == 11 * 3
     assert ws["cycles"] == base["cycles"] + 33
     assert base["stalls"]["memory_wait"] == 0
-    tr = cm7.run(elf, wait_states={"axisram": 3}, trace=str(tmp_path / "t.txt"))
+    tr = stm32h7.run(elf, wait_states={"axisram": 3}, trace=str(tmp_path / "t.txt"))
     assert tr["cycles"] == ws["cycles"]
 
 
 def test_profile_per_symbol(tmp_path_factory):
-    r = cm7.run(elf_for("alu_pairs", N1, tmp_path_factory), profile=True)
+    r = stm32h7.run(elf_for("alu_pairs", N1, tmp_path_factory), profile=True)
     prof = r["profile"]
     assert set(prof) >= {"main", "_start"}
     assert sum(p["cycles"] for p in prof.values()) == r["cycles"]

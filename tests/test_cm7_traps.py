@@ -2,6 +2,7 @@
 import pytest
 
 from isasim.cores import cm7
+from isasim.platforms import stm32h7
 from isasim.cores.cm7.traps import Cost, decode, register_cde, register_udf
 from isasim.errors import SimError
 from isasim.toolchain.build import build_elf
@@ -97,12 +98,12 @@ def test_cx3_cost_enters_cycle_model(tmp_path, cost, cpi):
 
 def test_untrapped_cde_is_one_line_error(tmp_path):
     with pytest.raises(SimError) as e:
-        cm7.run(_elf(tmp_path, 2))
+        stm32h7.run(_elf(tmp_path, 2))
     msg = str(e.value)
     assert "\n" not in msg and "0xee801092" in msg and "pc 0x" in msg
     # a handler on another coprocessor does not catch p0
     with pytest.raises(SimError):
-        cm7.run(_elf(tmp_path, 2), traps=[register_cde(1, toy)])
+        stm32h7.run(_elf(tmp_path, 2), traps=[register_cde(1, toy)])
 
 
 def test_udf_trap(tmp_path):
@@ -116,10 +117,10 @@ def test_udf_trap(tmp_path):
     def h(ctx):
         seen.append((ctx.kind, ctx.imm, ctx.pc))
         ctx.write(0, 9)
-    r = cm7.run(elf, traps=[register_udf(h, Cost(latency=1), imm=42)])
+    r = stm32h7.run(elf, traps=[register_udf(h, Cost(latency=1), imm=42)])
     assert r["exit_code"] == 9 and seen and seen[0][:2] == ("udf", 42)
     with pytest.raises(SimError) as e:
-        cm7.run(elf)
+        stm32h7.run(elf)
     assert "illegal instruction" in str(e.value) and "0xde2a" in str(e.value)
 
 
@@ -129,4 +130,4 @@ def test_bad_registration():
     with pytest.raises(SimError):
         Cost(resource="fpu")
     with pytest.raises(SimError):
-        cm7.run("x.elf", traps=["not a registration"])
+        stm32h7.run("x.elf", traps=["not a registration"])

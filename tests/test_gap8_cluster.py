@@ -232,7 +232,7 @@ def test_result_dict_and_energy(tmp_path):
 
 # ---- start-up, run_elf, C header, errors ------------------------------------------------------------
 def test_run_elf_and_single_core(pdot):
-    from isasim.cores import run_elf
+    from isasim.simulate import run_elf
     r = run_elf(pdot, "gap8", cores=2)
     assert r["exit_code"] == 0 and r["cores"] == 2
     r1 = run_cluster(pdot, cores=1)
@@ -303,7 +303,7 @@ main:
 def test_outputs_read_back_from_shared_memory(tmp_path):
     """Experiments read kernel outputs by symbol: every core writes its id into out[]."""
     import numpy as np
-    from isasim.cores import run_elf
+    from isasim.simulate import run_elf
     src = tmp_path / "ids.S"
     src.write_text('''#include "pulp_cluster.h"
   .text

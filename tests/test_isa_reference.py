@@ -2,7 +2,7 @@
 without regenerated pages fails here), and every built-in mnemonic is findable there."""
 import os
 
-from isasim.isa import reference
+from isasim.report import isa_reference as reference
 from isasim.isa.registry import load_table
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -13,9 +13,9 @@ def test_reference_pages_are_current():
     pages = reference.generate()
     for name, text in pages.items():
         path = os.path.join(DOCS, name)
-        assert os.path.isfile(path), f"{path} missing: run python -m isasim.isa.reference docs/isa"
+        assert os.path.isfile(path), f"{path} missing: run python -m isasim.report.isa_reference docs/isa"
         assert open(path).read() == text, (f"{path} is not current: run "
-                                           f"python -m isasim.isa.reference docs/isa")
+                                           f"python -m isasim.report.isa_reference docs/isa")
 
 
 def test_every_mnemonic_is_on_a_page():

@@ -5,7 +5,7 @@ import textwrap
 
 import pytest
 
-from isasim.cores import run_elf
+from isasim.simulate import run_elf
 from isasim.errors import IsasimError
 from isasim.isa.registry import load_table
 from isasim.toolchain.build import build_elf

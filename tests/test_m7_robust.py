@@ -13,7 +13,9 @@ import time
 import numpy as np
 import pytest
 
-from isasim.cores import cm7, run_elf
+from isasim.cores import cm7
+from isasim.platforms import stm32h7
+from isasim.simulate import run_elf
 from isasim.cores.cm7 import Cm7Core
 from isasim.cores.cm7.traps import Cost, register_cde, register_udf
 from isasim.errors import IsasimError, SimError
@@ -83,7 +85,7 @@ def test_sigint_stops_the_run(tmp_path, path, n):
     t0 = time.monotonic()
     try:
         with pytest.raises(KeyboardInterrupt):
-            cm7.run(elf, trace=trace)
+            stm32h7.run(elf, trace=trace)
     finally:
         cancel()
     assert time.monotonic() - t0 < 3.0
@@ -129,12 +131,12 @@ def test_hook_exception_is_one_line_simerror(tmp_path, monkeypatch):
         raise ZeroDivisionError("model bug")
     monkeypatch.setattr(Cm7Core, "_block", broken)
     with pytest.raises(SimError) as e:
-        cm7.run(elf)
+        stm32h7.run(elf)
     msg = _one_line(e)
     assert "block hook" in msg and "pc 0x" in msg and "word 0x" in msg and "ZeroDivisionError" in msg
     monkeypatch.setattr(Cm7Core, "_decode_at", broken)
     with pytest.raises(SimError) as e:
-        cm7.run(elf, trace=str(tmp_path / "t.log"))
+        stm32h7.run(elf, trace=str(tmp_path / "t.log"))
     msg = _one_line(e)
     assert "trace hook" in msg and "pc 0x" in msg and "word 0x" in msg and "ZeroDivisionError" in msg
 
@@ -147,7 +149,7 @@ def test_semihosting_hook_exception_is_one_line_simerror(tmp_path, monkeypatch):
     monkeypatch.setattr(Cm7Core, "_semihost", broken)
     for trace in (None, str(tmp_path / "t.log")):
         with pytest.raises(SimError) as e:
-            cm7.run(elf, trace=trace)
+            stm32h7.run(elf, trace=trace)
         msg = _one_line(e)
         assert "interrupt hook" in msg and "word 0xbeab" in msg and "RuntimeError" in msg
 
@@ -161,10 +163,10 @@ def test_keyboard_interrupt_in_trap_handlers_propagates(tmp_path, trace):
     tr = str(tmp_path / "t.log") if trace else None
     udf = _build(tmp_path, "  movs r0, #1\n  udf #42\n  bx lr", name="u")
     with pytest.raises(KeyboardInterrupt):
-        cm7.run(udf, traps=[register_udf(_interrupting_handler, Cost(), imm=42)], trace=tr)
+        stm32h7.run(udf, traps=[register_udf(_interrupting_handler, Cost(), imm=42)], trace=tr)
     cde = _build(tmp_path, "  movs r0, #1\n  .inst.w 0xEE801092\n  bx lr", name="c")
     with pytest.raises(KeyboardInterrupt):
-        cm7.run(cde, traps=[register_cde(0, _interrupting_handler, Cost())], trace=tr)
+        stm32h7.run(cde, traps=[register_cde(0, _interrupting_handler, Cost())], trace=tr)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -173,7 +175,7 @@ def test_keyboard_interrupt_in_trap_handlers_propagates(tmp_path, trace):
 @pytest.mark.parametrize("bad", [0, -1, 1.5, True, "100", 10 ** 3 + 0.0])
 def test_max_instructions_must_be_a_positive_int(tmp_path, bad):
     elf = _build(tmp_path, "  movs r0, #0\n  bx lr")
-    for fn in (lambda: cm7.run(elf, max_instructions=bad),
+    for fn in (lambda: stm32h7.run(elf, max_instructions=bad),
                lambda: run_elf(elf, "cm7", max_instructions=bad),
                lambda: Cm7Core(elf).run(max_instructions=bad)):
         with pytest.raises(IsasimError) as e:      # SimError from the core, bad input from run_elf
@@ -184,11 +186,11 @@ def test_max_instructions_must_be_a_positive_int(tmp_path, bad):
 def test_max_instructions_none_and_positive(tmp_path):
     elf = _build(tmp_path, "  ldr r1, =5000\n1:\n  subs r1, r1, #1\n  bne 1b\n  movs r0, #0\n"
                  "  bx lr\n  .pool")
-    full = cm7.run(elf, max_instructions=None)
+    full = stm32h7.run(elf, max_instructions=None)
     assert full["exit_code"] == 0 and full["instructions"] > 10000
-    assert cm7.run(elf, max_instructions=np.int64(full["instructions"]))["cycles"] == full["cycles"]
+    assert stm32h7.run(elf, max_instructions=np.int64(full["instructions"]))["cycles"] == full["cycles"]
     with pytest.raises(SimError) as e:
-        cm7.run(elf, max_instructions=full["instructions"] // 2)
+        stm32h7.run(elf, max_instructions=full["instructions"] // 2)
     assert "runaway" in _one_line(e)
 
 
@@ -340,9 +342,9 @@ def test_every_timing_knob_changes_the_cycles(tmp_path):
     elf = _build(tmp_path, KNOBS_SRC, defines=["N=20"])
     traps = [register_cde(1, _set_r11, Cost(resource="simd", dual_issue=True)),
              register_cde(2, _set_r11, Cost(resource="branch", dual_issue=True))]
-    base = cm7.run(elf, traps=traps)
+    base = stm32h7.run(elf, traps=traps)
     assert base["exit_code"] == 0
-    traced = cm7.run(elf, traps=traps, trace=str(tmp_path / "t.log"))   # TBB: trace path = block path
+    traced = stm32h7.run(elf, traps=traps, trace=str(tmp_path / "t.log"))   # TBB: trace path = block path
     assert (traced["cycles"], traced["instructions"]) == (base["cycles"], base["instructions"])
     dead = []
     for k, v in CM7Timing().as_dict().items():
@@ -354,7 +356,7 @@ def test_every_timing_knob_changes_the_cycles(tmp_path):
             new = {k: 1}
         else:
             new = {k: v + 5}
-        if cm7.run(elf, timing=new, traps=traps)["cycles"] == base["cycles"]:
+        if stm32h7.run(elf, timing=new, traps=traps)["cycles"] == base["cycles"]:
             dead.append(k)
     assert dead == []
 
@@ -376,7 +378,7 @@ def test_truncated_and_corrupt_elf_are_one_line_errors(tmp_path):
     for case in cases:
         bad.write_bytes(case)
         with pytest.raises(IsasimError) as e:     # bad input (isasim.elf), exit status 2
-            cm7.run(str(bad))
+            stm32h7.run(str(bad))
         assert "bad.elf" in _one_line(e)
 
 
@@ -396,7 +398,7 @@ def test_segment_data_past_end_of_file(tmp_path):
     bad = tmp_path / "short.elf"
     bad.write_bytes(bytes(b))
     with pytest.raises(IsasimError) as e:
-        cm7.run(str(bad))
+        stm32h7.run(str(bad))
     assert "past the end of the file" in _one_line(e)
 
 
@@ -430,7 +432,7 @@ def test_unaligned_access_faults(tmp_path, name, trace):
     body, mnemonic = FAULTING[name]
     elf = _build(tmp_path, body + DATA, name=name)
     with pytest.raises(SimError) as e:
-        cm7.run(elf, trace=str(tmp_path / "t.log") if trace else None)
+        stm32h7.run(elf, trace=str(tmp_path / "t.log") if trace else None)
     msg = _one_line(e)
     assert "unaligned" in msg and "UsageFault" in msg and mnemonic in msg, msg
     core = Cm7Core(elf)
@@ -481,8 +483,8 @@ def test_allowed_unaligned_accesses_run(tmp_path, trace):
 def test_alignment_checks_keep_cycles(tmp_path):
     # the hooks of the checks do not change the cycle model: same cycles in both paths
     elf = _build(tmp_path, ALLOWED)
-    a = cm7.run(elf)
-    b = cm7.run(elf, trace=str(tmp_path / "t.log"))
+    a = stm32h7.run(elf)
+    b = stm32h7.run(elf, trace=str(tmp_path / "t.log"))
     assert (a["cycles"], a["instructions"], a["stalls"]) == (b["cycles"], b["instructions"], b["stalls"])
 
 
@@ -495,7 +497,7 @@ def test_misaligned_stack_pointer_is_refused(tmp_path, body, writer, trace):
     # Armv7-M forces SP[1:0] to 0 (writing them is UNPREDICTABLE); Unicorn keeps them
     elf = _build(tmp_path, body + "\n  movs r0, #0\n  bx lr")
     with pytest.raises(SimError) as e:
-        cm7.run(elf, trace=str(tmp_path / "t.log") if trace else None)
+        stm32h7.run(elf, trace=str(tmp_path / "t.log") if trace else None)
     msg = _one_line(e)
     assert "stack pointer" in msg and "UNPREDICTABLE" in msg and "SP = 0x" in msg, msg
     assert writer in msg, msg
@@ -510,7 +512,7 @@ def test_svc_error_names_the_svc(tmp_path):
     svc = (core.symbols["main"] & ~1) + 2
     for trace in (None, str(tmp_path / "t.log")):
         with pytest.raises(SimError) as e:
-            cm7.run(elf, trace=trace)
+            stm32h7.run(elf, trace=trace)
         msg = _one_line(e)
         assert f"pc {svc:#010x}" in msg and "0xdf03" in msg and "svc" in msg.lower(), msg
 

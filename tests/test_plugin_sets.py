@@ -4,7 +4,8 @@ import pytest
 
 from isasim import build, run
 from isasim.isa.registry import load_table
-from isasim.plugins import PluginError, list_instructions
+from isasim.plugins import PluginError
+from isasim.report.plugin_listing import list_instructions
 
 OTHER = '''from isasim.plugins import Instr
 INSTRUCTIONS = [Instr("my.add3", "rd, rs1, rs2", "0000001 rs2 rs1 110 rd 0001011",

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from isasim.cli import main
-from isasim.cores import run_elf
+from isasim.simulate import run_elf
 from isasim.cores.ri5cy.core import RI5CY, L2_BASE
 from isasim.elf import Program
 from isasim.isa.registry import load_table

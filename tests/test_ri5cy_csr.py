@@ -127,7 +127,7 @@ main:
 @pytest.mark.parametrize("target", ["ri5cy", "gap8"])
 def test_hwloop_csr_base_through_run_elf_cli_and_config(tmp_path, capsys, target):
     from isasim.cli import main
-    from isasim.cores import run_elf
+    from isasim.simulate import run_elf
     from isasim.toolchain.build import build_elf
     src = tmp_path / "h.S"
     src.write_text(HWLOOP_READ.format(csr=0x7C2))          # lpcount0 with base 0x7C0

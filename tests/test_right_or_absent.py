@@ -15,7 +15,7 @@ import pytest
 
 from isasim import cache, targets
 from isasim.cli import main as cli_main
-from isasim.cores import run_elf
+from isasim.simulate import run_elf
 from isasim.errors import IsasimError
 from isasim.toolchain.build import build_elf
 

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from isasim.cli import main
-from isasim.cores import run_elf
+from isasim.simulate import run_elf
 from isasim.toolchain.build import build_elf
 
 from rvcode import enc

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from isasim.cli import main
-from isasim.cores import run_elf
+from isasim.simulate import run_elf
 from isasim.cores.ri5cy.core import RI5CY, L2_BASE
 from isasim.elf import Program
 from isasim.errors import IsasimError, SimError

@@ -184,7 +184,7 @@ def _expected(ins, fn, combo, sample):
 
 
 def test_instruction(ins, mod, ref, nsamp, seed, workdir, plugin_path):
-    from ..cores import run_elf
+    from ..simulate import run_elf
     from ..toolchain.build import build_elf
     imm_ops = [o for o in ins.operands if o not in ("rd", "rs1", "rs2", "rs3", "rn", "rm")]
     if any(o in ("off", "loff") for o in imm_ops):

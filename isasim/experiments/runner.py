@@ -18,7 +18,7 @@ import time
 
 import numpy as np
 
-from .. import __version__
+from ..version import __version__
 from .. import cache
 from ..errors import IsasimError
 from . import config as C
@@ -145,7 +145,7 @@ def workload(point):
 def run_point(point, use_cache=True, cache_only=False):
     """Build and run one point; returns a flat result row (dict). Runs in worker processes.
     ``cache_only``: return the cached row, or None without simulating."""
-    from ..cores import run_elf
+    from ..simulate import run_elf
     from ..plugins import resolve
     from ..toolchain.build import build_elf
     v = point["variant"]

@@ -54,7 +54,7 @@ def main(a):
             "target": r["target"], "elf": r["elf"], "plugins": r["plugins"], "run": r["run"]}
     res = None
     if a.trace or a.profile:
-        from ..cores import run_elf
+        from ..simulate import run_elf
         run = dict(r["run"])
         run.pop("profile", None)
         res = run_elf(r["elf"], r["target"], trace=a.trace, profile=a.profile,

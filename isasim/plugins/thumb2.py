@@ -7,7 +7,8 @@ naming the file and the instruction.
 """
 from ..isa import semantics
 from ..isa.spec import REG_FIELDS, RESOURCES
-from . import PluginError, cde
+from ..errors import PluginError
+from . import cde
 
 FIXED = {"acc": "A (accumulate)", "cp": "coprocessor", "dual": "D (dual)"}
 

@@ -19,7 +19,7 @@ import os
 import re
 import tempfile
 
-from .. import __version__
+from ..version import __version__
 from .. import cache
 from ..errors import BuildError
 from . import zig

@@ -16,7 +16,7 @@ Usage::
     def my_dot(ctx):                       # cx3 p0, Rd, Rn, Rm, #opc
         ctx.write(ctx.rd, (ctx.read(ctx.rn) * ctx.read(ctx.rm)) & 0xffffffff)
     reg = register_cde(0, my_dot, Cost(latency=2, resource="mac", dual_issue=True))
-    isasim.cores.cm7.run("k.elf", traps=[reg])
+    isasim.platforms.stm32h7.run("k.elf", traps=[reg])
 """
 from dataclasses import dataclass
 from functools import lru_cache
