@@ -235,6 +235,11 @@ def run_point(point, use_cache=True, cache_only=False):
                                      sort_keys=True)
     for k, val in (res.get("stalls") or {}).items():      # the target's own stall causes
         row[f"stall_{k}"] = val
+    for k, val in (res.get("counters") or {}).items():    # e.g. cache hits/misses of a platform
+        if k in row:
+            raise IsasimError(f"{where}: the {v['target']} result's counter '{k}' would overwrite "
+                              f"the results column of that name")
+        row[k] = val
     row["mac_per_cycle"] = row["macs"] / row["cycles"] if row["cycles"] else float("nan")
     row["instr_per_mac"] = row["instructions"] / row["macs"] if row["macs"] else float("nan")
     opp = res.get("operating_point") or (res.get("energy_model") or {}).get("operating_point")
