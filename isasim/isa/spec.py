@@ -261,5 +261,27 @@ def syntax_operands(syntax):
     return ops
 
 
+@dataclass(frozen=True)
+class AddressForm:
+    """The memory operand of a syntax: ``offset(base)`` or ``offset(base!)`` (post-increment);
+    ``offset`` is an immediate operand or a register operand (register-offset forms), None when the
+    offset is written as a literal."""
+    offset: object
+    base: str
+    post_increment: bool
+
+
+def address_form(syntax):
+    """The memory operand of ``syntax`` ('rd, imm(rs1!)' -> AddressForm('imm', 'rs1', True)), None
+    if it has none."""
+    for part in (p.strip() for p in syntax.split(",")):
+        m = _ADDR.match(part)
+        if m:
+            off = m.group(1)
+            return AddressForm(None if off in REG_NUM or off.isdigit() else off, m.group(2),
+                               m.group(3) == "!")
+    return None
+
+
 def is_reg(name):
     return name in REG_FIELDS

@@ -152,7 +152,7 @@ class Cluster:
             c.P[P["core_id"]] = i
             c.P[P["cluster_id"]] = 0
             c.P[P["trace"]] = 1 if self.tcap else 0
-            c.TR = np.zeros((max(self.tcap, 1), 8), np.int64)
+            c.TR = np.zeros((max(self.tcap, 1), len(cg.layout.TR_NAMES)), np.int64)
             if profile:
                 c.enable_profile()
         for name in ("R", "HW", "CSR", "CTR", "OPCNT", "P", "TR", "PROF"):
@@ -230,7 +230,7 @@ class Cluster:
         return int(self.CTR[i, cg.C["cycles"]])
 
     def _new_log(self, old=None):
-        self.AL = np.zeros((self.n, self.cap, 3), np.int64)
+        self.AL = np.zeros((self.n, self.cap, len(cg.layout.AL_NAMES)), np.int64)
         if old is not None:
             self.AL[:, :old.shape[1]] = old
         for i, c in enumerate(self.cores):
@@ -266,7 +266,7 @@ class Cluster:
                 c = self.cores[i]
                 if out and LS[L.LS_K]:
                     buf = io.StringIO()
-                    c._write_trace(buf, int(LS[L.LS_K]))
+                    c.write_trace(buf, int(LS[L.LS_K]))
                     _prefixed(out, i, buf)
                     LS[L.LS_K] = 0
                 if why == L.R_DONE:
@@ -330,7 +330,7 @@ class Cluster:
                 f"{c.where(c.pc)}): isasim's event unit has no writable registers "
                 f"(barrier = load from 0x{EU_BASE + EU_BARRIER:08x})")
         try:
-            c._finish(st)
+            c.finish(st)
         except SimError as e:
             raise SimError(f"core {i}: {e}") from None
         raise SimError(f"core {i}: engine status {st}")
@@ -437,8 +437,8 @@ def _clone(c0, core_id):
     c.P = c0.P.copy()
     c.P[cg.P["core_id"]] = core_id
     c.PROF = np.zeros(1, np.int64)
-    c.TR = np.zeros((1, 8), np.int64)
-    c.AL = np.zeros((1, 3), np.int64)
+    c.TR = np.zeros_like(c0.TR[:1])
+    c.AL = np.zeros_like(c0.AL[:1])
     c.core_id = core_id
     c.pc = c0.prog.entry
     c.status = None

@@ -16,8 +16,8 @@ and so on; the Python core objects hold views of these rows). Cluster bookkeepin
 import numpy as np
 from numba import njit
 
-from isasim.cores.ri5cy.codegen import (C, P, ST_LIMIT, ST_EXIT, ST_EVENT, ST_LOG_FULL, ST_PYCALL,
-                                        ST_REDECODE)
+from isasim.cores.ri5cy.layout import (C, P, AL_NAMES, ST_LIMIT, ST_EXIT, ST_EVENT, ST_LOG_FULL,
+                                      ST_PYCALL, ST_REDECODE)
 
 eng = None      # the engine's run(): bound at the end of the generated copy
 
@@ -50,6 +50,8 @@ EU_NB_CORES = 0x08       # number of cores in the cluster
 
 _CYC, _CAL, _EVA, _EVRD, _STB = C["cycles"], C["al_n"], C["ev_addr"], C["ev_rd"], C["st_barrier"]
 _PCL = P["cycle_limit"]
+# access-log columns (layout.AL_NAMES): issue cycle, address, cycles of the instruction
+_AC, _AA, _AK = (AL_NAMES.index(k) for k in ("cycle", "addr", "cost"))
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -68,14 +70,14 @@ def _head(AL, i, head, cnt, D, e, bank, tcdm_base, tcdm_size, nbanks, ilv, ev_ba
     """Move core i's head past event-unit accesses; set its next access time and bank."""
     h = head[i]
     while h < cnt[i]:
-        a = AL[i, h, 1]
+        a = AL[i, h, _AA]
         if ev_base != 0 and a >= ev_base and a < ev_base + 4096:
             nev[i] += 1
-            ev_issue[i] = AL[i, h, 0] + D[i]
+            ev_issue[i] = AL[i, h, _AC] + D[i]
             h += 1
             continue
         head[i] = h
-        e[i] = AL[i, h, 0] + AL[i, h, 2] - 1 + D[i]
+        e[i] = AL[i, h, _AC] + AL[i, h, _AK] - 1 + D[i]
         bank[i] = _bank(a, tcdm_base, tcdm_size, nbanks, ilv)
         return
     head[i] = h
@@ -89,9 +91,9 @@ def _carry(AL, cnt, n, head, D):
     for i in range(n):
         k = 0
         for j in range(head[i], cnt[i]):
-            AL[i, k, 0] = AL[i, j, 0] + D[i]
-            AL[i, k, 1] = AL[i, j, 1]
-            AL[i, k, 2] = AL[i, j, 2]
+            AL[i, k, _AC] = AL[i, j, _AC] + D[i]
+            AL[i, k, _AA] = AL[i, j, _AA]
+            AL[i, k, _AK] = AL[i, j, _AK]
             k += 1
         cnt[i] = k
 
@@ -221,13 +223,13 @@ def _precheck(AL, cnt, n, horizon, tcdm_base, tcdm_size, nbanks, ilv, l2_lat, ev
         t_nl2 = 0
         h = 0
         while h < cnt[i]:
-            a = AL[i, h, 1]
+            a = AL[i, h, _AA]
             if ev_base != 0 and a >= ev_base and a < ev_base + 4096:
                 t_nev += 1
-                t_ev = AL[i, h, 0] + d
+                t_ev = AL[i, h, _AC] + d
                 h += 1
                 continue
-            e = AL[i, h, 0] + AL[i, h, 2] - 1 + d
+            e = AL[i, h, _AC] + AL[i, h, _AK] - 1 + d
             if e >= horizon:
                 break
             b = _bank(a, tcdm_base, tcdm_size, nbanks, ilv)

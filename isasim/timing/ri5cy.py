@@ -120,3 +120,69 @@ class RI5CYTiming:
 
 STALL_CAUSES = ("load_use", "branch", "jump", "muldiv", "misaligned", "csr", "tcdm_contention",
                 "barrier")
+
+
+def engine_parameters():
+    """Names of the timing parameters the engine receives at run time (every numeric field of
+    RI5CYTiming, in declaration order): rules below refer to them by name."""
+    return [f.name for f in fields(RI5CYTiming) if f.name != "slow_csrs"]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A dynamic timing rule of the RI5CY engine. When the engine sees the rule's event, it adds
+    ``extra`` cycles to the instruction's static cost (``base_cycles`` of its timing class) and
+    counts ``stall`` cycles (default: ``extra``) as stall cause ``cause`` (None: issue cycles, not
+    a stall). Both are Python expressions over the timing parameters (field names of RI5CYTiming),
+    ``static`` (the instruction's static cost), ``extra`` (in ``stall`` only), the event's
+    variables ``vars`` and ``clz32``; isasim.cores.ri5cy.codegen compiles them into the engine, so
+    editing a rule here changes the engine (it is part of the engine's cache key), and
+    ``evaluate`` gives the same figures in Python."""
+    extra: str
+    cause: object = None
+    stall: str = None
+    vars: tuple = ()
+    source: str = ""
+
+    def evaluate(self, timing, static=0, **variables):
+        """(extra cycles, stall cycles) for a RI5CYTiming ``timing``."""
+        from ..isa.helpers import clz32
+        env = {**{k: getattr(timing, k) for k in engine_parameters()}, "static": static,
+               "clz32": clz32, **variables}
+        extra = eval(self.extra, {"__builtins__": {}}, env)
+        stall = eval(self.stall, {"__builtins__": {}}, {**env, "extra": extra}) if self.stall else extra
+        return int(extra), int(stall)
+
+
+# When each event happens is the engine's business (codegen.py says where); what it costs is here.
+RULES = {
+    # §1.7 "load-use stall: 1 cycle when the next instruction uses the result" (V1 Hazards)
+    "load_use": Rule("load_use", "load_use", source="isa_timing.md §1.7 load-use stall (V1)"),
+    # §1.7 "misaligned word / halfword crossing a word boundary: 2 cycles" (V1, UM §3.1)
+    "misaligned": Rule("misaligned_extra", "misaligned",
+                       source="isa_timing.md §1.7 misaligned access (V1, UM §3.1)"),
+    # §1.7 "branch taken: 3; 4 if the target is a non-word-aligned 32-bit instruction" (V1);
+    # mis_target = 1 for such a target
+    "branch_taken": Rule("branch_taken - branch + mis_target * branch_misaligned_extra", "branch",
+                         vars=("mis_target",), source="isa_timing.md §1.7 branch taken (V1)"),
+    # §1.7 "jump: 2 cycles; 3 if the target is a non-word-aligned 32-bit instruction" (V1): one
+    # issue cycle, the rest is a stall
+    "jump": Rule("mis_target * jump_misaligned_extra", "jump", stall="static - 1 + extra",
+                 vars=("mis_target",), source="isa_timing.md §1.7 jump (V1)"),
+    # §1.7 "jalr data hazard: +1 if jalr uses the result of the immediately preceding instruction"
+    "jalr_hazard": Rule("jalr_hazard", "jump", source="isa_timing.md §1.7 jalr hazard (V1)"),
+    # §1.7 "mulh*: 5 cycles" (V1/V2, RTL FSM): one issue cycle, the rest is a stall
+    "mulh": Rule("0", "muldiv", stall="static - 1", source="isa_timing.md §1.7 mulh (V1, RTL)"),
+    # §1.7 div/rem "3..35, 3 when the divisor has no leading zero bits, 35 when it is 0" (V1);
+    # divisor = |rs2| as an unsigned 32-bit value (the signed forms divide magnitudes)
+    "div": Rule("(div_zero if divisor == 0 else div_base + clz32(divisor)) - static", "muldiv",
+                stall="static + extra - 1", vars=("divisor",),
+                source="isa_timing.md §1.7 div/rem (V1)"),
+    # §1.7 "p.elw: 4 cycles (plus sleep time until the event)" (V1); the sleep is the cluster's
+    "elw": Rule("0", "barrier", stall="static - 1", source="isa_timing.md §1.7 p.elw (V1)"),
+    # §1.7 "CSR access: 4 cycles for mstatus/mepc/... (slow_csrs), 1 for others" (V1)
+    "csr_slow": Rule("csr_slow - csr_fast", "csr", source="isa_timing.md §1.7 CSR access (V1)"),
+    # §1.7 "hardware loop back-edge: 0 cycles" (UM §7): issue cycles, not a stall
+    "hwloop_backedge": Rule("hwloop_backedge", None,
+                            source="isa_timing.md §1.7 hardware loop back-edge (UM §7)"),
+}

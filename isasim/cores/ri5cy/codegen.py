@@ -1,159 +1,50 @@
 """Generate the compiled RI5CY engine from the instruction table.
 
-The engine is one numba function: a loop over pre-decoded instruction arrays with one dispatch case
-per table entry. ALU-like instructions call their semantics function from the table (compiled by
-numba together with the helpers it uses); loads, stores, branches, jumps, hardware loops, CSR and
-system instructions are generated from their ``kind`` and ``params``. Timing is accounted in the
-same loop from runtime parameter arrays (so changing a latency never recompiles): ``TC[op]`` static
-cycles and ``P[...]`` dynamic penalties, with stall cycles counted by cause in ``CTR``.
+The engine is one numba function, ``run``: a loop over pre-decoded instruction arrays with one
+dispatch case per table entry. Each case comes from the emitter of the instruction's ``kind``
+(``EMITTERS``: alu, load/store/elw, branch, jump/jalr, hwloop, csr, system; plug-in instructions go
+through ``emit_plugin``). Plain ALU semantics are inlined from the table's lambdas into small group
+functions ``alu_<g>``. Timing: ``TC[op]`` static cycles per instruction (the timing class's
+``base_cycles``) plus the dynamic rules of isasim/timing/ri5cy.py (``RULES``), compiled from their
+expressions over the runtime parameter array ``P`` (so changing a latency never recompiles), with
+stall cycles counted by cause in ``CTR``. Every array index is a named constant of layout.py.
 
-The generated source is written to the cache directory under the table's fingerprint and imported
-from there, so numba's on-disk cache makes later start-ups fast (well under a second).
+The generated source is written to the cache directory under a key (table fingerprint, these
+sources, the layout and the rules) and imported from there with its table passed in (``_T``), so
+numba's on-disk cache makes later start-ups fast.
+
+Reading and debugging the engine::
+
+    python -m isasim.cores.ri5cy.codegen --print            # the engine source
+    python -m isasim.cores.ri5cy.codegen --write engine.py  # ... into a file
+    python -m isasim.cores.ri5cy.codegen --print --plugin qnn   # the plug-in dispatcher
+    NUMBA_DISABLE_JIT=1 isasim exec prog.elf --target ri5cy  # run it as plain Python (slow; same cycles)
 """
 import ast
-import builtins
 import importlib.util
-import inspect
 import os
 import sys
-import types
 
 from ...errors import IsasimError
+from ...isa import semantics
 from ...isa.semantics import jitify, params as sem_params  # noqa: F401  (jitify: generated code)
-from ...isa.spec import REG_FIELDS
+from ...isa.spec import REG_FIELDS, address_form
+from ...timing.ri5cy import RULES, engine_parameters
+from . import layout
+from .inline import inline_call
+from .layout import (P, C, P_NAMES, CTR_NAMES, HIDDEN, NREGS, ST_LIMIT, ST_EXIT,  # noqa: F401
+                     ST_ILLEGAL, ST_MEM, ST_EBREAK, ST_ECALL, ST_PC, ST_EVENT, ST_LOG_FULL,
+                     ST_PYCALL, ST_REDECODE, ST_PLUGIN, ST_CSR, ST_HWLOOP, OP_ILLEGAL, OP_STALE,
+                     PF_ERR, AG_BRANCH)
 
-# ---- layout of the shared arrays (also used by core.py) ------------------------------------------
-P_NAMES = ["load_use", "branch_taken_extra", "branch_misaligned_extra", "jump_misaligned_extra",
-           "jalr_hazard", "misaligned_extra", "div_base", "div_zero", "hwloop_backedge",
-           "csr_slow_extra", "tohost", "hwloop_csr_base", "core_id", "cluster_id", "trace", "profile",
-           "event_base", "ncores", "cycle_limit", "log_tcdm", "tcdm_base", "tcdm_size"]
-P = {n: i for i, n in enumerate(P_NAMES)}
-CTR_NAMES = ["cycles", "instructions", "st_load_use", "st_branch", "st_jump", "st_muldiv",
-             "st_misaligned", "st_csr", "st_tcdm_contention", "st_barrier", "exit_code", "fault_addr",
-             "fault_size", "loads", "stores", "trace_n", "ld_rd", "prev_rd", "fault_store", "ev_addr",
-             "ev_rd", "al_n", "l2_accesses", "tcdm_accesses"]
-C = {n: i for i, n in enumerate(CTR_NAMES)}
-HIDDEN = {"vf": 32}         # hidden per-core state registers (R[32+])
-NREGS = 40
-(ST_LIMIT, ST_EXIT, ST_ILLEGAL, ST_MEM, ST_EBREAK, ST_ECALL, ST_PC, ST_EVENT, ST_LOG_FULL, ST_PYCALL,
- ST_REDECODE, ST_PLUGIN, ST_CSR, ST_HWLOOP) = range(14)
-# ST_REDECODE: the slot at pc was written by a store (OP = OP_STALE): decode it again, then resume.
-# ST_PLUGIN: a plug-in's compiled semantics raised (the dispatcher returned PF_ERR).
-# ST_CSR: a CSR the RTL implements and isasim does not model. ST_HWLOOP: a branch or jump is the
-# last instruction of an active hardware loop (not allowed, RI5CY manual rev 3.0).
-OP_ILLEGAL, OP_STALE = -1, -2
-PF_ERR = -0x8000000000000000     # the plug-in dispatcher's "semantics raised" result (int64 min)
-AG_BRANCH = -2                   # AG[op] of a conditional branch (hardware-loop end check)
-
-# CSR numbers
-CSR_MCYCLE, CSR_MINSTRET, CSR_MCYCLEH, CSR_MINSTRETH = 0xB00, 0xB02, 0xB80, 0xB82
-CSR_CYCLE, CSR_INSTRET, CSR_CYCLEH, CSR_INSTRETH = 0xC00, 0xC02, 0xC80, 0xC82
-CSR_MHARTID, CSR_UHARTID, CSR_MEPC = 0xF14, 0x014, 0x341
+# architectural registers the engine names (ecall: a7 = 93 exits with code a0)
+REG_A0, REG_A7 = 10, 17
+SYS_EXIT = 93
 
 
-_file_trees = {}
-
-
-def _lambda_node(fn):
-    """The ast.Lambda of a lambda function, found in its source file by line and argument names."""
-    if fn.__name__ != "<lambda>":
-        return None
-    try:
-        path = inspect.getsourcefile(fn)
-    except TypeError:
-        return None
-    if not path or not os.path.isfile(path):
-        return None
-    if path not in _file_trees:
-        with open(path) as f:
-            by_line = {}
-            for n in ast.walk(ast.parse(f.read())):
-                if isinstance(n, ast.Lambda):
-                    by_line.setdefault(n.lineno, []).append(n)
-            _file_trees[path] = by_line
-    args = list(fn.__code__.co_varnames[:fn.__code__.co_argcount])
-    cands = [n for n in _file_trees[path].get(fn.__code__.co_firstlineno, ())
-             if [a.arg for a in n.args.args] == args]
-    if not cands or len({ast.dump(c.body) for c in cands}) != 1:
-        return None
-    return cands[0]
-
-
-class _Inliner(ast.NodeTransformer):
-    def __init__(self, fn, argmap, imports):
-        self.fn, self.argmap, self.imports = fn, argmap, imports
-        self.free = dict(zip(fn.__code__.co_freevars, [c.cell_contents for c in (fn.__closure__ or ())]))
-        self.ok = True
-
-    def visit_Name(self, node):
-        n = node.id
-        if n in self.argmap:
-            return ast.parse(self.argmap[n], mode="eval").body
-        if n in self.free:
-            v = self.free[n]
-        elif n in self.fn.__globals__:
-            v = self.fn.__globals__[n]
-        elif hasattr(builtins, n):
-            return node
-        else:
-            self.ok = False
-            return node
-        if isinstance(v, (bool, int, float)):
-            return ast.Constant(v)
-        if isinstance(v, types.FunctionType):
-            alias = f"_g_{v.__module__.replace('.', '_')}_{v.__name__}"
-            self.imports[alias] = (v.__module__, v.__qualname__)
-            return ast.Name(alias, ast.Load())
-        self.ok = False
-        return node
-
-    def visit_Lambda(self, node):       # nested lambdas are not inlined
-        self.ok = False
-        return node
-
-
-def inline_call(fn, argmap, imports):
-    """Source text of ``fn``'s body with its parameters replaced by engine expressions, closure
-    and global constants folded, and called helpers imported (jitted) into the engine module;
-    None if the function cannot be inlined (it is then called as a separately jitted function)."""
-    lam = _lambda_node(fn)
-    if lam is None:
-        return None
-    local = {}
-    tr = _Inliner(fn, argmap, local)
-    body = tr.visit(ast.parse(ast.unparse(lam.body), mode="eval").body)
-    if not tr.ok:
-        return None
-    imports.update(local)
-    return "(" + ast.unparse(body) + ")"
-
-
-def _reload_hw(add, ind):
-    add(f"{ind}e0 = HW[1]")
-    add(f"{ind}c0 = HW[2]")
-    add(f"{ind}e1 = HW[4]")
-    add(f"{ind}c1 = HW[5]")
-
-
-def _plain_alu(ins):
-    """ALU op with one result in rd and no data-dependent timing: runs in alu()."""
-    return (ins.kind == "alu" and len(ins.params.get("writes", ("rd",))) == 1
-            and ins.timing not in ("div", "mulh") and not any(p in HIDDEN for p in sem_params(ins)))
-
-
-def _alu_args(ins, slots):
-    """Arguments of a plain ALU op in alu(op, a, b, c, d, i0, i1, i2, pc): a/b/c = rs1/rs2/rs3,
-    d = old rd."""
-    out = []
-    for p in sem_params(ins):
-        if p in slots:
-            out.append({"rd": "d", "r1": "a", "r2": "b", "r3": "c"}.get(slots[p], slots[p]))
-        elif p == "pc":
-            out.append("pc")
-        else:
-            raise IsasimError(f"{ins.source}: {ins.name}: semantics parameter '{p}' is not an "
-                              f"operand (operands: {', '.join(ins.operands)})")
-    return out
+# ---- operands ------------------------------------------------------------------------------------
+_REG_COLS = {"rd": "rd", "rs1": "r1", "rs2": "r2", "rs3": "r3", "rdp": "rd", "rs1p": "r1",
+             "rs2p": "r2"}
 
 
 def operand_slots(ins):
@@ -163,8 +54,7 @@ def operand_slots(ins):
     k = 0
     for name in ins.operands:
         if name in REG_FIELDS:
-            slots[name] = {"rd": "rd", "rs1": "r1", "rs2": "r2", "rs3": "r3",
-                           "rdp": "rd", "rs1p": "r1", "rs2p": "r2"}[name]
+            slots[name] = _REG_COLS[name]
         else:
             if k > 2:
                 raise IsasimError(f"{ins.source}: {ins.name}: more than 3 immediate operands")
@@ -188,6 +78,85 @@ def sources_read(ins):
     return []
 
 
+def _operand(slots, name):
+    """Engine expression of operand ``name``: its register's value or its immediate."""
+    col = slots[name]
+    return f"R[{col}]" if name in REG_FIELDS else col
+
+
+def _plain_alu(ins):
+    """ALU op with one result in rd and no data-dependent timing: runs in alu_<g>()."""
+    return (ins.kind == "alu" and len(ins.params.get("writes", ("rd",))) == 1
+            and ins.timing not in ("div", "mulh") and not any(p in HIDDEN for p in sem_params(ins)))
+
+
+# ---- timing rules (isasim/timing/ri5cy.py RULES) as engine code ---------------------------------
+def _param_local(name):
+    return f"t_{name}"
+
+
+def rule_parameters():
+    """Timing parameters the rules read (the engine keeps them in locals ``t_<name>``)."""
+    used = set()
+    for r in RULES.values():
+        for e in (r.extra, r.stall):
+            if e:
+                used |= {n.id for n in ast.walk(ast.parse(e, mode="eval"))
+                         if isinstance(n, ast.Name) and n.id in engine_parameters()}
+    return sorted(used)
+
+
+class _RuleExpr(ast.NodeTransformer):
+    def __init__(self, name, variables):
+        self.name, self.variables = name, variables
+
+    def visit_Name(self, node):
+        n = node.id
+        if n in self.variables:
+            return ast.parse(self.variables[n], mode="eval").body
+        if n in engine_parameters():
+            return ast.Name(_param_local(n), ast.Load())
+        if n == "clz32":
+            return node
+        raise IsasimError(f"isasim/timing/ri5cy.py RULES[{self.name!r}]: unknown name '{n}' (timing "
+                          f"parameters, static, extra, clz32 and the rule's vars "
+                          f"{RULES[self.name].vars} may be used)")
+
+
+def _rule_expr(name, text, variables):
+    tree = _RuleExpr(name, variables).visit(ast.parse(text, mode="eval").body)
+    return None if isinstance(tree, ast.Constant) and tree.value == 0 else ast.unparse(tree)
+
+
+def rule_code(name, undo=False, **variables):
+    """Lines applying timing rule ``name``: add its extra cycles to ``c`` and its stall cycles to
+    the counter of its cause. ``variables``: engine expressions of the rule's vars. ``undo``: only
+    take the stall cycles back (the instruction is handed to Python, which applies the rule)."""
+    r = RULES[name]
+    missing = set(r.vars) - set(variables)
+    if missing:
+        raise IsasimError(f"timing rule {name}: the engine gives no value for {sorted(missing)}")
+    env = {"static": "TC[op]", **variables}
+    extra = _rule_expr(name, r.extra, env)
+    lines = []
+    if extra is not None:
+        lines.append(f"xc = {extra}")
+        if not undo:
+            lines.append("c += xc")
+    if r.cause is not None:
+        stall = (_rule_expr(name, r.stall, {**env, "extra": "xc" if extra else "0"}) if r.stall
+                 else "xc" if extra else None)
+        if stall is not None:
+            lines.append(f"CTR[{layout.ctr('st_' + r.cause)}] {'-=' if undo else '+='} {stall}")
+    return lines or ["pass"]
+
+
+def _indent(lines, n):
+    pad = " " * n
+    return [pad + ln for ln in lines]
+
+
+# ---- emitters: one per instruction kind -----------------------------------------------------------
 class _GenContext:
     """What generating the dispatch cases collects: helper functions to import (jitted) into the
     engine module, semantics that could not be inlined (called as jitted functions S<id>), and the
@@ -207,207 +176,288 @@ class _GenContext:
         return call
 
 
-def _gen_case(ins, lines, ctx):
-    s = operand_slots(ins)
-    ind = " " * 12
-    add = lines.append
-    k = ins.kind
-    pr = ins.params
-    if k == "alu" and _plain_alu(ins):
-        ctx.alu_cases.append((ins, ctx.sem_call(ins, _alu_args(ins, s))))
-        return
-    if k == "alu":
-        args = []
-        for p in sem_params(ins):
-            if p in s:
-                col = s[p]
-                args.append(f"R[{col}]" if col in ("rd", "r1", "r2", "r3") else col)
-            elif p == "pc":
-                args.append("pc")
-            elif p in HIDDEN:
-                args.append(f"R[{HIDDEN[p]}]")
+def emit_alu(ins, slots, ctx):
+    """ALU instruction. Plain ones (one result, static timing) become a case of an alu_<g> group
+    function (a/b/c = rs1/rs2/rs3, d = old rd; nothing emitted here); the others are written out:
+    several destinations or hidden state, data-dependent divider timing, mulh stalls."""
+    if _plain_alu(ins):
+        alu_reg = {"rd": "d", "r1": "a", "r2": "b", "r3": "c"}
+        args = semantics.arguments(ins, lambda k, p: alu_reg[slots[p]] if k == "reg" else
+                                   slots[p] if k == "imm" else k if k == "pc" else None)
+        if None in args:
+            raise IsasimError(f"{ins.source}: {ins.name}: a plain ALU semantics reads only "
+                              f"operands and pc")
+        ctx.alu_cases.append((ins, ctx.sem_call(ins, args)))
+        return []
+
+    def arg(k, p):
+        if k in ("reg", "imm"):
+            return _operand(slots, p)
+        if k == "pc":
+            return "pc"
+        if k == "hidden":
+            return f"R[{HIDDEN[p]}]"
+        raise IsasimError(f"{ins.source}: {ins.name}: built-in semantics cannot read '{p}'")
+    call = ctx.sem_call(ins, semantics.arguments(ins, arg))
+    writes = semantics.writes(ins)
+    out = []
+    if len(writes) == 1:
+        out += [f"v = {call}", "if rd != 0:", "    R[rd] = v & 0xFFFFFFFF"]
+    else:
+        out.append(f"t = {call}")
+        for j, w in enumerate(writes):
+            if w in HIDDEN:
+                out.append(f"R[{HIDDEN[w]}] = t[{j}] & 0xFFFFFFFF")
             else:
-                raise IsasimError(f"{ins.source}: {ins.name}: semantics parameter '{p}' is not an "
-                                  f"operand (operands: {', '.join(ins.operands)})")
-        call = ctx.sem_call(ins, args)
-        writes = pr.get("writes", ("rd",))
-        if len(writes) == 1:
-            add(f"{ind}v = {call}")
-            add(f"{ind}if rd != 0:")
-            add(f"{ind}    R[rd] = v & 0xFFFFFFFF")
-            add(f"{ind}wr = rd")
-        else:
-            add(f"{ind}t = {call}")
-            for j, w in enumerate(writes):
-                if w in HIDDEN:
-                    add(f"{ind}R[{HIDDEN[w]}] = t[{j}] & 0xFFFFFFFF")
-                else:
-                    col = s[w]
-                    add(f"{ind}if {col} != 0:")
-                    add(f"{ind}    R[{col}] = t[{j}] & 0xFFFFFFFF")
-            add(f"{ind}wr = rd")
-        if ins.timing == "div":
-            # data-dependent divider latency (timing/ri5cy.py div_base/div_zero)
-            signed = ins.name in ("div", "rem")
-            add(f"{ind}dv = R[r2]")
-            if signed:
-                add(f"{ind}if dv & 0x80000000:")
-                add(f"{ind}    dv = (-dv) & 0xFFFFFFFF")
-            add(f"{ind}dc = P[{P['div_zero']}] if dv == 0 else P[{P['div_base']}] + clz32(dv)")
-            add(f"{ind}c += dc - TC[op]")
-            add(f"{ind}CTR[{C['st_muldiv']}] += dc - 1")
-        elif ins.timing == "mulh":
-            add(f"{ind}CTR[{C['st_muldiv']}] += TC[op] - 1")
-        return
-    if k in ("load", "elw", "store"):
-        size = pr["size"]
-        post = "!" in ins.syntax
-        regoff = "rs2(" in ins.syntax or "rs3(" in ins.syntax
-        offcol = ("R[r3]" if "rs3(" in ins.syntax else "R[r2]") if regoff else s.get("imm", "0")
-        base = "R[r1]"
-        add(f"{ind}a = {base} & 0xFFFFFFFF" if post else f"{ind}a = ({base} + {offcol}) & 0xFFFFFFFF")
-        add(f"{ind}if (a & 3) + {size} > 4:")
-        add(f"{ind}    c += P[{P['misaligned_extra']}]")
-        add(f"{ind}    CTR[{C['st_misaligned']}] += P[{P['misaligned_extra']}]")
-        if k == "store":
-            # event-unit window first: its registers are not memory
-            add(f"{ind}if ev_base != 0 and a - ev_base >= 0 and a - ev_base < 0x1000:")
-            add(f"{ind}    CTR[{C['ev_addr']}] = a; CTR[{C['ev_rd']}] = -1; status = {ST_EVENT}; halt = True")
-            add(f"{ind}else:")
-            add(f"{ind}    ok = mem_store(MEM, RB, RS, RO, a, {size}, R[r2])")
-            add(f"{ind}    if not ok:")
-            add(f"{ind}        CTR[{C['fault_addr']}] = a; CTR[{C['fault_size']}] = {size}; "
-                f"CTR[{C['fault_store']}] = 1; status = {ST_MEM}; break")
-            # a store into the decoded code marks the slots it overwrites stale (one range check)
-            add(f"{ind}    if a - code_base < cspan and a - code_base > -{size}:")
-            add(f"{ind}        invalidate(OP, LEN, MEM, RB, RS, RO, code_base, nslots, a, {size})")
-            add(f"{ind}mw = a")
-            add(f"{ind}if a == tohost and tohost != 0 and R[r2] != 0:")
-            add(f"{ind}    CTR[{C['exit_code']}] = R[r2] >> 1; status = {ST_EXIT}")
-            add(f"{ind}    halt = True")
-            if post:
-                add(f"{ind}if r1 != 0:")
-                add(f"{ind}    R[r1] = (R[r1] + {offcol}) & 0xFFFFFFFF")
-                add(f"{ind}wr = r1")
-            return
-        signed = pr["signed"]
-        add(f"{ind}if ev_base != 0 and a - ev_base >= 0 and a - ev_base < 0x1000:")
-        add(f"{ind}    CTR[{C['ev_addr']}] = a; CTR[{C['ev_rd']}] = rd; status = {ST_EVENT}")
-        add(f"{ind}    halt = True")
-        add(f"{ind}    v = 0")
-        add(f"{ind}else:")
-        add(f"{ind}    v = mem_load(MEM, RB, RS, RO, a, {size}, {signed})")
-        add(f"{ind}    if v < 0:")
-        add(f"{ind}        CTR[{C['fault_addr']}] = a; CTR[{C['fault_size']}] = {size}; "
-            f"CTR[{C['fault_store']}] = 0; status = {ST_MEM}; break")
-        add(f"{ind}mw = a")
-        if post:
-            add(f"{ind}if r1 != 0:")
-            add(f"{ind}    R[r1] = (R[r1] + {offcol}) & 0xFFFFFFFF")
-        add(f"{ind}if rd != 0:")
-        add(f"{ind}    R[rd] = v")
-        add(f"{ind}nld = rd")
-        add(f"{ind}wr = rd")
-        if k == "elw":
-            add(f"{ind}CTR[{C['st_barrier']}] += TC[op] - 1")
-        return
-    if k == "branch":
-        args = []
-        for p in sem_params(ins):
-            col = s[p]
-            args.append(f"R[{col}]" if col in ("r1", "r2", "r3", "rd") else col)
-        off = s["off"]
-        add(f"{ind}if {ctx.sem_call(ins, args)}:")
-        add(f"{ind}    npc = (pc + {off}) & 0xFFFFFFFF")
-        add(f"{ind}    jumped = True")
-        add(f"{ind}    x = P[{P['branch_taken_extra']}] + mis_target(OP, LEN, npc, code_base, nslots) "
-            f"* P[{P['branch_misaligned_extra']}]")
-        add(f"{ind}    c += x")
-        add(f"{ind}    CTR[{C['st_branch']}] += x")
-        return
-    if k in ("jump", "jalr"):
-        # target first: rd may be the base register of jalr
-        if k == "jump":
-            add(f"{ind}npc = (pc + {s['off']}) & 0xFFFFFFFF")
-        else:
-            add(f"{ind}npc = (R[r1] + {s['imm']}) & 0xFFFFFFFE")
-        add(f"{ind}jumped = True")
-        add(f"{ind}x = mis_target(OP, LEN, npc, code_base, nslots) * P[{P['jump_misaligned_extra']}]")
-        if k == "jalr":
-            add(f"{ind}if prev_wr != 0 and prev_wr == r1:")
-            add(f"{ind}    x += P[{P['jalr_hazard']}]")
-        add(f"{ind}if rd != 0:")
-        add(f"{ind}    R[rd] = (pc + ln) & 0xFFFFFFFF")
-        add(f"{ind}wr = rd")
-        add(f"{ind}c += x")
-        add(f"{ind}CTR[{C['st_jump']}] += TC[op] - 1 + x")
-        return
-    if k == "hwloop":
-        op = pr["op"]
-        L = s["L"]
-        if op == "starti":
-            add(f"{ind}HW[{L} * 3] = (pc + {s['loff']}) & 0xFFFFFFFF")
-        elif op == "endi":
-            add(f"{ind}HW[{L} * 3 + 1] = (pc + {s['loff']}) & 0xFFFFFFFF")
-        elif op == "count":
-            add(f"{ind}HW[{L} * 3 + 2] = R[r1]")
-        elif op == "counti":
-            add(f"{ind}HW[{L} * 3 + 2] = {s['uimm']}")
-        elif op == "setup":
-            add(f"{ind}HW[{L} * 3] = (pc + 4) & 0xFFFFFFFF")
-            add(f"{ind}HW[{L} * 3 + 1] = (pc + {s['loff']}) & 0xFFFFFFFF")
-            add(f"{ind}HW[{L} * 3 + 2] = R[r1]")
-        elif op == "setupi":
-            add(f"{ind}HW[{L} * 3] = (pc + 4) & 0xFFFFFFFF")
-            add(f"{ind}HW[{L} * 3 + 1] = (pc + {s['loff']}) & 0xFFFFFFFF")
-            add(f"{ind}HW[{L} * 3 + 2] = {s['uimm']}")
-        _reload_hw(add, ind)
-        return
-    if k == "csr":
-        src = s["zimm"] if pr["imm"] else "R[r1]"
-        mode = {"rw": 0, "rs": 1, "rc": 2}[pr["op"]]
-        wflag = "True" if (pr["op"] == "rw" or pr["imm"]) else "r1 != 0"
-        if pr["imm"] and pr["op"] != "rw":
-            wflag = f"{s['zimm']} != 0"
-        add(f"{ind}old = csr_access(CSR, HW, P, {s['csr']}, {src}, {mode}, {wflag}, cyc, CTR[{C['instructions']}] + n)")
-        add(f"{ind}if old < 0:")
-        add(f"{ind}    status = {ST_CSR}; break")
-        add(f"{ind}if rd != 0:")
-        add(f"{ind}    R[rd] = old")
-        add(f"{ind}wr = rd")
-        _reload_hw(add, ind)       # hardware-loop registers are CSRs too
-        add(f"{ind}if csr_is_slow(CSR, {s['csr']}):")
-        add(f"{ind}    c += P[{P['csr_slow_extra']}]")
-        add(f"{ind}    CTR[{C['st_csr']}] += P[{P['csr_slow_extra']}]")
-        return
-    if k == "system":
-        op = pr["op"]
-        if op == "ecall":
-            add(f"{ind}if R[17] == 93:")
-            add(f"{ind}    CTR[{C['exit_code']}] = R[10]; status = {ST_EXIT}; halt = True")
-            add(f"{ind}else:")
-            add(f"{ind}    status = {ST_ECALL}; halt = True")
-        elif op == "ebreak":
-            add(f"{ind}status = {ST_EBREAK}; halt = True")
-        elif op == "mret":
-            add(f"{ind}npc = CSR[{CSR_MEPC}]")
-            add(f"{ind}jumped = True")
-        else:
-            add(f"{ind}pass")
-        return
-    raise IsasimError(f"{ins.source}: {ins.name}: kind '{k}' has no engine form")
+                col = slots[w]
+                out += [f"if {col} != 0:", f"    R[{col}] = t[{j}] & 0xFFFFFFFF"]
+    out.append("wr = rd")
+    if ins.timing == "div":
+        # the divider's latency depends on |rs2| (the signed forms divide magnitudes)
+        out.append("dv = R[r2]")
+        if ins.name in ("div", "rem"):
+            out += ["if dv & 0x80000000:", "    dv = (-dv) & 0xFFFFFFFF"]
+        out += rule_code("div", divisor="dv")
+    elif ins.timing == "mulh":
+        out += rule_code("mulh")
+    return out
 
 
-HEADER = '''# Generated by isasim.cores.ri5cy.codegen from instruction table {fp}. Do not edit.
+def _fault(size, store):
+    return [f"CTR[C_FAULT_ADDR] = a; CTR[C_FAULT_SIZE] = {size}; "
+            f"CTR[C_FAULT_STORE] = {int(store)}; status = ST_MEM; break"]
+
+
+def emit_memory(ins, slots, ctx):
+    """load, store, elw: the address form (offset register or immediate, post-increment) comes
+    from the syntax's memory operand (isasim.isa.spec.address_form)."""
+    form = address_form(ins.syntax)
+    if form is None:
+        raise IsasimError(f"{ins.source}: {ins.name}: a {ins.kind} needs a memory operand "
+                          f"'off(base)' in its syntax, not '{ins.syntax}'")
+    if form.base not in slots or (form.offset and form.offset not in slots):
+        raise IsasimError(f"{ins.source}: {ins.name}: the memory operand of '{ins.syntax}' names a "
+                          f"fixed register (only the 16-bit forms, which execute as another "
+                          f"entry, may)")
+    size = ins.params["size"]
+    base = _operand(slots, form.base)
+    off = _operand(slots, form.offset) if form.offset else "0"
+    out = [f"a = {base} & 0xFFFFFFFF" if form.post_increment
+           else f"a = ({base} + {off}) & 0xFFFFFFFF"]
+    out += [f"if (a & 3) + {size} > 4:"] + _indent(rule_code("misaligned"), 4)
+    writeback = []
+    if form.post_increment:
+        col = slots[form.base]
+        writeback = [f"if {col} != 0:", f"    R[{col}] = (R[{col}] + {off}) & 0xFFFFFFFF"]
+    if ins.kind == "store":
+        data = _operand(slots, ins.operands[0])       # the register stored: 'rs2, off(rs1)'
+        # event-unit window first: its registers are not memory
+        out += ["if ev_base != 0 and a - ev_base >= 0 and a - ev_base < 0x1000:",
+                "    CTR[C_EV_ADDR] = a; CTR[C_EV_RD] = -1; status = ST_EVENT; halt = True",
+                "else:",
+                f"    ok = mem_store(MEM, RB, RS, RO, a, {size}, {data})",
+                "    if not ok:"] + _indent(_fault(size, True), 8)
+        # a store into the decoded code marks the slots it overwrites stale (one range check)
+        out += [f"    if a - code_base < cspan and a - code_base > -{size}:",
+                f"        invalidate(OP, LEN, MEM, RB, RS, RO, code_base, nslots, a, {size})",
+                "mw = a",
+                f"if a == tohost and tohost != 0 and {data} != 0:",
+                f"    CTR[C_EXIT_CODE] = {data} >> 1; status = ST_EXIT",
+                "    halt = True"]
+        if writeback:
+            out += writeback + [f"wr = {slots[form.base]}"]
+        return out
+    out += ["if ev_base != 0 and a - ev_base >= 0 and a - ev_base < 0x1000:",
+            "    CTR[C_EV_ADDR] = a; CTR[C_EV_RD] = rd; status = ST_EVENT",
+            "    halt = True",
+            "    v = 0",
+            "else:",
+            f"    v = mem_load(MEM, RB, RS, RO, a, {size}, {ins.params['signed']})",
+            "    if v < 0:"] + _indent(_fault(size, False), 8)
+    out += ["mw = a"] + writeback + ["if rd != 0:", "    R[rd] = v", "nld = rd", "wr = rd"]
+    if ins.kind == "elw":
+        out += rule_code("elw")
+    return out
+
+
+def emit_branch(ins, slots, ctx):
+    """Conditional branch: the table's semantics is the condition."""
+    cond = ctx.sem_call(ins, semantics.arguments(
+        ins, lambda k, p: "pc" if k == "pc" else _operand(slots, p)))
+    return ([f"if {cond}:", f"    npc = (pc + {slots['off']}) & 0xFFFFFFFF", "    jumped = True"]
+            + _indent(rule_code("branch_taken", mis_target=_MIS_TARGET), 4))
+
+
+_MIS_TARGET = "mis_target(OP, LEN, npc, code_base, nslots)"
+
+
+def emit_jump(ins, slots, ctx):
+    """jal (pc-relative) and jalr (register + immediate); rd gets the return address."""
+    # target first: rd may be the base register of jalr
+    if ins.kind == "jump":
+        out = [f"npc = (pc + {slots['off']}) & 0xFFFFFFFF"]
+    else:
+        out = [f"npc = (R[r1] + {slots['imm']}) & 0xFFFFFFFE"]
+    out.append("jumped = True")
+    out += rule_code("jump", mis_target=_MIS_TARGET)
+    if ins.kind == "jalr":
+        out += ["if prev_wr != 0 and prev_wr == r1:"] + _indent(rule_code("jalr_hazard"), 4)
+    return out + ["if rd != 0:", "    R[rd] = (pc + ln) & 0xFFFFFFFF", "wr = rd"]
+
+
+def _reload_hw():
+    """The hardware-loop locals after an instruction that may have changed the registers."""
+    return ["e0 = HW[HW_END]", "c0 = HW[HW_COUNT]", "e1 = HW[HW_LOOP + HW_END]",
+            "c1 = HW[HW_LOOP + HW_COUNT]"]
+
+
+def emit_hwloop(ins, slots, ctx):
+    """lp.starti/endi/count/counti/setup/setupi: loop L's start, end (address of the last
+    instruction of the body) and count; lp.setup* start at pc + 4."""
+    op = ins.params["op"]
+    loop = f"{slots['L']} * HW_LOOP"
+    rel = f"(pc + {slots['loff']}) & 0xFFFFFFFF" if "loff" in slots else None
+    count = "R[r1]" if op in ("count", "setup") else slots.get("uimm")
+    writes = {"starti": [("HW_START", rel)], "endi": [("HW_END", rel)],
+              "count": [("HW_COUNT", count)], "counti": [("HW_COUNT", count)],
+              "setup": [("HW_START", "(pc + 4) & 0xFFFFFFFF"), ("HW_END", rel), ("HW_COUNT", count)],
+              "setupi": [("HW_START", "(pc + 4) & 0xFFFFFFFF"), ("HW_END", rel),
+                         ("HW_COUNT", count)]}
+    if op not in writes:
+        raise IsasimError(f"{ins.source}: {ins.name}: unknown hardware-loop op '{op}'")
+    return [f"HW[{loop} + {reg}] = {val}" for reg, val in writes[op]] + _reload_hw()
+
+
+def emit_csr(ins, slots, ctx):
+    """csrrw/rs/rc and their immediate forms through runtime.csr_access; the slow CSRs cost
+    csr_slow cycles (timing rule csr_slow)."""
+    pr = ins.params
+    src = slots["zimm"] if pr["imm"] else "R[r1]"
+    mode = {"rw": 0, "rs": 1, "rc": 2}[pr["op"]]
+    wflag = "True" if (pr["op"] == "rw" or pr["imm"]) else "r1 != 0"
+    if pr["imm"] and pr["op"] != "rw":
+        wflag = f"{slots['zimm']} != 0"
+    csr = slots["csr"]
+    return ([f"old = csr_access(CSR, HW, hw_csr_base, hartid, {csr}, {src}, {mode}, {wflag}, "
+             f"cyc, CTR[C_INSTRUCTIONS] + n)",
+             "if old < 0:", "    status = ST_CSR; break",
+             "if rd != 0:", "    R[rd] = old", "wr = rd"]
+            + _reload_hw()                # hardware-loop registers are CSRs too
+            + [f"if csr_is_slow(CSR, {csr}):"] + _indent(rule_code("csr_slow"), 4))
+
+
+def emit_system(ins, slots, ctx):
+    """ecall (a7 = 93: exit with a0), ebreak, mret, fence/fence.i/wfi (no-ops)."""
+    op = ins.params["op"]
+    if op == "ecall":
+        return [f"if R[REG_A7] == {SYS_EXIT}:",
+                "    CTR[C_EXIT_CODE] = R[REG_A0]; status = ST_EXIT; halt = True",
+                "else:", "    status = ST_ECALL; halt = True"]
+    if op == "ebreak":
+        return ["status = ST_EBREAK; halt = True"]
+    if op == "mret":
+        return ["npc = CSR[CSR_MEPC]", "jumped = True"]
+    return ["pass"]
+
+
+EMITTERS = {"alu": emit_alu, "load": emit_memory, "store": emit_memory, "elw": emit_memory,
+            "branch": emit_branch, "jump": emit_jump, "jalr": emit_jump, "hwloop": emit_hwloop,
+            "csr": emit_csr, "system": emit_system}
+
+
+def emit_case(ins, ctx):
+    """Engine lines (relative indentation) executing built-in ``ins``; [] for a plain ALU op."""
+    if ins.kind not in EMITTERS:
+        raise IsasimError(f"{ins.source}: {ins.name}: kind '{ins.kind}' has no engine form")
+    return EMITTERS[ins.kind](ins, operand_slots(ins), ctx)
+
+
+def emit_plugin():
+    """The plug-in branch: semantics through the dispatcher PF (a numba cfunc compiled separately,
+    so loading plug-ins never recompiles the engine); PMETA describes each plug-in op."""
+    return (["pm = op - N_BUILTIN",
+             "if PMETA[pm, PM_PYTHON] != 0:",
+             "    # plug-in on the Python path: the core runs it, applying the rules itself (the",
+             "    # only state changed so far is the load-use stall, taken back here)",
+             "    if ld_rd != 0 and (RMASK[s] >> ld_rd) & 1:"]
+            + _indent(rule_code("load_use", undo=True), 8)
+            + ["    status = ST_PYCALL",
+               "    break",
+               "ldv = 0",
+               "lsz = PMETA[pm, PM_LOAD_SIZE]",
+               "if lsz != 0:",
+               "    a = R[r1] & 0xFFFFFFFF",
+               "    ldv = mem_load(MEM, RB, RS, RO, a, lsz, False)",
+               "    if ldv < 0:",
+               "        CTR[C_FAULT_ADDR] = a; CTR[C_FAULT_SIZE] = lsz; CTR[C_FAULT_STORE] = 0; "
+               "status = ST_MEM; break",
+               "    if (a & 3) + lsz > 4:"]
+            + _indent(rule_code("misaligned"), 8)
+            + ["    mw = a",
+               "v = PF(op, R[rd], R[r1], R[r2], R[r3], i0, i1, i2, pc, ldv, 0)",
+               "v2 = 0",
+               "if PMETA[pm, PM_N_OUT] > 1:",
+               "    v2 = PF(op, R[rd], R[r1], R[r2], R[r3], i0, i1, i2, pc, ldv, 1)",
+               "if v == PF_ERR or v2 == PF_ERR:     # the semantics raised: nothing is written",
+               "    status = ST_PLUGIN",
+               "    break",
+               "if rd != 0:",
+               "    R[rd] = v & 0xFFFFFFFF",
+               "wr = rd",
+               "if PMETA[pm, PM_N_OUT] > 1:",
+               "    col = PMETA[pm, PM_OUT2_COL]",
+               "    dst = r1 if col == 1 else (r2 if col == 2 else r3)",
+               "    if dst != 0:",
+               "        R[dst] = v2 & 0xFFFFFFFF",
+               "if lsz != 0 and PMETA[pm, PM_POST_INCREMENT] != 0 and r1 != 0:",
+               "    R[r1] = (R[r1] + PMETA[pm, PM_POST_INCREMENT]) & 0xFFFFFFFF"])
+
+
+def emit_hwloop_end():
+    """At the end address of an active loop: take the back edge (rule hwloop_backedge) or fall
+    through; loop 0 first, then loop 1 when loop 0 expires on the same instruction. A branch or
+    jump there is refused (ST_HWLOOP)."""
+    back = rule_code("hwloop_backedge")
+    return (["if c0 > 0 and pc == e0:",
+             "    if jumped or ag == AG_BRANCH:       # a branch/jump ends the loop body: not allowed",
+             "        status = ST_HWLOOP",
+             "        break",
+             "    if c0 > 1:",
+             "        npc = HW[HW_START]"] + _indent(back, 8)
+            + ["    c0 -= 1",
+               "    HW[HW_COUNT] = c0",
+               "    if c0 == 0 and c1 > 0 and pc == e1:",
+               "        if c1 > 1:",
+               "            npc = HW[HW_LOOP + HW_START]"] + _indent(back, 12)
+            + ["        c1 -= 1",
+               "        HW[HW_LOOP + HW_COUNT] = c1",
+               "elif c1 > 0 and pc == e1:",
+               "    if jumped or ag == AG_BRANCH:",
+               "        status = ST_HWLOOP",
+               "        break",
+               "    if c1 > 1:",
+               "        npc = HW[HW_LOOP + HW_START]"] + _indent(back, 8)
+            + ["    c1 -= 1",
+               "    HW[HW_LOOP + HW_COUNT] = c1"])
+
+
+ENGINE = '''# Generated by isasim.cores.ri5cy.codegen from instruction table {fp}. Do not edit.
+# Loaded by codegen.load_generated, which passes the table in as _T before this code runs.
 import numba
 from numba import njit
 from isasim.cores.ri5cy.runtime import (mem_load, mem_store, csr_access, csr_is_slow, mis_target,
                                         clz32, invalidate)
 from isasim.cores.ri5cy.codegen import jitify
-from isasim.isa.registry import load_table
 
-_T = load_table("rv32")
-PF_ERR = {PF_ERR}
+FINGERPRINT = {fp!r}
+if _T.builtin_fingerprint() != FINGERPRINT:  # noqa: F821 (_T: given by the loader)
+    raise ImportError("RI5CY engine generated from another instruction table")
+
+# array layout (isasim/cores/ri5cy/layout.py)
+{constants}
+N_BUILTIN = {nb}
+REG_A0 = {reg_a0}
+REG_A7 = {reg_a7}
 
 
 def _attr(mod, qual):
@@ -429,36 +479,35 @@ def _attr(mod, qual):
 def run(OP, LEN, FIELDS, I0, I1, I2, RMASK, code_base, nslots,
         R, HW, CSR, MEM, RB, RS, RO, CTR, OPCNT, TC, P, pc, max_n, TR, PROF, AL, PF, PMETA, AG):
     n = 0
-    cyc = CTR[0]
-    ld_rd = CTR[16]
-    prev_wr = CTR[17]
+    cyc = CTR[C_CYCLES]
+    ld_rd = CTR[C_LD_RD]
+    prev_wr = CTR[C_PREV_RD]
     status = 0
-    trace = P[14] != 0
-    prof = P[15] != 0
-    lu_pen = P[0]
-    backedge = P[8]
-    climit = P[{P_CL}] if P[{P_CL}] > 0 else (1 << 62)
-    tcdm_base = P[{P_TB}]
-    tcdm_size = P[{P_TS}]
-    log_tcdm = P[{P_LOG}] != 0
-    ev_base = P[{P_EB}]            # event-unit window (0 = none)
-    tohost = P[{P_TH}]
+    trace = P[P_TRACE] != 0
+    prof = P[P_PROFILE] != 0
+    # timing parameters the rules read (isasim/timing/ri5cy.py RULES)
+{timing_locals}
+    climit = P[P_CYCLE_LIMIT] if P[P_CYCLE_LIMIT] > 0 else (1 << 62)
+    tcdm_base = P[P_TCDM_BASE]
+    tcdm_size = P[P_TCDM_SIZE]
+    log_tcdm = P[P_LOG_TCDM] != 0
+    ev_base = P[P_EVENT_BASE]      # event-unit window (0 = none)
+    tohost = P[P_TOHOST]
+    hw_csr_base = P[P_HWLOOP_CSR_BASE]
+    hartid = ((P[P_CLUSTER_ID] & 0x3F) << 5) | (P[P_CORE_ID] & 0x1F)
     cspan = 2 * nslots             # bytes of decoded code (stores into them invalidate slots)
     # hardware-loop end addresses and counts in locals; the instructions that can change them
     # (lp.*, CSR) reload them, the back edge writes the counts through
-    e0 = HW[1]
-    c0 = HW[2]
-    e1 = HW[4]
-    c1 = HW[5]
+{reload_hw}
     halt = False
     while n < max_n:
         s = (pc - code_base) >> 1
         if s < 0 or s >= nslots or (pc & 1):
-            status = {ST_PC}
+            status = ST_PC
             break
         op = OP[s]
         if op < 0:                 # illegal, or overwritten by a store since it was decoded
-            status = {ST_ILLEGAL} if op == {OP_ILLEGAL} else {ST_REDECODE}
+            status = ST_ILLEGAL if op == OP_ILLEGAL else ST_REDECODE
             break
         f = FIELDS[s]              # rd | rs1 << 5 | rs2 << 10 | rs3 << 15 | length << 20
         rd = f & 31
@@ -471,8 +520,7 @@ def run(OP, LEN, FIELDS, I0, I1, I2, RMASK, code_base, nslots,
         i2 = I2[s]
         c = TC[op]
         if ld_rd != 0 and (RMASK[s] >> ld_rd) & 1:
-            c += lu_pen
-            CTR[2] += lu_pen
+{load_use}
         nld = 0
         wr = 0
         mw = -1
@@ -487,91 +535,32 @@ def run(OP, LEN, FIELDS, I0, I1, I2, RMASK, code_base, nslots,
             wr = rd
 {cases}
         else:
-            # plug-in instruction: semantics through the plug-in dispatcher PF (a numba cfunc
-            # compiled separately, so loading plug-ins never recompiles this engine)
-            pm = op - {NB}
-            if PMETA[pm, 4] != 0:
-                # plug-in on the Python path: the core runs it, then resumes (the only state
-                # changed so far is the load-use counter, undone here)
-                if ld_rd != 0 and (RMASK[s] >> ld_rd) & 1:
-                    CTR[2] -= lu_pen
-                status = {ST_PYCALL}
-                break
-            ldv = 0
-            if PMETA[pm, 0] != 0:
-                a = R[r1] & 0xFFFFFFFF
-                ldv = mem_load(MEM, RB, RS, RO, a, PMETA[pm, 0], False)
-                if ldv < 0:
-                    CTR[{C_FA}] = a; CTR[{C_FS}] = PMETA[pm, 0]; CTR[{C_FST}] = 0; status = {ST_MEM}; break
-                if (a & 3) + PMETA[pm, 0] > 4:
-                    c += P[{P_MIS}]
-                    CTR[{C_MIS}] += P[{P_MIS}]
-                mw = a
-            v = PF(op, R[rd], R[r1], R[r2], R[r3], i0, i1, i2, pc, ldv, 0)
-            v2 = 0
-            if PMETA[pm, 2] > 1:
-                v2 = PF(op, R[rd], R[r1], R[r2], R[r3], i0, i1, i2, pc, ldv, 1)
-            if v == PF_ERR or v2 == PF_ERR:     # the semantics raised: nothing is written
-                status = {ST_PLUGIN}
-                break
-            if rd != 0:
-                R[rd] = v & 0xFFFFFFFF
-            wr = rd
-            if PMETA[pm, 2] > 1:
-                col = PMETA[pm, 3]
-                dst = r1 if col == 1 else (r2 if col == 2 else r3)
-                if dst != 0:
-                    R[dst] = v2 & 0xFFFFFFFF
-            if PMETA[pm, 0] != 0 and PMETA[pm, 1] != 0 and r1 != 0:
-                R[r1] = (R[r1] + PMETA[pm, 1]) & 0xFFFFFFFF
+{plugin}
         R[0] = 0
-        if c0 > 0 and pc == e0:
-            if jumped or ag == {AG_BRANCH}:       # a branch/jump ends the loop body: not allowed
-                status = {ST_HWLOOP}
-                break
-            if c0 > 1:
-                npc = HW[0]
-                c += backedge
-            c0 -= 1
-            HW[2] = c0
-            if c0 == 0 and c1 > 0 and pc == e1:
-                if c1 > 1:
-                    npc = HW[3]
-                    c += backedge
-                c1 -= 1
-                HW[5] = c1
-        elif c1 > 0 and pc == e1:
-            if jumped or ag == {AG_BRANCH}:
-                status = {ST_HWLOOP}
-                break
-            if c1 > 1:
-                npc = HW[3]
-                c += backedge
-            c1 -= 1
-            HW[5] = c1
+{hwloop_end}
         if mw >= 0:
             if mw - tcdm_base >= 0 and mw - tcdm_base < tcdm_size:
-                CTR[{C_TA}] += 1
+                CTR[C_TCDM_ACCESSES] += 1
                 if log_tcdm:
-                    k = CTR[{C_AL}]
-                    AL[k, 0] = cyc
-                    AL[k, 1] = mw
-                    AL[k, 2] = c
-                    CTR[{C_AL}] = k + 1
+                    k = CTR[C_AL_N]
+                    AL[k, AL_CYCLE] = cyc
+                    AL[k, AL_ADDR] = mw
+                    AL[k, AL_COST] = c
+                    CTR[C_AL_N] = k + 1
                     if k + 1 >= AL.shape[0]:
                         halt = True
-                        status = {ST_LOG_FULL}
+                        status = ST_LOG_FULL
             else:
-                CTR[{C_LA}] += 1
+                CTR[C_L2_ACCESSES] += 1
         if trace:
-            TR[n, 0] = cyc
-            TR[n, 1] = pc
-            TR[n, 2] = wr
-            TR[n, 3] = R[wr]
-            TR[n, 4] = mw
-            TR[n, 5] = s
-            TR[n, 6] = r1
-            TR[n, 7] = R[r1]
+            TR[n, TR_CYCLE] = cyc
+            TR[n, TR_PC] = pc
+            TR[n, TR_WR] = wr
+            TR[n, TR_VALUE] = R[wr]
+            TR[n, TR_MEM] = mw
+            TR[n, TR_SLOT] = s
+            TR[n, TR_R1] = r1
+            TR[n, TR_R1_VALUE] = R[r1]
         if prof:
             PROF[s] += c
         cyc += c
@@ -584,10 +573,10 @@ def run(OP, LEN, FIELDS, I0, I1, I2, RMASK, code_base, nslots,
             break
         if cyc >= climit:
             break
-    CTR[0] = cyc
-    CTR[1] += n
-    CTR[16] = ld_rd
-    CTR[17] = prev_wr
+    CTR[C_CYCLES] = cyc
+    CTR[C_INSTRUCTIONS] += n
+    CTR[C_LD_RD] = ld_rd
+    CTR[C_PREV_RD] = prev_wr
     return status, pc, n
 '''
 
@@ -609,15 +598,19 @@ def _tree(groups, out, indent):
     _tree(groups[mid:], out, indent + 4)
 
 
+def _engine_instrs(table):
+    """The built-in instructions that get a dispatch case (aliases and 16-bit forms execute as
+    the entry they name), in table order."""
+    return [ins for ins in table.instrs[:table.n_builtin] if not (ins.alias or ins.expands)]
+
+
 def dispatch_arrays(table):
     """AG[op] = group of a plain ALU op (it runs in alu_<AG[op]>()), AG_BRANCH for a conditional
     branch, -1 for every other op."""
     import numpy as np
     ag = np.full(len(table.instrs), -1, np.int64)
     k = 0
-    for ins in table.instrs[:table.n_builtin]:      # same order as generate()
-        if ins.alias or ins.expands:
-            continue
+    for ins in _engine_instrs(table):      # same order as generate()
         if ins.kind == "branch":
             ag[ins.id] = AG_BRANCH
         elif _plain_alu(ins):
@@ -630,20 +623,16 @@ def generate(table):
     """Engine source for the built-in instructions of ``table`` (plug-ins go through PF)."""
     sems = []
     cases = []
-    first = False       # the chain continues the "if ag >= 0" (ALU) branch of the engine loop
     ctx = _GenContext()
-    for ins in table.instrs[:table.n_builtin]:
-        if ins.alias or ins.expands:
-            continue
-        body = []
-        _gen_case(ins, body, ctx)
+    for ins in _engine_instrs(table):
+        body = emit_case(ins, ctx)
         if ins.id in ctx.jitted:
-            sems.append(f"S{ins.id} = jitify(_T.instrs[{ins.id}].sem)")
-        if not body:        # plain ALU op: runs in alu()
+            sems.append(f"S{ins.id} = jitify(_T.instrs[{ins.id}].sem)  # {ins.name}")
+        if not body:        # plain ALU op: runs in alu_<g>()
             continue
-        cases.append(f"        {'if' if first else 'elif'} op == {ins.id}:  # {ins.name} {ins.syntax}")
-        cases += body
-        first = False
+        # the chain continues the "if ag >= 0" (ALU) branch of the engine loop
+        cases.append(f"        elif op == {ins.id}:  # {ins.name} {ins.syntax}")
+        cases += _indent(body, 12)
     # ALU cases in small functions: numba initialises every local of a function on entry, so one
     # function with all cases costs ~45 ns per call; groups of ALU_GROUP keep calls cheap.
     alu = []
@@ -655,41 +644,43 @@ def generate(table):
     calls = []
     _tree(list(range((len(ctx.alu_cases) + ALU_GROUP - 1) // ALU_GROUP)), calls, 12)
     imports = [f"{a} = jitify(_attr('{m}', '{q}'))" for a, (m, q) in sorted(ctx.imports.items())]
-    return HEADER.format(fp=table.builtin_fingerprint(), sems="\n".join(imports + sems),
-                         alu="\n".join(alu), alu_calls="\n".join(calls), NB=table.n_builtin,
-                         C_FA=C["fault_addr"], C_FS=C["fault_size"], C_FST=C["fault_store"],
-                         ST_MEM=ST_MEM, P_MIS=P["misaligned_extra"], C_MIS=C["st_misaligned"],
-                         C_LOADS=C["loads"], ST_PYCALL=ST_PYCALL,
-                         cases="\n".join(cases), ST_PC=ST_PC, ST_ILLEGAL=ST_ILLEGAL,
-                         OP_ILLEGAL=OP_ILLEGAL, ST_REDECODE=ST_REDECODE, ST_PLUGIN=ST_PLUGIN,
-                         ST_HWLOOP=ST_HWLOOP, AG_BRANCH=AG_BRANCH, PF_ERR=PF_ERR,
-                         ST_LOG_FULL=ST_LOG_FULL, P_TB=P["tcdm_base"], P_TS=P["tcdm_size"],
-                         P_LOG=P["log_tcdm"], P_CL=P["cycle_limit"], P_EB=P["event_base"],
-                         P_TH=P["tohost"], C_TA=C["tcdm_accesses"],
-                         C_LA=C["l2_accesses"], C_AL=C["al_n"])
+    return ENGINE.format(
+        fp=table.builtin_fingerprint(), nb=table.n_builtin, reg_a0=REG_A0, reg_a7=REG_A7,
+        constants="\n".join(f"{k} = {v}" for k, v in layout.constants()),
+        sems="\n".join(imports + sems), alu="\n".join(alu), alu_calls="\n".join(calls),
+        timing_locals="\n".join(f"    {_param_local(n)} = P[{layout.p(n)}]"
+                                for n in rule_parameters()),
+        reload_hw="\n".join(_indent(_reload_hw(), 4)),
+        load_use="\n".join(_indent(rule_code("load_use"), 12)),
+        cases="\n".join(cases), plugin="\n".join(_indent(emit_plugin(), 12)),
+        hwloop_end="\n".join(_indent(emit_hwloop_end(), 8)))
 
 
+# ---- loading (generated modules are cached on disk, keyed by what generates them) ---------------
 _loaded = {}
-
-
 _GEN_HASH = []
+_KEY_SOURCES = ("codegen.py", "inline.py", "layout.py", "runtime.py", "../../timing/ri5cy.py")
 
 
 def _generator_hash():
-    """Hash of this generator and the runtime helpers: part of every generated module's key."""
+    """Hash of the generator, the runtime helpers, the layout and the timing rules: part of every
+    generated module's key."""
     if not _GEN_HASH:
         import hashlib
         h = hashlib.sha256()
-        for f in ("codegen.py", "runtime.py"):
+        for f in _KEY_SOURCES:
             with open(os.path.join(os.path.dirname(__file__), f), "rb") as fh:
                 h.update(fh.read())
+        h.update(layout.signature().encode())
+        h.update(repr(sorted(RULES.items())).encode())
         _GEN_HASH.append(h.hexdigest())
     return _GEN_HASH[0]
 
 
-def _import_generated(path, name, src):
-    """Import a generated module; ``src`` may be a callable producing the source, called only
-    when the file for this key does not exist yet (the key determines the content)."""
+def load_generated(path, name, src, table):
+    """Import a generated module with ``_T = table`` in its namespace before its code runs.
+    ``src`` may be a callable producing the source, called only when the file for this key does
+    not exist yet (the key determines the content)."""
     if not os.path.isfile(path):
         src = src() if callable(src) else src
         tmp = path + f".{os.getpid()}.tmp"
@@ -698,14 +689,29 @@ def _import_generated(path, name, src):
         os.replace(tmp, path)
     spec = importlib.util.spec_from_file_location(name, path)
     mod = importlib.util.module_from_spec(spec)
+    mod._T = table
     sys.modules[name] = mod
-    spec.loader.exec_module(mod)
+    try:
+        spec.loader.exec_module(mod)
+    except BaseException:
+        sys.modules.pop(name, None)
+        raise
     return mod
+
+
+def _import_generated(path, name, src):
+    """A generated module that needs no table (the GAP-8 cluster loop)."""
+    return load_generated(path, name, src, None)
+
+
+def _jit_disabled():
+    import numba
+    return bool(numba.config.DISABLE_JIT)
 
 
 def engine(table):
     """The compiled engine module for the built-in part of ``table`` (generated and imported once
-    per fingerprint; numba caches the compiled code next to it)."""
+    per key; numba caches the compiled code next to it)."""
     from ...toolchain.zig import cache_root
     import hashlib
     key = hashlib.sha256((table.builtin_fingerprint() + _generator_hash()).encode()).hexdigest()[:20]
@@ -715,8 +721,9 @@ def engine(table):
     os.makedirs(d, exist_ok=True)
     path = os.path.join(d, f"ri5cy_engine_{key}.py")
     name = f"isasim_ri5cy_engine_{key}"
-    mod = _import_generated(path, name, lambda: generate(table))
-    _precompile_alu(mod, path, name)
+    mod = load_generated(path, name, lambda: generate(table), table)
+    if not _jit_disabled():
+        _precompile_alu(mod, path, name)
     _loaded[key] = mod
     return mod
 
@@ -736,8 +743,10 @@ def _precompile_alu(mod, path, name):
     groups = sorted((k for k in dir(mod) if k.startswith("alu_")), key=lambda k: int(k[4:]))
     theirs, mine = groups[1::2], groups[0::2]
     code = (f"import importlib.util, sys, numba\n"
+            f"from isasim.isa.registry import load_table\n"
             f"spec = importlib.util.spec_from_file_location({name!r}, {path!r})\n"
-            f"m = importlib.util.module_from_spec(spec); sys.modules[{name!r}] = m\n"
+            f"m = importlib.util.module_from_spec(spec); m._T = load_table('rv32')\n"
+            f"sys.modules[{name!r}] = m\n"
             f"spec.loader.exec_module(m)\n"
             f"for g in {theirs!r}:\n    getattr(m, g).compile({ALU_SIG})\n")
     try:
@@ -753,20 +762,20 @@ def _precompile_alu(mod, path, name):
         proc.wait()
 
 
+# ---- plug-in dispatcher ------------------------------------------------------------------------------
 PF_ARGS = ("op", "rd", "rs1", "rs2", "rs3", "i0", "i1", "i2", "pc", "mem", "out")
 
 PLUGIN_HEADER = '''# Generated by isasim.cores.ri5cy.codegen: plug-in dispatcher for {files}. Do not edit.
+# Loaded by codegen.load_generated, which passes the table (with these plug-ins) in as _T.
+import numba
 from numba import cfunc, types
 from isasim.cores.ri5cy.codegen import jitify
-from isasim.isa.registry import load_table
 
-_T = load_table("rv32", {plugins!r})
 PF_ERR = {pf_err}
 {sems}
 SIG = types.int64(*([types.int64] * {nargs}))
 
 
-@cfunc(SIG, cache=True)
 def dispatch(op, rd, rs1, rs2, rs3, i0, i1, i2, pc, mem, out):
     # an exception in a semantics function cannot leave a cfunc: it becomes PF_ERR, which the
     # engine turns into a one-line error (ST_PLUGIN) instead of a silent 0
@@ -775,26 +784,62 @@ def dispatch(op, rd, rs1, rs2, rs3, i0, i1, i2, pc, mem, out):
     except Exception:
         return PF_ERR
     return 0
+
+
+if not numba.config.DISABLE_JIT:        # NUMBA_DISABLE_JIT=1: the engine calls the Python function
+    dispatch = cfunc(SIG, cache=True)(dispatch)
 '''
 
 
 def plugin_meta(table):
-    """PMETA rows of the plug-in ops: [load size, post-increment, n outputs, column of output 2,
-    runs on the Python path]."""
+    """PMETA rows of the plug-in ops (columns: layout.PMETA_NAMES)."""
     import numpy as np
     n = len(table.instrs) - table.n_builtin
-    meta = np.zeros((max(n, 1), 5), np.int64)
+    col = {k: i for i, k in enumerate(layout.PMETA_NAMES)}
+    meta = np.zeros((max(n, 1), len(layout.PMETA_NAMES)), np.int64)
     for k, ins in enumerate(table.instrs[table.n_builtin:]):
         ld = ins.params.get("load")
         if ld:
-            meta[k, 0] = int(ld.get("size", 4))
-            meta[k, 1] = int(ld.get("post_increment", 0))
+            meta[k, col["load_size"]] = int(ld.get("size", 4))
+            meta[k, col["post_increment"]] = int(ld.get("post_increment", 0))
         writes = ins.params.get("writes", ("rd",))
-        meta[k, 4] = 1 if ins.params.get("python") else 0
-        meta[k, 2] = len(writes)
+        meta[k, col["python"]] = 1 if ins.params.get("python") else 0
+        meta[k, col["n_out"]] = len(writes)
         if len(writes) > 1:
-            meta[k, 3] = {"rs1": 1, "rs2": 2, "rs3": 3}.get(writes[1], 0)
+            meta[k, col["out2_col"]] = {"rs1": 1, "rs2": 2, "rs3": 3}.get(writes[1], 0)
     return meta
+
+
+def plugin_source(table, plugins):
+    """Source of the plug-in dispatcher for the plug-in ops of ``table``."""
+    sems, cases = [], []
+    for ins in table.instrs[table.n_builtin:]:
+        if ins.params.get("python"):
+            continue                # executed by the core in Python (PMETA column "python")
+        if ins.sem is None:
+            raise IsasimError(f"{ins.source}: {ins.name}: plug-in instructions need sem=")
+        sems.append(f"S{ins.id} = jitify(_T.instrs[{ins.id}].sem)  # {ins.name}")
+        slots = operand_slots(ins)
+        pf_reg = {"rd": "rd", "r1": "rs1", "r2": "rs2", "r3": "rs3"}
+
+        def arg(k, p):
+            if k in ("pc", "mem"):
+                return k
+            if k == "hidden":
+                raise IsasimError(f"{ins.source}: {ins.name}: semantics parameter '{p}' is not an "
+                                  f"operand (operands: {', '.join(ins.operands)}; also pc, mem)")
+            return pf_reg.get(slots[p], slots[p])
+        call = f"S{ins.id}({', '.join(semantics.arguments(ins, arg))})"
+        nout = len(semantics.writes(ins))
+        cases.append(f"        if op == {ins.id}:  # {ins.name}")
+        if nout == 1:
+            cases.append(f"            return {call}")
+        else:
+            cases.append(f"            t = {call}")
+            cases.append("            return t[0] if out == 0 else t[1]")
+    return PLUGIN_HEADER.format(files=", ".join(os.path.basename(p) for p in plugins),
+                                sems="\n".join(sems), pf_err=PF_ERR, nargs=len(PF_ARGS),
+                                cases="\n".join(cases) or "        pass")
 
 
 def plugin_dispatcher(table, plugins):
@@ -808,38 +853,39 @@ def plugin_dispatcher(table, plugins):
                           repr(resolve(plugins))).encode()).hexdigest()[:20]
     if ("pf", key) in _loaded:
         return _loaded[("pf", key)]
-    sems, cases = [], []
-    for ins in table.instrs[table.n_builtin:]:
-        if ins.params.get("python"):
-            continue                # executed by the core in Python (PMETA column 4)
-        if ins.sem is None:
-            raise IsasimError(f"{ins.source}: {ins.name}: plug-in instructions need sem=")
-        sems.append(f"S{ins.id} = jitify(_T.instrs[{ins.id}].sem)")
-        slots = operand_slots(ins)
-        args = []
-        for p in sem_params(ins):
-            if p in slots:
-                col = slots[p]
-                args.append({"rd": "rd", "r1": "rs1", "r2": "rs2", "r3": "rs3"}.get(col, col))
-            elif p in ("pc", "mem"):
-                args.append(p)
-            else:
-                raise IsasimError(f"{ins.source}: {ins.name}: semantics parameter '{p}' is not an "
-                                  f"operand (operands: {', '.join(ins.operands)}; also pc, mem)")
-        call = f"S{ins.id}({', '.join(args)})"
-        nout = len(ins.params.get("writes", ("rd",)))
-        cases.append(f"        if op == {ins.id}:  # {ins.name}")
-        if nout == 1:
-            cases.append(f"            return {call}")
-        else:
-            cases.append(f"            t = {call}")
-            cases.append("            return t[0] if out == 0 else t[1]")
-    src = PLUGIN_HEADER.format(files=", ".join(os.path.basename(p) for p in plugins),
-                               plugins=tuple(plugins), sems="\n".join(sems), pf_err=PF_ERR,
-                               nargs=len(PF_ARGS), cases="\n".join(cases) or "        pass")
     d = os.path.join(cache_root(), "engine")
     os.makedirs(d, exist_ok=True)
-    mod = _import_generated(os.path.join(d, f"ri5cy_plugins_{key}.py"),
-                            f"isasim_ri5cy_plugins_{key}", src)
+    mod = load_generated(os.path.join(d, f"ri5cy_plugins_{key}.py"), f"isasim_ri5cy_plugins_{key}",
+                         lambda: plugin_source(table, plugins), table)
     _loaded[("pf", key)] = mod.dispatch
     return mod.dispatch
+
+
+def main(argv=None):
+    """``python -m isasim.cores.ri5cy.codegen --print | --write FILE [--plugin P ...]``."""
+    import argparse
+    from ...isa.registry import load_table
+    ap = argparse.ArgumentParser(prog="python -m isasim.cores.ri5cy.codegen",
+                                 description="print or write the generated RI5CY engine source")
+    g = ap.add_mutually_exclusive_group(required=True)
+    g.add_argument("--print", action="store_true", help="print the source")
+    g.add_argument("--write", metavar="FILE", help="write the source to FILE")
+    ap.add_argument("--plugin", action="append", default=[],
+                    help="the plug-in dispatcher for these plug-ins instead of the engine")
+    a = ap.parse_args(argv)
+    try:
+        table = load_table("rv32", a.plugin)
+        src = plugin_source(table, a.plugin) if a.plugin else generate(table)
+        if a.write:
+            with open(a.write, "w") as f:
+                f.write(src)
+        else:
+            sys.stdout.write(src)
+    except IsasimError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

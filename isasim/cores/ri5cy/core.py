@@ -15,9 +15,10 @@ from ...errors import IsasimError, SimError
 from ...isa import semantics
 from ...isa.disasm import format_instr, reg_name
 from ...isa.registry import load_table
-from ...timing.ri5cy import RI5CYTiming, STALL_CAUSES
+from ...timing.ri5cy import RI5CYTiming, STALL_CAUSES, RULES, engine_parameters
 from . import codegen as cg
-from .runtime import CSR_SLOW_FLAGS, CSR_IMPL, CSR_WMASK, CSR_SIZE
+from .runtime import (CSR_SLOW_FLAGS, CSR_IMPL, CSR_WMASK, CSR_SIZE, HW_END, HW_COUNT, HW_LOOP,
+                      HW_SIZE)
 
 # GAP-8-like memory map (isasim/toolchain/data/gap8.ld)
 L2_BASE, L2_SIZE = 0x1C000000, 512 * 1024
@@ -196,7 +197,7 @@ class RI5CY:
         self.dec = Decoded(self.prog, self.table)
         self.mem = memory or Memory.for_program(self.prog)
         self.R = np.zeros(cg.NREGS, np.int64)
-        self.HW = np.zeros(6, np.int64)
+        self.HW = np.zeros(HW_SIZE, np.int64)
         self.CSR = np.zeros(CSR_SIZE, np.int64)
         for n in self.timing.slow_csrs:
             self.CSR[CSR_SLOW_FLAGS + n] = 1
@@ -208,14 +209,11 @@ class RI5CY:
         self.TC = np.array([int(i.cost["latency"]) if "latency" in i.cost else
                             self.timing.base_cycles(i.timing) for i in self.table.instrs], np.int64)
         t = self.timing
-        p = {"load_use": t.load_use, "branch_taken_extra": t.branch_taken - t.branch,
-             "branch_misaligned_extra": t.branch_misaligned_extra,
-             "jump_misaligned_extra": t.jump_misaligned_extra, "jalr_hazard": t.jalr_hazard,
-             "misaligned_extra": t.misaligned_extra, "div_base": t.div_base, "div_zero": t.div_zero,
-             "hwloop_backedge": t.hwloop_backedge, "csr_slow_extra": t.csr_slow - t.csr_fast,
-             "tohost": self.prog.symbols.get("tohost", 0),
-             "hwloop_csr_base": _hwloop_base(hwloop_csr_base),
-             "core_id": core_id, "cluster_id": cluster_id}
+        # the timing parameters by name (the engine's rules read them: timing/ri5cy.py RULES)
+        p = {k: int(getattr(t, k)) for k in engine_parameters()}
+        p.update({"tohost": self.prog.symbols.get("tohost", 0),
+                  "hwloop_csr_base": _hwloop_base(hwloop_csr_base),
+                  "core_id": core_id, "cluster_id": cluster_id})
         self.P = np.zeros(len(cg.P_NAMES), np.int64)
         for k, v in p.items():
             self.P[cg.P[k]] = v
@@ -228,8 +226,9 @@ class RI5CY:
         self.P[cg.P["tcdm_base"]] = TCDM_BASE
         self.P[cg.P["tcdm_size"]] = TCDM_SIZE
         self.PROF = np.zeros(1, np.int64)
-        self.TR = np.zeros((1, 8), np.int64)
-        self.AL = np.zeros((1, 3), np.int64)     # TCDM access log (cycle, address, cost) for the cluster
+        self.TR = np.zeros((1, len(cg.layout.TR_NAMES)), np.int64)
+        # TCDM access log (cycle, address, cost: layout.AL_NAMES) for the cluster
+        self.AL = np.zeros((1, len(cg.layout.AL_NAMES)), np.int64)
         self.status = None
 
     # ------------------------------------------------------------------------------------------
@@ -265,20 +264,22 @@ class RI5CY:
     def _py_exec(self):
         """Execute one plug-in instruction whose semantics run in Python (``params={"python":
         True}``), with the engine's timing rules: static cycles, load-use hazard, counters."""
-        d, C, P = self.dec, cg.C, cg.P
+        d, C = self.dec, cg.C
         pc = self.pc
         s = (pc - d.base) >> 1
         op = int(d.OP[s])
         ins = self.table.instrs[op]
         vals = d.vals[s]
-        if (self.HW[2] > 0 and pc == self.HW[1]) or (self.HW[5] > 0 and pc == self.HW[4]):
+        if any(self.HW[L * HW_LOOP + HW_COUNT] > 0 and pc == self.HW[L * HW_LOOP + HW_END]
+               for L in (0, 1)):
             raise SimError(f"{ins.source}: {ins.name} at pc 0x{pc:08x}: a Python-path plug-in "
                            f"cannot be the last instruction of a hardware loop")
         c = int(self.TC[op])
         ld = int(self.CTR[C["ld_rd"]])
-        if ld and (int(d.RMASK[s]) >> ld) & 1:
-            c += int(self.P[P["load_use"]])
-            self.CTR[C["st_load_use"]] += int(self.P[P["load_use"]])
+        if ld and (int(d.RMASK[s]) >> ld) & 1:          # the engine's load-use rule
+            extra, stall = RULES["load_use"].evaluate(self.timing, static=c)
+            c += extra
+            self.CTR[C["st_" + RULES["load_use"].cause]] += stall
         try:
             outs = self._sem_call(ins, vals, pc)
         except semantics.SemanticsError:
@@ -311,7 +312,7 @@ class RI5CY:
     def _engine_step(self, max_n, trace_cap=0):
         d, m = self.dec, self.mem
         if trace_cap and self.TR.shape[0] < trace_cap:
-            self.TR = np.zeros((trace_cap, 8), np.int64)
+            self.TR = np.zeros((trace_cap, len(cg.layout.TR_NAMES)), np.int64)
         self.P[cg.P["trace"]] = 1 if trace_cap else 0
         st, pc, n = self.eng.run(d.OP, d.LEN, d.FIELDS, d.I0, d.I1, d.I2,
                                  d.RMASK, d.base, d.nslots, self.R, self.HW, self.CSR,
@@ -342,7 +343,7 @@ class RI5CY:
                 chunk = min(limit - done, 65536 if out else CHUNK)
                 st, n = self._engine_step(chunk, trace_cap=chunk if out else 0)
                 if out:
-                    self._write_trace(out, n)
+                    self.write_trace(out, n)
                 done += n
                 if st == cg.ST_REDECODE:        # a store overwrote the instruction at pc
                     self.dec.redecode(self.pc, self.mem)
@@ -359,7 +360,7 @@ class RI5CY:
                                        f"{limit}) at pc 0x{self.pc:08x} ({self.where(self.pc)}): "
                                        f"the program did not exit")
                     continue
-                return self._finish(st)
+                return self.finish(st)
         finally:
             if out:
                 out.close()
@@ -373,7 +374,9 @@ class RI5CY:
     def where(self, pc):
         return self.prog.symbolize(pc) or "?"
 
-    def _finish(self, st):
+    def finish(self, st):
+        """The exit code for engine status ``st`` = ST_EXIT; for any other status, raise the
+        one-line SimError that describes it (pc, symbol, instruction word)."""
         pc = self.pc
         if st == cg.ST_EXIT:
             self.status = "exit"
@@ -422,21 +425,25 @@ class RI5CY:
                            f"(PCCR/PCER/PCMR, riscv_cs_registers.sv), which isasim does not "
                            f"model; read mcycle (0xB00) / minstret (0xB02) instead")
         if st == cg.ST_HWLOOP:
-            loops = [k for k in (0, 1) if self.HW[3 * k + 2] > 0 and pc == self.HW[3 * k + 1]]
+            loops = [k for k in (0, 1) if self.HW[k * HW_LOOP + HW_COUNT] > 0
+                     and pc == self.HW[k * HW_LOOP + HW_END]]
             k = loops[0] if loops else 0
             raise SimError(f"{at} is the last instruction of hardware loop {k} (count "
-                           f"{int(self.HW[3 * k + 2])}): RI5CY does not allow a branch or jump "
+                           f"{int(self.HW[k * HW_LOOP + HW_COUNT])}): RI5CY does not allow a branch or jump "
                            f"there (RI5CY user manual rev 3.0, hardware loops)")
         if st == cg.ST_REDECODE:
             raise SimError(f"{at}: stale decoded instruction left unhandled (internal error: "
                            f"the caller must re-decode)")
         raise SimError(f"engine stopped with status {st} at pc 0x{pc:08x}")
 
-    def _write_trace(self, out, n):
+    def write_trace(self, out, n):
+        """Write the first ``n`` rows of the engine's trace buffer as commit-log lines to ``out``."""
         T = self.TR
         d = self.dec
+        col = {k: i for i, k in enumerate(cg.layout.TR_NAMES)}
         for k in range(n):
-            cyc, pc, wr, val, mw, s = (int(x) for x in T[k, :6])
+            cyc, pc, wr, val, mw, s = (int(T[k, col[x]]) for x in ("cycle", "pc", "wr", "value",
+                                                                    "mem", "slot"))
             cid = int(d.CID[s])
             ins = self.table.instrs[cid]
             text = format_instr(ins, d.vals[s], pc, self.prog.symbolize)

@@ -12,6 +12,11 @@ CSR_WMASK = 12288
 CSR_SIZE = 16384
 CSR_NOT_MODELLED = -2       # csr_access result: a CSR the RTL has and isasim does not model
 
+# The hardware-loop array HW: loop L's start, end and count at L * HW_LOOP + HW_START/END/COUNT
+# (the CSRs lpstart/lpend/lpcount of loop L are at base + 4 L + 0/1/2).
+HW_START, HW_END, HW_COUNT, HW_LOOP = 0, 1, 2, 3
+HW_SIZE = 2 * HW_LOOP
+
 
 clz32 = njit(cache=True, nogil=True)(_clz32)      # the table's helper, compiled
 
@@ -71,14 +76,20 @@ def csr_is_slow(CSR, n):
 
 
 @njit(cache=True, nogil=True)
-def csr_access(CSR, HW, P, n, src, mode, write, cyc, instret):
+def _hw_index(hw):
+    """HW index of the hardware-loop CSR at ``hw`` = number - base (0..6, not 3)."""
+    return (hw >> 2) * HW_LOOP + (hw & 3)
+
+
+@njit(cache=True, nogil=True)
+def csr_access(CSR, HW, hw_base, hartid, n, src, mode, write, cyc, instret):
     """Read CSR ``n`` and, if ``write``, update it (mode 0 write, 1 set bits, 2 clear bits).
+    ``hw_base``: the hardware-loop CSR base; ``hartid``: what mhartid/uhartid read.
     As riscv_cs_registers.sv (RI5CY, GAP-8 era): a CSR that is not implemented reads 0 and ignores
     writes (the read case has no default assignment but csr_rdata_int = '0). Returns
     CSR_NOT_MODELLED for the performance-counter CSRs 0x780-0x7A1 (implemented in the RTL, not here)."""
     n &= 0xFFF
-    base = P[11]
-    hw = n - base
+    hw = n - hw_base
     if n == 0xB00 or n == 0xC00:
         old = cyc & 0xFFFFFFFF
     elif n == 0xB80 or n == 0xC80:
@@ -88,9 +99,9 @@ def csr_access(CSR, HW, P, n, src, mode, write, cyc, instret):
     elif n == 0xB82 or n == 0xC82:
         old = (instret >> 32) & 0xFFFFFFFF
     elif n == 0xF14 or n == 0x014:
-        old = ((P[13] & 0x3F) << 5) | (P[12] & 0x1F)
+        old = hartid
     elif 0 <= hw <= 6 and hw != 3:
-        old = HW[hw if hw < 3 else hw - 1]
+        old = HW[_hw_index(hw)]
     elif CSR[CSR_IMPL + n] != 0:
         old = CSR[n]
     elif 0x780 <= n <= 0x7A1:
@@ -106,7 +117,7 @@ def csr_access(CSR, HW, P, n, src, mode, write, cyc, instret):
             new = old & ~src
         new &= 0xFFFFFFFF
         if 0 <= hw <= 6 and hw != 3:
-            HW[hw if hw < 3 else hw - 1] = new
+            HW[_hw_index(hw)] = new
         elif CSR[CSR_IMPL + n] != 0:
             if n == 0x342:      # mcause: stores {wdata[5], wdata[4:0]}, reads {bit 5, 26'b0, [4:0]}
                 new = (((new >> 5) & 1) << 31) | (new & 0x1F)
