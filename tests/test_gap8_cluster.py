@@ -410,7 +410,7 @@ out: .space 64
 
 def _random_window(rng, n, dense):
     """A random access log as the engine writes it: per core (issue cycle, address, cost) with
-    increasing issue cycles; TCDM, L2 and event-unit addresses."""
+    increasing issue cycles; TCDM, L2, event-unit addresses and instruction-cache refills."""
     from isasim.platforms.gap8_loop import EU_BARRIER
     cap = 64
     AL = np.zeros((n, cap, 3), np.int64)
@@ -421,7 +421,9 @@ def _random_window(rng, n, dense):
         for h in range(k):
             t += int(rng.integers(1, 4))
             u = rng.random()
-            if u < 0.05:
+            if u < 0.015:
+                a = -1 - int(rng.integers(0, 8))          # an I-cache refill of a line
+            elif u < 0.05:
                 a = 0x1C000000 + 4 * int(rng.integers(0, 100))
             elif u < 0.08:
                 a = EU_BASE + EU_BARRIER
@@ -437,43 +439,48 @@ def test_precheck_equals_resolve():
     window, and leaves everything untouched when it refuses one."""
     from isasim.platforms import gap8_loop as L
     rng = np.random.default_rng(1)
-    accepted = refused = 0
+    accepted = refused = refills_accepted = refills_refused = 0
     for trial in range(400):
         n = int(rng.integers(1, 9))
         AL, cnt = _random_window(rng, n, dense=trial % 2 == 0)
         nb, H = 16, 256
-        ring = np.full((nb + 1, H), -1, np.int64)
+        ring = np.full((nb + 2, H), L.NONE, np.int64)
         for _ in range(int(rng.integers(0, 40))):       # grants of an earlier window
             t = int(rng.integers(0, 200))
-            ring[int(rng.integers(0, nb + 1)), t % H] = t
-        rr = rng.integers(0, n, nb + 1).astype(np.int64)
-        stats = rng.integers(0, 50, (9, n)).astype(np.int64)   # D cont l2c l2l ntc nl2 nev ev
+            ring[int(rng.integers(0, nb + 2)), t % H] = t
+        rr = rng.integers(0, n, nb + 2).astype(np.int64)
+        # D cont l2c l2l ntc nl2 nev ev icc
+        stats = rng.integers(0, 50, (9, n)).astype(np.int64)
         horizon = int(rng.integers(50, 250))
-        common = (n, horizon, 0x10000000, 0x10000, nb, -3, 10, EU_BASE)
+        common = (n, horizon, 0x10000000, 0x10000, nb, -3, 10, int(rng.integers(1, 12)), EU_BASE)
 
         def resolve(AL, cnt, ring, rr, st):
-            L._resolve(AL, cnt, *common, ring, rr, st[0], st[1], st[2], st[3], st[4], st[5],
-                       st[6], st[7])
+            L._resolve(AL, cnt, *common, ring, rr, st[0], st[1], st[2], st[8], st[3], st[4],
+                       st[5], st[6], st[7])
 
         A = [AL.copy(), cnt.copy(), ring.copy(), rr.copy(), stats.copy()]
         resolve(*A)
         B = [AL.copy(), cnt.copy(), ring.copy(), rr.copy(), stats.copy()]
         st = B[4]
         T = np.zeros((6, n), np.int64)
-        UNDO = np.zeros((3, n * 64), np.int64)
-        LAST = np.zeros((2, nb + 1), np.int64)
+        UNDO = np.zeros((3, n * 64 * 12), np.int64)
+        LAST = np.zeros((2, nb + 2), np.int64)
         ok = L._precheck(B[0], B[1], *common, B[2], B[3], st[0], st[4], st[5], st[3], st[6],
                          st[7], T, UNDO, LAST)
+        has_refill = any(AL[i, h, 1] < 0 for i in range(n) for h in range(cnt[i]))
         if ok:
             accepted += 1
+            refills_accepted += has_refill
         else:
+            refills_refused += has_refill
             refused += 1
             for x, y in zip(B, (AL, cnt, ring, rr, stats)):
                 assert np.array_equal(x, y)                   # untouched
             resolve(*B)
         for x, y in zip(A, B):
             assert np.array_equal(x, y), trial
-    assert accepted > 50 and refused > 50, (accepted, refused)
+    assert accepted > 30 and refused > 50, (accepted, refused)
+    assert refills_accepted > 10 and refills_refused > 10, (refills_accepted, refills_refused)
 
 
 def test_scaling_experiment(tmp_path):

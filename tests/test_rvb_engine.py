@@ -230,3 +230,30 @@ def test_print_and_write_the_engine(tmp_path, capsys):
     assert f.read_text() == out
     assert cg.main(["--print", "--plugin", "qnn"]) == 0
     assert "def dispatch(" in capsys.readouterr().out
+
+
+def test_an_event_is_not_lost_when_the_access_log_fills():
+    """Regression: a load from the event unit that also filled the access log returned
+    ST_LOG_FULL instead of ST_EVENT, so the cluster grew the log and ran on past the barrier.
+    The engine now reports the event and asks for a bigger log on its next call."""
+    import numpy as np
+    from isasim.cores.ri5cy.core import RI5CY, L2_BASE
+    from isasim.elf import Program
+    from rvcode import enc, li, EXIT
+    ev = 0x10204000
+    core = RI5CY(Program.from_code(li(5, ev) + enc("lw", rd=6, rs1=5, imm=0) + EXIT, L2_BASE))
+    P, C = layout.P, layout.C
+    core.P[P["log_tcdm"]] = 1
+    core.P[P["tcdm_base"]] = 0x10000000
+    core.P[P["tcdm_size"]] = 0x00300000         # logs the event-unit load too, as the cluster does
+    core.P[P["event_base"]] = ev
+    core.AL = np.zeros((2, len(layout.AL_NAMES)), np.int64)
+    core.CTR[C["al_n"]] = 1                      # one entry left from earlier
+    for _ in range(10):
+        st, _ = core._engine_step(100)
+        if st != layout.ST_LOG_FULL:
+            break
+        grown = np.zeros((2 * core.AL.shape[0], core.AL.shape[1]), np.int64)
+        grown[:core.AL.shape[0]] = core.AL
+        core.AL = grown
+    assert st == layout.ST_EVENT and core.CTR[C["ev_addr"]] == ev

@@ -37,6 +37,7 @@ from ..errors import IsasimError, SimError
 from ..cores.ri5cy import codegen as cg
 from ..cores.ri5cy.core import (RI5CY, Memory, L2_BASE, L2_SIZE, TCDM_BASE, CHUNK,
                                 instruction_limit)
+from ..cores.ri5cy.runtime import IC_ROWS, IC_NEXT
 from .gap8_loop import RUN, EXITED, EU_BARRIER
 
 # ---- event unit (isasim's own register layout inside a 4 KB window; NOT GAP-8's real map) -------
@@ -45,7 +46,7 @@ EU_BASE = 0x10204000
 
 MAX_CORES = 16           # gap8.ld reserves 16 stacks
 STALL_KEYS = ("load_use", "branch", "jump", "muldiv", "misaligned", "csr", "tcdm_contention",
-              "barrier", "l2_contention", "l2_latency")
+              "barrier", "l2_contention", "l2_latency", "icache")
 
 
 @dataclass
@@ -56,8 +57,7 @@ class ClusterConfig:
     tcdm_size: int = 64 * 1024          # §1.8 "64 KB shared by the 8 cores"
     tcdm_interleave: int = 4            # bytes per bank before moving to the next (word-interleaved)
     # ASSUMPTION: extra stall cycles of a data access to L2 from a cluster core (cluster bus + SoC
-    # interconnect round trip). Not published for GAP-8; plausible range 5..30. The I-cache is
-    # assumed to always hit (instruction fetch from L2 is not modelled).
+    # interconnect round trip). Not published for GAP-8; plausible range 5..30.
     l2_latency: int = 10
     # §1.8: 11 cycles, PULP event unit (Glaser et al., DATE 2019) [UNCONFIRMED for GAP-8]:
     # cycles from the issue of the last core's barrier load to the cycle all cores continue.
@@ -66,11 +66,27 @@ class ClusterConfig:
     quantum: int = 256
     # cycles between window ends that the arbitration ring remembers (power of two)
     ring: int = 8192
+    # ---- shared instruction cache of the cluster (docs/gap8.md "Instruction cache") ----
+    # 1 = modelled, 0 = every fetch hits (the model before the I-cache existed)
+    icache: int = 1
+    # 4096 bytes, 16-byte lines, 1 way: pulp-configs configs/chips/gap/cluster_0.json "icache"
+    # (the GVSoC GAP-8 cluster: size 4096, line_size 16, ways 1, 8 ports). [CONFLICT] the gap_sdk
+    # docs (isa_timing.md §1.8) give 16 KB; the PULP RTL of the time (icache_mp_128_pf, Mr. Wolf,
+    # 2018) is 4 KB with 16-byte lines and 4 ways (gap8_measured.md "cluster I-cache")
+    icache_size: int = 4096
+    icache_line: int = 16
+    icache_ways: int = 1
+    # ASSUMPTION: cycles from a miss to the line being usable, the same as a data access to L2
+    # (l2_latency, itself an assumption); one refill at a time, a miss while another core's refill
+    # is in flight waits for the refill port (GVSoC cache model, gvsoc-core cache_impl.cpp: "only
+    # 1 refill at the same time"); hits never stall (per-core read ports: icache_mp_128_pf)
+    icache_refill: int = 10
 
     # smallest allowed value of each parameter (latencies may be 0; the TCDM must not reach into
     # the event-unit window at EU_BASE)
     MIN = {"tcdm_banks": 1, "tcdm_size": 4, "tcdm_interleave": 1, "l2_latency": 0,
-           "barrier_latency": 0, "quantum": 1, "ring": 1}
+           "barrier_latency": 0, "quantum": 1, "ring": 1, "icache": 0, "icache_size": 4,
+           "icache_line": 4, "icache_ways": 1, "icache_refill": 0}
 
     def override(self, **kw):
         """Set the named parameters; refuse unknown names, non-integers and out-of-range values
@@ -88,9 +104,23 @@ class ClusterConfig:
             raise IsasimError(f"gap8 cluster parameter 'tcdm_size' = {size}: the TCDM at "
                               f"0x{TCDM_BASE:08x} would overlap the event unit at 0x{EU_BASE:08x} "
                               f"(at most {EU_BASE - TCDM_BASE})")
+        get = lambda k: new.get(k, getattr(self, k))      # noqa: E731
+        if get("icache") not in (0, 1):
+            raise IsasimError(f"gap8 cluster parameter 'icache' = {get('icache')}: must be 1 "
+                              f"(modelled) or 0 (every fetch hits)")
+        line, ways, isize = get("icache_line"), get("icache_ways"), get("icache_size")
+        if line & (line - 1):
+            raise IsasimError(f"gap8 cluster parameter 'icache_line' = {line}: must be a power "
+                              f"of two")
+        if isize % (line * ways):
+            raise IsasimError(f"gap8 cluster parameters: icache_size = {isize} is not a multiple "
+                              f"of icache_line x icache_ways = {line * ways}")
         for k, v in new.items():
             setattr(self, k, v)
         return self
+
+    def icache_sets(self):
+        return self.icache_size // (self.icache_line * self.icache_ways)
 
 
 # ---- the compiled window loop -------------------------------------------------------------------
@@ -152,6 +182,11 @@ class Cluster:
             c.P[P["core_id"]] = i
             c.P[P["cluster_id"]] = 0
             c.P[P["trace"]] = 1 if self.tcap else 0
+            c.P[P["icache"]] = cfg.icache
+            c.P[P["icache_line_bits"]] = cfg.icache_line.bit_length() - 1
+            c.P[P["icache_sets"]] = cfg.icache_sets()
+            c.P[P["icache_ways"]] = cfg.icache_ways
+            c.P[P["icache_refill"]] = cfg.icache_refill
             c.TR = np.zeros((max(self.tcap, 1), len(cg.layout.TR_NAMES)), np.int64)
             if profile:
                 c.enable_profile()
@@ -161,6 +196,11 @@ class Cluster:
             for i, c in enumerate(self.cores):
                 setattr(c, name, rows[i])
         self.PC = np.array([c.pc for c in self.cores], np.int64)
+        # the shared instruction cache (runtime.icache_access): one array for all cores
+        self.IC = np.full((IC_ROWS, cfg.icache_sets() * cfg.icache_ways), -1, np.int64)
+        self.IC[IC_NEXT] = 0
+        for c in self.cores:
+            c.IC = self.IC
         self.cap = 2 * cfg.quantum + 256
         self._new_log()
         L = self.loop
@@ -174,20 +214,21 @@ class Cluster:
                      ("ilv", -il.bit_length() if pow2(il) and pow2(nb) else il),
                      ("l2_latency", cfg.l2_latency), ("ev_base", EU_BASE),
                      ("barrier_latency", cfg.barrier_latency), ("trace_cap", self.tcap),
-                     ("timeline", 1 if timeline else 0)):
+                     ("timeline", 1 if timeline else 0), ("ic_refill", cfg.icache_refill)):
             self.LS[L.LS_NAMES.index(k)] = v
         ring = 1
         while ring < max(cfg.ring, 4 * cfg.quantum):
             ring *= 2
-        self.ring = np.full((nb + 1, ring), -1, np.int64)
-        self.rr = np.zeros(nb + 1, np.int64)
+        # ports: the TCDM banks, the L2 port (nb), the instruction-cache refill port (nb + 1)
+        self.ring = np.full((nb + 2, ring), L.NONE, np.int64)
+        self.rr = np.zeros(nb + 2, np.int64)
         self.T = np.zeros((6, n), np.int64)
-        self.LAST = np.zeros((2, nb + 1), np.int64)
+        self.LAST = np.zeros((2, nb + 2), np.int64)
         self.BAR = np.zeros((1000, 1 + n), np.int64)     # first 1000 barrier episodes
         self.freq_mhz = freq_mhz
         self.tl = [] if timeline else None
         self._busy_start = [0] * n
-        self._tl_prev = (np.zeros(n, np.int64), np.zeros(n, np.int64))
+        self._tl_prev = (np.zeros(n, np.int64), np.zeros(n, np.int64), np.zeros(n, np.int64))
         self._tl_nb = 0                   # barrier episodes already drawn
 
     # ---- bookkeeping views ---------------------------------------------------------------------
@@ -235,7 +276,9 @@ class Cluster:
             self.AL[:, :old.shape[1]] = old
         for i, c in enumerate(self.cores):
             c.AL = self.AL[i]
-        self.UNDO = np.zeros((3, self.n * self.cap), np.int64)
+        # ring entries _precheck may overwrite: one per access, icache_refill per refill (more
+        # than fit sends the window to _resolve, which gives the same result)
+        self.UNDO = np.zeros((3, 2 * self.n * self.cap), np.int64)
 
     # ---- the run ---------------------------------------------------------------------------------
     def run(self, max_instructions=None):
@@ -259,7 +302,7 @@ class Cluster:
                     d.OP, d.LEN, d.FIELDS, d.I0, d.I1, d.I2, d.RMASK, d.base, d.nslots,
                     self.R, self.HW, self.CSR, m.MEM, m.RB, m.RS, m.RO, self.CTR, self.OPCNT,
                     self.cores[0].TC, self.P, self.PC, self.TR, self.PROF, self.AL,
-                    self.cores[0].PF, self.cores[0].PMETA, self.cores[0].AG,
+                    self.cores[0].PF, self.cores[0].PMETA, self.cores[0].AG, self.IC,
                     self.CS, LS, self.ring, self.rr, self.T, self.UNDO, self.LAST, self.BAR)
                 for k, c in enumerate(self.cores):
                     c.pc = int(self.PC[k])
@@ -365,18 +408,24 @@ class Cluster:
     def _tl_window(self, i, end, delay, stopped):
         """Busy slices are merged until a quantum has memory stalls or the core stops. The stall
         cycles of one quantum are drawn as slices at its end, one per cause ("tcdm contention",
-        "l2 access" = L2 latency + L2 port contention): the cause and amount are exact, the
-        position inside the quantum is not kept."""
+        "l2 access" = L2 latency + L2 port contention, "icache refill port" = waiting for another
+        core's refill): the cause and amount are exact, the position inside the quantum is not
+        kept. I-cache refill latencies are inside "busy" (the engine charges them, like the
+        pipeline stalls)."""
         if delay > 0 or stopped:
             cont, l2c, l2l = self._row("cont"), self._row("l2c"), self._row("l2l")
+            icc = self._row("icc")
             tc = int(cont[i] - self._tl_prev[0][i])
             l2 = int(l2c[i] + l2l[i] - self._tl_prev[1][i])
+            ic = int(icc[i] - self._tl_prev[2][i])
             self._tl_prev[0][i] = cont[i]
             self._tl_prev[1][i] = l2c[i] + l2l[i]
+            self._tl_prev[2][i] = icc[i]
             s = end - delay
             self._tl_slice(i, "busy", self._busy_start[i], s)
             self._tl_slice(i, "tcdm contention", s, s + tc, {"cycles": tc})
             self._tl_slice(i, "l2 access", s + tc, s + tc + l2, {"cycles": l2})
+            self._tl_slice(i, "icache refill port", s + tc + l2, s + tc + l2 + ic, {"cycles": ic})
             self._busy_start[i] = end
 
     def _tl_close(self):
@@ -409,6 +458,8 @@ class Cluster:
             stalls["tcdm_contention"] = int(cont[i])
             stalls["l2_contention"] = int(self._row("l2c")[i])
             stalls["l2_latency"] = int(self._row("l2l")[i])
+            # instruction cache: refill and in-flight waits (engine) + refill-port waits (replay)
+            stalls["icache"] = int(c.CTR[cg.C["st_icache"]]) + int(self._row("icc")[i])
             # the access log covered every data access: the engine's TCDM/L2 split is replaced
             gated_i = int(gated[i]) + max(0, total - end)
             res.append({"core": i, "cycles": cnt["cycles"], "end_cycle": int(end),
@@ -417,6 +468,8 @@ class Cluster:
                         "tcdm_accesses": int(self._row("ntc")[i]),
                         "l2_accesses": int(self._row("nl2")[i]),
                         "event_accesses": int(self._row("nev")[i]),
+                        "icache_hits": int(c.CTR[cg.C["ic_hits"]]),
+                        "icache_misses": int(c.CTR[cg.C["ic_misses"]]),
                         "active_cycles": max(0, int(end) - int(gated[i])),
                         "gated_cycles": gated_i,
                         "state": ("running", "waiting at barrier", "exited")[self.state[i]],
@@ -535,6 +588,8 @@ def cluster_result(cl, op):
             "energy_uj": e["total_uj"], "energy_breakdown_uj": e["breakdown_uj"],
             "operating_point": op, "energy_model": energy.describe(op),
             "per_core": pc, "barriers": cl.n_barriers,
+            "counters": {"icache_hits": sum(p["icache_hits"] for p in pc),
+                         "icache_misses": sum(p["icache_misses"] for p in pc)},
             "cluster": {**asdict(cl.cfg), "event_unit_base": EU_BASE, "quanta": cl.windows,
                         "quanta_without_conflict": int(cl.LS[cl.loop.LS_FAST])},
             "timing": cl.timing.as_dict(), "op_counts": opc}

@@ -23,25 +23,31 @@ eng = None      # the engine's run(): bound at the end of the generated copy
 
 # ---- CS rows: per-core cluster bookkeeping ------------------------------------------------------
 CS_NAMES = ("state", "D", "cont", "l2c", "l2l", "ntc", "nl2", "nev", "ev_issue", "gated",
-            "pending", "end_cycle", "start", "stopped", "runnable", "cnt", "arrival")
+            "pending", "end_cycle", "start", "stopped", "runnable", "cnt", "arrival", "icc")
 CS_STATE, CS_D, CS_CONT, CS_L2C, CS_L2L, CS_NTC, CS_NL2, CS_NEV, CS_EV_ISSUE, CS_GATED, \
-    CS_PENDING, CS_END, CS_START, CS_STOPPED, CS_RUNNABLE, CS_CNT, CS_ARRIVAL = range(len(CS_NAMES))
+    CS_PENDING, CS_END, CS_START, CS_STOPPED, CS_RUNNABLE, CS_CNT, CS_ARRIVAL, \
+    CS_ICC = range(len(CS_NAMES))
+# icc: cycles a core waited for the instruction-cache refill port (another core's refill)
 RUN, WAIT, EXITED = 0, 1, 2
 
 # ---- LS: loop state and configuration -----------------------------------------------------------
 LS_NAMES = ("W", "cur", "phase", "windows", "done", "limit", "n_barriers", "last_release",
             "k", "status", "quantum", "tcdm_base", "tcdm_size", "banks", "ilv", "l2_latency",
             "ev_base", "barrier_latency", "trace_cap", "timeline", "fast_windows", "yield_done",
-            "yield_windows")
+            "yield_windows", "ic_refill")
 LS_W, LS_CUR, LS_PHASE, LS_WINDOWS, LS_DONE, LS_LIMIT, LS_NB, LS_LAST_REL, LS_K, LS_STATUS, \
     LS_QUANTUM, LS_TB, LS_TS, LS_BANKS, LS_ILV, LS_L2LAT, LS_EVB, LS_BLAT, LS_TCAP, LS_TIMELINE, \
-    LS_FAST, LS_YIELD_DONE, LS_YIELD_WINDOWS = range(len(LS_NAMES))
+    LS_FAST, LS_YIELD_DONE, LS_YIELD_WINDOWS, LS_ICREFILL = range(len(LS_NAMES))
 
 # ---- why run_windows returned --------------------------------------------------------------------
 # R_REDECODE: core i reached a slot a store overwrote (Python decodes it again, then resumes);
 # R_YIELD: LS[LS_DONE] / LS[LS_WINDOWS] passed LS[LS_YIELD_*], at a window boundary (so that
 # Python sees Ctrl-C; resuming continues exactly where the loop stopped).
 R_DONE, R_WINDOW, R_TRACE, R_LOG_FULL, R_PYCALL, R_LIMIT, R_ERROR, R_REDECODE, R_YIELD = range(9)
+
+# an empty ring slot / no grant yet: not a cycle (an instruction-cache refill at cycle 0 is
+# requested in cycle -1)
+NONE = -(1 << 62)
 
 # event-unit registers (offsets in the 4 KB window at LS[LS_EVB] = gap8.EU_BASE; loads only):
 EU_BARRIER = 0x00        # wait until all (non-exited) cores arrived; returns 0
@@ -56,13 +62,24 @@ _AC, _AA, _AK = (AL_NAMES.index(k) for k in ("cycle", "addr", "cost"))
 
 @njit(cache=True, nogil=True, inline="always")
 def _bank(a, tcdm_base, tcdm_size, nbanks, ilv):
-    """Bank of address ``a``: a TCDM bank, or ``nbanks`` for the L2 port."""
+    """Bank of address ``a``: a TCDM bank, ``nbanks`` for the L2 port, ``nbanks + 1`` for the
+    instruction-cache refill port (a refill is logged with a negative address)."""
     off = a - tcdm_base
     if off >= 0 and off < tcdm_size:
         if ilv < 0:                    # powers of two: ilv = -(log2(interleave) + 1)
             return (off >> (-ilv - 1)) & (nbanks - 1)
         return (off // ilv) % nbanks
+    if a < 0:
+        return nbanks + 1
     return nbanks
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _occupy(ring, b, t, occ, msk):
+    """Grant bank ``b`` at cycle ``t`` for ``occ`` cycles (the refill port is busy for a whole
+    refill, every other port for one cycle)."""
+    for k in range(occ):
+        ring[b, (t + k) & msk] = t + k
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -99,10 +116,12 @@ def _carry(AL, cnt, n, head, D):
 
 
 @njit(cache=True, nogil=True)
-def _resolve(AL, cnt, n, horizon, tcdm_base, tcdm_size, nbanks, ilv, l2_lat, ev_base,
-             ring, rr, D, cont, l2c, l2l, ntc, nl2, nev, ev_issue):
+def _resolve(AL, cnt, n, horizon, tcdm_base, tcdm_size, nbanks, ilv, l2_lat, ic_lat, ev_base,
+             ring, rr, D, cont, l2c, icc, l2l, ntc, nl2, nev, ev_issue):
     """Replay the logged accesses of ``n`` cores in global time order with per-bank arbitration,
-    up to (not including) cycle ``horizon``. Bank ``nbanks`` is the single L2 port. Writes the
+    up to (not including) cycle ``horizon``. Bank ``nbanks`` is the single L2 port, ``nbanks + 1``
+    the instruction-cache refill port (one refill at a time, ``ic_lat`` cycles each; the refill
+    latency itself is charged by the engine, a wait for the port here, as ``icc``). Writes the
     per-core delays of this window into ``D``, adds to the per-core statistics arrays, and moves
     each core's unresolved accesses (at or after the horizon) to the front of its log, shifted by
     its delay (they are resolved with the next window); ``cnt[i]`` becomes their number."""
@@ -139,17 +158,19 @@ def _resolve(AL, cnt, n, horizon, tcdm_base, tcdm_size, nbanks, ilv, l2_lat, ev_
                 e[i] += 1
                 if b == nbanks:
                     l2c[i] += 1
+                elif b > nbanks:
+                    icc[i] += 1
                 else:
                     cont[i] += 1
                 continue
-            ring[b, slot] = tmin
+            _occupy(ring, b, tmin, ic_lat if b > nbanks else 1, msk)
             rr[b] = i + 1 if i + 1 < n else 0
             head[i] += 1
             if b == nbanks:
                 nl2[i] += 1
                 D[i] += l2_lat
                 l2l[i] += l2_lat
-            else:
+            elif b < nbanks:
                 ntc[i] += 1
             _head(AL, i, head, cnt, D, e, bank, tcdm_base, tcdm_size, nbanks, ilv, ev_base,
                   nev, ev_issue)
@@ -180,7 +201,7 @@ def _resolve(AL, cnt, n, horizon, tcdm_base, tcdm_size, nbanks, ilv, l2_lat, ev_
                         nl2[j] += 1
                         D[j] += l2_lat
                         l2l[j] += l2_lat
-                    else:
+                    elif b < nbanks:
                         ntc[j] += 1
                     _head(AL, j, head, cnt, D, e, bank, tcdm_base, tcdm_size, nbanks, ilv,
                           ev_base, nev, ev_issue)
@@ -189,16 +210,18 @@ def _resolve(AL, cnt, n, horizon, tcdm_base, tcdm_size, nbanks, ilv, l2_lat, ev_
                     e[j] += 1
                     if b == nbanks:
                         l2c[j] += 1
+                    elif b > nbanks:
+                        icc[j] += 1
                     else:
                         cont[j] += 1
             if win >= 0:
-                ring[b, slot] = tmin
+                _occupy(ring, b, tmin, ic_lat if b > nbanks else 1, msk)
                 rr[b] = win + 1 if win + 1 < n else 0
     _carry(AL, cnt, n, head, D)
 
 
 @njit(cache=True, nogil=True)
-def _precheck(AL, cnt, n, horizon, tcdm_base, tcdm_size, nbanks, ilv, l2_lat, ev_base,
+def _precheck(AL, cnt, n, horizon, tcdm_base, tcdm_size, nbanks, ilv, l2_lat, ic_lat, ev_base,
               ring, rr, D, ntc, nl2, l2l, nev, ev_issue, T, UNDO, LAST):
     """The common case of ``_resolve`` in one pass per core instead of a global time-ordered
     replay: if no two accesses of the window (nor one of them and a grant of an earlier window in
@@ -207,12 +230,12 @@ def _precheck(AL, cnt, n, horizon, tcdm_base, tcdm_size, nbanks, ilv, l2_lat, ev
     ring, round-robin pointers and carried-over log). Returns True and commits that result;
     returns False and leaves every array as it was (``ring`` restored from ``UNDO``) when a
     conflict is found: the caller then runs ``_resolve``.
-    ``T`` (7 x n) holds the tentative per-core values; ``LAST`` (2 x banks+1) the last grant per
+    ``T`` (7 x n) holds the tentative per-core values; ``LAST`` (2 x banks+2) the last grant per
     bank (cycle, core); ``UNDO`` (3 x capacity) the overwritten ring entries."""
     H = ring.shape[1]
     msk = H - 1
-    for b in range(nbanks + 1):
-        LAST[0, b] = -1
+    for b in range(nbanks + 2):
+        LAST[0, b] = NONE
     nu = 0
     ok = True
     for i in range(n):
@@ -233,25 +256,27 @@ def _precheck(AL, cnt, n, horizon, tcdm_base, tcdm_size, nbanks, ilv, l2_lat, ev
             if e >= horizon:
                 break
             b = _bank(a, tcdm_base, tcdm_size, nbanks, ilv)
-            slot = e & msk
-            if ring[b, slot] == e:
+            occ = ic_lat if b > nbanks else 1      # a refill holds its port for ic_lat cycles
+            for q in range(occ):
+                if ring[b, (e + q) & msk] == e + q:
+                    ok = False
+            if not ok or nu + occ > UNDO.shape[1]:
                 ok = False
                 break
-            if nu >= UNDO.shape[1]:
-                ok = False
-                break
-            UNDO[0, nu] = b
-            UNDO[1, nu] = slot
-            UNDO[2, nu] = ring[b, slot]
-            nu += 1
-            ring[b, slot] = e
+            for q in range(occ):
+                slot = (e + q) & msk
+                UNDO[0, nu] = b
+                UNDO[1, nu] = slot
+                UNDO[2, nu] = ring[b, slot]
+                nu += 1
+                ring[b, slot] = e + q
             if e > LAST[0, b]:
                 LAST[0, b] = e
                 LAST[1, b] = i
             if b == nbanks:
                 t_nl2 += 1
                 d += l2_lat
-            else:
+            elif b < nbanks:
                 t_ntc += 1
             h += 1
         if not ok:
@@ -266,8 +291,8 @@ def _precheck(AL, cnt, n, horizon, tcdm_base, tcdm_size, nbanks, ilv, l2_lat, ev
         for k in range(nu - 1, -1, -1):
             ring[UNDO[0, k], UNDO[1, k]] = UNDO[2, k]
         return False
-    for b in range(nbanks + 1):
-        if LAST[0, b] >= 0:
+    for b in range(nbanks + 2):
+        if LAST[0, b] != NONE:
             w = LAST[1, b]
             rr[b] = w + 1 if w + 1 < n else 0
     for i in range(n):
@@ -324,7 +349,7 @@ def _barrier(CS, CTR, LS, BAR, n):
 
 @njit(cache=True, nogil=True)
 def run_windows(OP, LEN, FIELDS, I0, I1, I2, RMASK, code_base, nslots,
-                R, HW, CSR, MEM, RB, RS, RO, CTR, OPCNT, TC, P, PC, TR, PROF, AL, PF, PMETA, AG,
+                R, HW, CSR, MEM, RB, RS, RO, CTR, OPCNT, TC, P, PC, TR, PROF, AL, PF, PMETA, AG, IC,
                 CS, LS, ring, rr, T, UNDO, LAST, BAR):
     """Run windows until core 0 has ended (R_DONE) or Python is needed; returns (reason, core).
     Resumable: ``LS`` holds the window end, the core being run and the phase."""
@@ -362,7 +387,7 @@ def run_windows(OP, LEN, FIELDS, I0, I1, I2, RMASK, code_base, nslots,
             mx = budget if tcap == 0 else min(budget, tcap)
             st, pc, k = eng(OP, LEN, FIELDS, I0, I1, I2, RMASK, code_base, nslots,
                             R[i], HW[i], CSR[i], MEM, RB, RS, RO, CTR[i], OPCNT[i], TC, P[i],
-                            PC[i], mx, TR[i], PROF[i], AL[i], PF, PMETA, AG)
+                            PC[i], mx, TR[i], PROF[i], AL[i], PF, PMETA, AG, IC)
             PC[i] = pc
             LS[LS_DONE] += k
             LS[LS_K] = k
@@ -403,14 +428,16 @@ def run_windows(OP, LEN, FIELDS, I0, I1, I2, RMASK, code_base, nslots,
             CS[CS_CNT, i] = CTR[i, _CAL]
         cnt = CS[CS_CNT]
         args_ok = _precheck(AL, cnt, n, W, LS[LS_TB], LS[LS_TS], LS[LS_BANKS], LS[LS_ILV],
-                            LS[LS_L2LAT], LS[LS_EVB], ring, rr, CS[CS_D], CS[CS_NTC], CS[CS_NL2],
-                            CS[CS_L2L], CS[CS_NEV], CS[CS_EV_ISSUE], T, UNDO, LAST)
+                            LS[LS_L2LAT], LS[LS_ICREFILL], LS[LS_EVB], ring, rr, CS[CS_D],
+                            CS[CS_NTC], CS[CS_NL2], CS[CS_L2L], CS[CS_NEV], CS[CS_EV_ISSUE], T,
+                            UNDO, LAST)
         if args_ok:
             LS[LS_FAST] += 1
         else:
             _resolve(AL, cnt, n, W, LS[LS_TB], LS[LS_TS], LS[LS_BANKS], LS[LS_ILV],
-                     LS[LS_L2LAT], LS[LS_EVB], ring, rr, CS[CS_D], CS[CS_CONT], CS[CS_L2C],
-                     CS[CS_L2L], CS[CS_NTC], CS[CS_NL2], CS[CS_NEV], CS[CS_EV_ISSUE])
+                     LS[LS_L2LAT], LS[LS_ICREFILL], LS[LS_EVB], ring, rr, CS[CS_D], CS[CS_CONT],
+                     CS[CS_L2C], CS[CS_ICC], CS[CS_L2L], CS[CS_NTC], CS[CS_NL2], CS[CS_NEV],
+                     CS[CS_EV_ISSUE])
         LS[LS_WINDOWS] += 1
         for i in range(n):
             CTR[i, _CAL] = cnt[i]                   # accesses left for the next window

@@ -18,7 +18,7 @@ from ...isa.registry import load_table
 from ...timing.ri5cy import RI5CYTiming, STALL_CAUSES, RULES, engine_parameters
 from . import codegen as cg
 from .runtime import (CSR_SLOW_FLAGS, CSR_IMPL, CSR_WMASK, CSR_SIZE, HW_END, HW_COUNT, HW_LOOP,
-                      HW_SIZE)
+                      HW_SIZE, IC_ROWS)
 
 # GAP-8-like memory map (isasim/toolchain/data/gap8.ld)
 L2_BASE, L2_SIZE = 0x1C000000, 512 * 1024
@@ -229,6 +229,9 @@ class RI5CY:
         self.TR = np.zeros((1, len(cg.layout.TR_NAMES)), np.int64)
         # TCDM access log (cycle, address, cost: layout.AL_NAMES) for the cluster
         self.AL = np.zeros((1, len(cg.layout.AL_NAMES)), np.int64)
+        # instruction-cache state (runtime.icache_access): off on one core (P icache = 0); the
+        # GAP-8 cluster gives all its cores one shared array
+        self.IC = np.full((IC_ROWS, 1), -1, np.int64)
         self.status = None
 
     # ------------------------------------------------------------------------------------------
@@ -318,7 +321,7 @@ class RI5CY:
                                  d.RMASK, d.base, d.nslots, self.R, self.HW, self.CSR,
                                  m.MEM, m.RB, m.RS, m.RO, self.CTR, self.OPCNT, self.TC, self.P,
                                  self.pc, max_n, self.TR, self.PROF, self.AL, self.PF, self.PMETA,
-                                 self.AG)
+                                 self.AG, self.IC)
         self.pc = pc
         return st, n
 

@@ -17,20 +17,28 @@ from .runtime import HW_START, HW_END, HW_COUNT, HW_LOOP, HW_SIZE  # noqa: F401 
 
 # parameters the engine reads besides the timing model
 ENGINE_PARAMS = ("tohost", "hwloop_csr_base", "core_id", "cluster_id", "trace", "profile",
-                 "event_base", "ncores", "cycle_limit", "log_tcdm", "tcdm_base", "tcdm_size")
+                 "event_base", "ncores", "cycle_limit", "log_tcdm", "tcdm_base", "tcdm_size",
+                 # shared instruction cache (the GAP-8 cluster's, platforms/gap8.py ClusterConfig):
+                 # on/off, log2 of the line size, sets, ways, refill cycles
+                 "icache", "icache_line_bits", "icache_sets", "icache_ways", "icache_refill")
 P_NAMES = ENGINE_PARAMS + tuple(engine_parameters())
 P = {n: i for i, n in enumerate(P_NAMES)}
 
 CTR_NAMES = (("cycles", "instructions") + tuple("st_" + c for c in STALL_CAUSES)
              + ("exit_code", "fault_addr", "fault_size", "loads", "stores", "trace_n", "ld_rd",
                 "prev_rd", "fault_store", "ev_addr", "ev_rd", "al_n", "l2_accesses",
-                "tcdm_accesses"))
+                "tcdm_accesses",
+                # instruction cache: refill stall cycles, hits, misses, 1 + the line fetched last
+                "st_icache", "ic_hits", "ic_misses", "ic_line"))
 C = {n: i for i, n in enumerate(CTR_NAMES)}
 
 # commit-log row: cycle at issue, pc, register written, its value, memory address (-1: none),
 # slot, rs1, value of rs1
 TR_NAMES = ("cycle", "pc", "wr", "value", "mem", "slot", "r1", "r1_value")
-# access-log row: issue cycle, address, cycles of the instruction
+# access-log row: issue cycle, address, cycles of the instruction (the access is placed at the
+# instruction's last cycle, issue + cost - 1). An instruction-cache refill of line L is logged as
+# (fetch cycle, -1 - L, 0), i.e. in the cycle before the fetching instruction issues; the cluster
+# arbitrates the refill port (isasim/platforms/gap8_loop.py).
 AL_NAMES = ("cycle", "addr", "cost")
 # plug-in row (codegen.plugin_meta): load size, post-increment, number of outputs, column of the
 # second output (1/2/3 = rs1/rs2/rs3), runs on the Python path

@@ -144,3 +144,32 @@ def invalidate(OP, LEN, MEM, RB, RS, RO, code_base, nslots, a, size):
         h = mem_load(MEM, RB, RS, RO, code_base + 2 * s, 2, False)
         if h >= 0:
             LEN[s] = 4 if (h & 3) == 3 else 2
+
+
+# The shared instruction cache IC (the GAP-8 cluster's; see isasim/platforms/gap8.py): IC[IC_TAG, k]
+# the line held by way k (k = set * ways + way; -1: invalid), IC[IC_READY, k] the cycle its refill
+# ends, IC[IC_NEXT, set] the way the next refill of that set replaces (round robin).
+IC_TAG, IC_READY, IC_NEXT = 0, 1, 2
+IC_ROWS = 3
+
+
+@njit(cache=True, nogil=True)
+def icache_access(IC, line, cyc, sets, ways, refill):
+    """Fetch from instruction-cache line ``line`` (address >> line bits) at cycle ``cyc``.
+    Returns (stall cycles << 1) | miss. A miss refills the line (``refill`` cycles); a hit on a
+    line whose refill has not ended yet (another core missed on it) waits for the rest of it."""
+    s = line % sets
+    base = s * ways
+    for w in range(ways):
+        k = base + w
+        if IC[IC_TAG, k] == line:
+            r = IC[IC_READY, k] - cyc
+            if r > 0:
+                return (r if r < refill else refill) << 1
+            return 0
+    w = IC[IC_NEXT, s]
+    IC[IC_NEXT, s] = w + 1 if w + 1 < ways else 0
+    k = base + w
+    IC[IC_TAG, k] = line
+    IC[IC_READY, k] = cyc + refill
+    return (refill << 1) | 1
