@@ -335,15 +335,42 @@ def _check_params(loc, cfg, gen):
                                   f"{cfg['workload']['generator']} (parameters: {', '.join(known)})")
 
 
-def _resolve_generator(loc, spec, field=("workload", "generator")):
+def import_module(mod, base_dir):
+    """The module of a ``module:function`` spec: an importable module name (modules next to the
+    config are found: ``base_dir`` goes on sys.path), or a path to a .py file, relative to
+    ``base_dir`` (e.g. ``../experiments/rusci2018/rusci2018_workload.py``)."""
     import importlib
+    import importlib.util
     import sys
-    d = os.path.dirname(os.path.abspath(loc.path))
-    if d not in sys.path:       # generator modules may live next to the config
+    if base_dir and base_dir not in sys.path:
+        sys.path.insert(0, base_dir)
+    if not mod.endswith(".py"):
+        return importlib.import_module(mod)
+    path = os.path.normpath(os.path.join(base_dir or "", mod))
+    if not os.path.isfile(path):
+        raise ImportError(f"no such file {path}")
+    name = "isasim_gen_" + "".join(c if c.isalnum() else "_" for c in os.path.abspath(path))
+    if name in sys.modules:
+        return sys.modules[name]
+    d = os.path.dirname(path)
+    if d not in sys.path:       # its own sibling modules
         sys.path.insert(0, d)
-    mod, fn = spec.split(":", 1)
+    spec = importlib.util.spec_from_file_location(name, path)
+    m = importlib.util.module_from_spec(spec)
+    sys.modules[name] = m
     try:
-        m = importlib.import_module(mod)
+        spec.loader.exec_module(m)
+    except BaseException:
+        del sys.modules[name]
+        raise
+    return m
+
+
+def _resolve_generator(loc, spec, field=("workload", "generator")):
+    d = os.path.dirname(os.path.abspath(loc.path))
+    mod, fn = spec.rsplit(":", 1)
+    try:
+        m = import_module(mod, d)
     except SyntaxError as e:
         raise loc.error(field, f"'{mod}' has a syntax error: {e.filename}:{e.lineno}: {e.msg}")
     except ImportError as e:

@@ -9,7 +9,6 @@ of the previous run into the same directory and leaves FAILED.txt instead, so no
 complete. One run at a time writes into an output directory (a lock file; a second run refuses).
 """
 import hashlib
-import importlib
 import json
 import os
 import re
@@ -64,10 +63,8 @@ def _data_asm(w, where="workload"):
 
 
 def _generator(spec, config_dir=None):
-    if config_dir and config_dir not in sys.path:   # generator modules next to the config
-        sys.path.insert(0, config_dir)
-    mod, fn = spec.split(":", 1)
-    return getattr(importlib.import_module(mod), fn)
+    mod, fn = spec.rsplit(":", 1)
+    return getattr(C.import_module(mod, config_dir), fn)
 
 
 _CODE_HASH = []
