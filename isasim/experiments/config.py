@@ -43,7 +43,8 @@ import yaml
 
 from ..errors import IsasimError
 
-TOP = {"name", "description", "workload", "variants", "sweep", "baselines", "paper", "postprocess"}
+TOP = {"name", "description", "workload", "variants", "sweep", "baselines", "paper", "postprocess",
+       "phases"}
 VARIANT = {"id", "target", "sources", "plugins", "defines", "include", "cores", "operating_point",
            "timing", "max_instructions", "params", "label", "tags", "cost",
            "hwloop_csr_base"}
@@ -207,6 +208,16 @@ def load(path):
                 except IsasimError as e:
                     raise loc.error(p + (key,), str(e).replace("--max-instructions",
                                                                "max_instructions"))
+    phases = cfg.get("phases") or {}
+    _type(loc, phases, dict, ("phases",), "a mapping {phase: [function names or patterns]}")
+    import re as _re
+    for name, pats in phases.items():
+        if not _re.fullmatch(r"[A-Za-z_]\w*", str(name)) or name == "other":
+            raise loc.error(("phases", name), f"'{name}' is not a phase name (an identifier, not "
+                                              f"'other', which is what no phase claims)")
+        _type(loc, pats, list, ("phases", name), "a list of function names or fnmatch patterns")
+        for j, pat in enumerate(pats):
+            _type(loc, pat, str, ("phases", name, j), "a function name or pattern")
     sweep = cfg.get("sweep", {}) or {}
     _type(loc, sweep, dict, ("sweep",), "a mapping of parameter: [values]")
     for k, vals in sweep.items():
@@ -414,6 +425,7 @@ def expand(cfg):
                     if mn in plug_names:
                         cost.setdefault(mn, {})[knob] = x
             points.append({"experiment": cfg["name"], "variant": v, "variant_index": vi,
+                           "profile": bool(cfg.get("phases")),
                            "params": params, "timing": timing, "cost": cost,
                            "knobs": {k: x for k, x in sw.items() if k.startswith(KNOB_PREFIXES)},
                            "generator": wl.get("generator"), "sweep": sw,

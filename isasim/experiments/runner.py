@@ -486,6 +486,7 @@ def _run_points(cfg, staging, jobs, dask, use_cache, quiet):
             finally:
                 exe.close()
         df = pd.DataFrame(rows)
+        df = add_phases(df, cfg)
         df = add_ratios(df, cfg)
         comp = comparison(df, cfg)
         from ..report import tables, plots
@@ -536,6 +537,37 @@ def _extra_comparison(comp, rows, cfg):
     if not add:
         return comp
     return pd.concat([comp, pd.DataFrame(add, columns=comp.columns)], ignore_index=True)
+
+
+def add_phases(df, cfg):
+    """Phase columns from the per-function profile (config ``phases: {name: [functions]}``):
+    cycles_phase_<name> per phase, cycles_phase_other for what no phase claims, and
+    amdahl_<name> = cycles / (cycles - cycles_phase_<name>): the speedup of the whole point if that
+    phase cost nothing. A function claimed by two phases is an error."""
+    import fnmatch
+    phases = cfg.get("phases") or {}
+    if not phases:
+        return df
+    fn_cols = [c for c in df.columns if c.startswith("cycles_fn_")]
+    owner = {}
+    for name, pats in phases.items():
+        cols = [c for c in fn_cols if any(fnmatch.fnmatchcase(c[len("cycles_fn_"):],
+                                                              re.sub(r"[^A-Za-z0-9_*?\[\]]", "_", p))
+                                          for p in pats)]
+        for c in cols:
+            if c in owner:
+                raise IsasimError(f"{cfg['_path']}: phases: function {c[len('cycles_fn_'):]} is in "
+                                  f"phase {owner[c]} and in phase {name}")
+            owner[c] = name
+        df[f"cycles_phase_{name}"] = df[cols].fillna(0).sum(axis=1) if cols else 0
+    claimed = sum(df[f"cycles_phase_{n}"] for n in phases)
+    df["cycles_phase_other"] = df["cycles"] - claimed
+    if (df["cycles_phase_other"] < 0).any():
+        raise IsasimError(f"{cfg['_path']}: phases add up to more than the cycles of a point")
+    for name in phases:
+        rest = df["cycles"] - df[f"cycles_phase_{name}"]
+        df[f"amdahl_{name}"] = (df["cycles"] / rest).where(rest > 0, np.nan)
+    return df
 
 
 def add_ratios(df, cfg):

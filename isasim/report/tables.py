@@ -51,7 +51,8 @@ def sweep_columns(df):
     """From a results table alone: the parameters that vary within a variant (the sweep axes)."""
     out = []
     for c in df.columns:
-        if c in KNOWN or c.startswith("stall_") or df[c].dtype.kind == "f":
+        if c in KNOWN or c.startswith(("stall_", "cycles_fn_", "cycles_phase_", "amdahl_")) or \
+                df[c].dtype.kind == "f":
             continue
         if df.groupby("variant")[c].nunique().max() > 1:
             out.append(c)
