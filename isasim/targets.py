@@ -116,6 +116,9 @@ def check_timing(name, overrides):
         return validate(dict(overrides or {}))
     except (TypeError, ValueError) as e:
         raise IsasimError(f"timing parameters for target {name}: {e}")
+    except IsasimError as e:
+        if e.exit_code != IsasimError.exit_code:     # a bad option is bad input (exit 2), whoever
+            raise IsasimError(str(e)) from None       # checked it
 
 
 def validate_run_options(name, cores=None, timeline=None, profile=False, trace=None,

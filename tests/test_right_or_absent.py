@@ -372,3 +372,10 @@ def test_truncated_elf_is_a_one_line_error(tmp_path, capsys, rv_elf, m7_elf, tar
     for argv in (["exec", str(bad), "--target", target], ["disasm", str(bad)]):
         rc, _, err = cli(capsys, *argv)
         assert rc == 2 and str(bad) in err and "internal error" not in err, err
+
+
+@pytest.mark.parametrize("target", ["cm7", "ri5cy", "gap8"])
+def test_bad_timing_option_is_bad_input_on_every_target(rv_elf, m7_elf, capsys, target):
+    elf = m7_elf if target == "cm7" else rv_elf
+    rc, _, err = cli(capsys, "exec", elf, "--target", target, "--timing", "no_such=1")
+    assert rc == 2 and "no_such" in err
