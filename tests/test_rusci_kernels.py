@@ -26,7 +26,7 @@ SHAPES = {
 def point(kernel, params):
     kd = rusci.KERNELS[kernel]
     v = {"id": kernel, "target": "cm7", "sources": rusci.kernel_sources(kernel, ROOT),
-         "plugins": ["qnn"] if kd["qnn"] else [], "include": [KDIR]}
+         "plugins": ["qnn"] if kd["qnn"] else [], "include": rusci.include_dirs(kernel, ROOT)}
     return {"experiment": "test_rusci", "variant": v, "params": dict(kernel=kernel, seed=3, **params),
             "generator": "rusci2018_workload:conv_layer", "config_dir": EXP,
             "sweep": {"shape": params.get("shape")}}
