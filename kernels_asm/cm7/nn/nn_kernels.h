@@ -67,7 +67,7 @@ void nn_maxpool_q7(const nn_conv_t *c, const int8_t *in, int8_t *out);
 void nn_avgpool_q7(const nn_conv_t *c, const int8_t *in, int8_t *out);
 /* out = ssat8((a + b + round) >> out_shift) [ReLU], n elements */
 void nn_add_q7(const int8_t *a, const int8_t *b, int n, int out_shift, int relu, int8_t *out);
-void nn_relu_q7(int8_t *x, int n);
+void nn_relu_q7(const int8_t *in, int n, int8_t *out);
 
 /* INT-Q sub-byte convolutions (Rusci et al. 2018 data layout, experiments/rusci2018):
  * packed HWC input (ci % (32/bits) == 0), packed weight rows, int16 thresholds */

@@ -11,26 +11,29 @@
 void nn_dwconv_q7(const nn_conv_t *c, const int8_t *in, const int8_t *w, const int8_t *bias,
                   int8_t *out)
 {
-    const int ch = c->ci;
-    const int32_t rnd = nn_round(c->out_shift);
+    /* shape in locals: with -fno-strict-aliasing every int8 store could alias *c */
+    const int ch = c->ci, ih = c->ih, iw = c->iw, kh = c->kh, kw = c->kw, sy = c->sy, sx = c->sx;
+    const int py = c->py, px = c->px, ow = c->ow, oy0 = c->oy0, oy1 = c->oy1, relu = c->relu;
+    const int bsh = c->bias_shift, osh = c->out_shift;
+    const int32_t rnd = nn_round(osh);
     int8_t *o = out;
-    for (int oy = c->oy0; oy < c->oy1; oy++) {
-        for (int ox = 0; ox < c->ow; ox++) {
+    for (int oy = oy0; oy < oy1; oy++) {
+        const int iy0 = oy * sy - py;
+        const int ky0 = iy0 < 0 ? -iy0 : 0, ky1 = iy0 + kh > ih ? ih - iy0 : kh;
+        for (int ox = 0; ox < ow; ox++) {
+            const int ix0 = ox * sx - px;
+            const int kx0 = ix0 < 0 ? -ix0 : 0, kx1 = ix0 + kw > iw ? iw - ix0 : kw;
             for (int k = 0; k < ch; k += 4) {
-                int32_t s0 = ((int32_t)bias[k] << c->bias_shift) + rnd;
-                int32_t s1 = ((int32_t)bias[k + 1] << c->bias_shift) + rnd;
-                int32_t s2 = ((int32_t)bias[k + 2] << c->bias_shift) + rnd;
-                int32_t s3 = ((int32_t)bias[k + 3] << c->bias_shift) + rnd;
-                for (int ky = 0; ky < c->kh; ky++) {
-                    int iy = oy * c->sy - c->py + ky;
-                    if (iy < 0 || iy >= c->ih)
-                        continue;
-                    for (int kx = 0; kx < c->kw; kx++) {
-                        int ix = ox * c->sx - c->px + kx;
-                        if (ix < 0 || ix >= c->iw)
-                            continue;
-                        uint32_t x = nn_ld32(in + (iy * c->iw + ix) * ch + k);
-                        uint32_t v = nn_ld32(w + (ky * c->kw + kx) * ch + k);
+                int32_t s0 = ((int32_t)bias[k] << bsh) + rnd;
+                int32_t s1 = ((int32_t)bias[k + 1] << bsh) + rnd;
+                int32_t s2 = ((int32_t)bias[k + 2] << bsh) + rnd;
+                int32_t s3 = ((int32_t)bias[k + 3] << bsh) + rnd;
+                for (int ky = ky0; ky < ky1; ky++) {
+                    const int8_t *pi = in + ((iy0 + ky) * iw + ix0) * ch + k;
+                    const int8_t *pw = w + ky * kw * ch + k;
+                    for (int kx = kx0; kx < kx1; kx++) {
+                        uint32_t x = nn_ld32(pi + kx * ch);
+                        uint32_t v = nn_ld32(pw + kx * ch);
                         int32_t xa = __sxtb16(x), xb = __sxtb16(__ror(x, 8));
                         int32_t va = __sxtb16(v), vb = __sxtb16(__ror(v, 8));
                         s0 = __smlabb(xa, va, s0);
@@ -39,13 +42,14 @@ void nn_dwconv_q7(const nn_conv_t *c, const int8_t *in, const int8_t *w, const i
                         s3 = __smlatt(xb, vb, s3);
                     }
                 }
-                int32_t r0 = __ssat(s0 >> c->out_shift, 8), r1 = __ssat(s1 >> c->out_shift, 8);
-                int32_t r2 = __ssat(s2 >> c->out_shift, 8), r3 = __ssat(s3 >> c->out_shift, 8);
-                if (c->relu) {
+                int32_t r0 = __ssat(s0 >> osh, 8), r1 = __ssat(s1 >> osh, 8);
+                int32_t r2 = __ssat(s2 >> osh, 8), r3 = __ssat(s3 >> osh, 8);
+                if (relu) {
                     r0 = r0 < 0 ? 0 : r0; r1 = r1 < 0 ? 0 : r1;
                     r2 = r2 < 0 ? 0 : r2; r3 = r3 < 0 ? 0 : r3;
                 }
-                o[k] = (int8_t)r0; o[k + 1] = (int8_t)r1; o[k + 2] = (int8_t)r2; o[k + 3] = (int8_t)r3;
+                nn_st32(o + k, (uint32_t)(r0 & 0xFF) | (uint32_t)(r1 & 0xFF) << 8 |
+                               (uint32_t)(r2 & 0xFF) << 16 | (uint32_t)(r3 & 0xFF) << 24);
             }
             o += ch;
         }
@@ -110,8 +114,8 @@ void nn_add_q7(const int8_t *a, const int8_t *b, int n, int out_shift, int relu,
     }
 }
 
-void nn_relu_q7(int8_t *x, int n)
+void nn_relu_q7(const int8_t *in, int n, int8_t *out)
 {
     for (int i = 0; i < n; i++)
-        x[i] = x[i] < 0 ? 0 : x[i];
+        out[i] = in[i] < 0 ? 0 : in[i];
 }

@@ -1,0 +1,102 @@
+"""Workload generator of the network runner (experiments/peluso2019): one point = one layer of a
+network at a weight precision, on the Cortex-M7.
+
+    workload: {generator: isasim.networks.workload:layer, params: {seed: 2019}}
+    sweep: {layer: [cifar10/conv1, cifar10/pool1, ...], wbits: [1, 2, ..., 8]}
+
+``layer`` is ``NETWORK/LAYER`` (a network of :mod:`isasim.networks.zoo`) or a layer name with the
+network given inline as ``network`` (a mapping, see :mod:`isasim.networks.spec`). The point's input
+is the golden model's tensor feeding the layer (the network input or the output of the producing
+layer), its expected output the golden model's output of the layer: every layer of a network
+bit-exact = the network bit-exact end to end. Before anything runs, the whole network is placed
+(:func:`isasim.networks.memory.plan`); with ``fit: refuse`` (default) a network that does not fit
+is refused with one line naming the layer and the buffer; ``fit: layer`` only requires the simulated
+layer's own buffers to fit (for per-layer figures of a network that needs more memory than the
+target has; the network-level verdict is then the postprocess's to report).
+"""
+import numpy as np
+
+from . import cm7, golden, memory, spec, zoo
+
+PLACEMENT_KEYS = ("weights", "activations", "scratch")
+
+
+def resolve(network, layer):
+    """(unparsed network dict, layer name) of a point."""
+    if network is None:
+        if not isinstance(layer, str) or "/" not in layer:
+            raise spec.NetworkError(f"layer {layer!r}: expected NETWORK/LAYER (networks: {', '.join(zoo.NETWORKS)}) "
+                                    f"or a network mapping in the parameter 'network'")
+        name, lname = layer.split("/", 1)
+        return zoo.get(name), lname
+    if isinstance(network, str):
+        return zoo.get(network), layer
+    return network, layer
+
+
+def network_plan(net, wbits, placement, where=None):
+    """Place the parsed network ``net`` at weight precision ``wbits`` (memory.plan)."""
+    mem = memory.Memories(cm7.LD_SCRIPT)
+    where = where or f"network {net['name']} (n={wbits})"
+    kerns = [cm7.layer_kernel(l, golden.layer_bits(l, wbits), where) for l in net["layers"]]
+    bufs = [{"weights": k["weight_bytes"], "scratch": k["scratch_bytes"]} for k in kerns]
+    return memory.plan(net["name"], net["layers"], bufs, placement, mem, where), kerns
+
+
+def _check(network, layer, wbits, weights, activations, scratch, fit):
+    net_d, lname = resolve(network, layer)
+    net = spec.parse(net_d)
+    l = spec.layer(net, lname)
+    placement = {"weights": weights, "activations": activations, "scratch": scratch}
+    where = f"network {net['name']} (n={wbits})"
+    if fit not in ("refuse", "layer"):
+        raise spec.NetworkError(f"fit must be refuse or layer, got {fit!r}")
+    try:
+        plan, kerns = network_plan(net, wbits, placement, where)
+    except spec.NetworkError:
+        if fit == "refuse":
+            raise
+        # only the simulated layer: its weights, input(s), output and scratch
+        one = dict(l, index=0, src=-1, src2=-1 if l.get("src2") is not None else None)
+        kern = cm7.layer_kernel(l, golden.layer_bits(l, wbits), where)
+        plan = memory.plan(net["name"], [one], [{"weights": kern["weight_bytes"],
+                                                 "scratch": kern["scratch_bytes"]}],
+                           placement, memory.Memories(cm7.LD_SCRIPT), where)
+        kerns = {l["index"]: kern}
+        return net_d, net, l, plan, kerns[l["index"]]
+    return net_d, net, l, plan, kerns[l["index"]]
+
+
+def layer(layer=None, wbits=8, seed=2019, network=None, weights="default", activations="default",
+          scratch="default", fit="refuse"):
+    """Workload of one layer (module docstring)."""
+    net_d, net, l, plan, kern = _check(network, layer, wbits, weights, activations, scratch, fit)
+    g = golden.run(net_d, wbits, seed)
+    n = golden.layer_bits(l, wbits)
+    data, _ = cm7.layer_data(l, g["layers"][l["index"]], n, kern)
+    src = g["input"] if l["src"] < 0 else g["layers"][l["src"]]["out"]
+    data["l_in"] = _pad4(src)
+    data["l_in2"] = _pad4(g["layers"][l["src2"]]["out"] if l.get("src2") is not None and l["src2"] >= 0
+                          else g["input"] if l.get("src2") == -1 else np.zeros(4, np.int8))
+    data.setdefault("l_wgt", np.zeros(1, "<u4"))
+    data.setdefault("l_bias", np.zeros(4, np.int8))
+    out = np.asarray(g["layers"][l["index"]]["out"], dtype=np.int8).reshape(-1)
+    sec = plan["sections"]
+    sections = {"l_in": sec["activations"], "l_in2": sec["activations"], "l_out": sec["activations"],
+                "l_wgt": sec["weights"], "l_bias": sec["weights"], "l_scratch": sec["scratch"]}
+    return {"data": data, "outputs": {"l_out": out}, "macs": int(l["macs"]), "defines": {},
+            "sections": sections}
+
+
+def _pad4(a):
+    a = np.asarray(a, dtype=np.int8).reshape(-1)
+    return np.concatenate([a, np.zeros((-a.size) % 4, np.int8)])
+
+
+def _validate(params):
+    p = dict(params)
+    _check(p.get("network"), p.get("layer"), p.get("wbits", 8), p.get("weights", "default"),
+           p.get("activations", "default"), p.get("scratch", "default"), p.get("fit", "refuse"))
+
+
+layer.validate = _validate
