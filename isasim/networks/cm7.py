@@ -26,7 +26,7 @@ from .spec import NetworkError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 KDIR = os.path.join(ROOT, "kernels_asm", "cm7", "nn")
-SOURCES = [os.path.join(KDIR, f) for f in ("net_layer.c", "nn_conv_q7.c", "nn_conv_vq.c", "nn_layers_q7.c")]
+SOURCES = [os.path.join(KDIR, "net_program.c")]   # includes net_layer.c and the kernels
 LD_SCRIPT = os.path.join(ROOT, "isasim", "toolchain", "data", "cm7.ld")
 OPS = {"conv_q7": 1, "conv_vq": 2, "dw_q7": 3, "dw_vq": 4, "maxpool": 5, "avgpool": 6, "relu": 7, "add": 8}
 FIELDS = ("ih", "iw", "ci", "co", "kh", "kw", "sy", "sx", "py", "px", "oh", "ow", "colpad",

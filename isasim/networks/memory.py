@@ -109,7 +109,7 @@ class Memories:
         return out
 
 
-def plan(net_name, layers, buffers, placement, mem, where=None):
+def plan(net_name, layers, buffers, placement, mem, where=None, check=True):
     """Check that the network fits and return the figures.
 
     ``layers``: parsed layers (spec.parse); ``buffers``: per layer {"weights": bytes (incl. bias),
@@ -117,7 +117,7 @@ def plan(net_name, layers, buffers, placement, mem, where=None):
     "peak_activation_bytes", "peak_scratch_bytes", "region_peak": {region: bytes},
     "capacity": {region: bytes}, "layers": [per layer {"weight_bytes", "live_activation_bytes",
     "scratch_bytes"}]}. Raises NetworkError (one line, naming the layer and the buffer) when a
-    region overflows."""
+    region overflows (``check=False``: the figures without the check)."""
     where = where or f"network {net_name}"
     roles = mem.resolve(placement, where)
     wreg, areg, sreg = (roles[r][0] for r in ROLES)
@@ -133,7 +133,7 @@ def plan(net_name, layers, buffers, placement, mem, where=None):
     # resident weights, in layer order (the layer whose weights overflow is named)
     used = {r: 0 for r in cap}
     for l, b in zip(layers, buffers):
-        if b["weights"] and used[wreg] + b["weights"] > cap[wreg]:
+        if check and b["weights"] and used[wreg] + b["weights"] > cap[wreg]:
             raise NetworkError(f"{where}: layer {l['name']}: buffer 'weights' ({b['weights']:,} B) "
                                f"does not fit in {wreg}: {used[wreg]:,} B of weights before it, "
                                f"{cap[wreg]:,} B available")
@@ -154,7 +154,7 @@ def plan(net_name, layers, buffers, placement, mem, where=None):
             items.append(("scratch", sreg, b["scratch"]))
         u = dict(resident)
         for name, reg, nb in items:
-            if u[reg] + nb > cap[reg]:
+            if check and u[reg] + nb > cap[reg]:
                 raise NetworkError(
                     f"{where}: layer {l['name']}: buffer '{name}' ({nb:,} B) does not fit in {reg}: "
                     f"{u[reg]:,} B already in use ({resident[reg]:,} B weights) of {cap[reg]:,} B available")

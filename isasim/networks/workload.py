@@ -34,23 +34,43 @@ def resolve(network, layer):
     return network, layer
 
 
-def network_plan(net, wbits, placement, where=None):
+def network_plan(net, wbits, placement, where=None, check=True):
     """Place the parsed network ``net`` at weight precision ``wbits`` (memory.plan)."""
     mem = memory.Memories(cm7.LD_SCRIPT)
     where = where or f"network {net['name']} (n={wbits})"
     kerns = [cm7.layer_kernel(l, golden.layer_bits(l, wbits), where) for l in net["layers"]]
     bufs = [{"weights": k["weight_bytes"], "scratch": k["scratch_bytes"]} for k in kerns]
-    return memory.plan(net["name"], net["layers"], bufs, placement, mem, where), kerns
+    return memory.plan(net["name"], net["layers"], bufs, placement, mem, where, check), kerns
+
+
+def auto_placement(net, wbits, weights="default", scratch="default"):
+    """``activations: auto``: the role's own region (cm7: DTCM) if the network fits there, else the
+    first other data region in which it fits (cm7: AXI SRAM), else the role's region (whose
+    refusal then names the layer and buffer)."""
+    mem = memory.Memories(cm7.LD_SCRIPT)
+    home = mem.region_of(memory.ROLE_SECTIONS["activations"])
+    cands = [home] + [r for r in mem.regions if r != home and any(
+        s in mem.regions[r]["sections"] for s in (".data", ".axisram", ".activations"))]
+    for r in cands:
+        p = {"weights": weights, "activations": r, "scratch": scratch}
+        try:
+            network_plan(net, wbits, p)
+            return p
+        except spec.NetworkError:
+            continue
+    return {"weights": weights, "activations": home, "scratch": scratch}
 
 
 def _check(network, layer, wbits, weights, activations, scratch, fit):
     net_d, lname = resolve(network, layer)
     net = spec.parse(net_d)
     l = spec.layer(net, lname)
-    placement = {"weights": weights, "activations": activations, "scratch": scratch}
     where = f"network {net['name']} (n={wbits})"
     if fit not in ("refuse", "layer"):
         raise spec.NetworkError(f"fit must be refuse or layer, got {fit!r}")
+    placement = {"weights": weights, "activations": activations, "scratch": scratch}
+    if activations == "auto":
+        placement = auto_placement(net, wbits, weights, scratch)
     try:
         plan, kerns = network_plan(net, wbits, placement, where)
     except spec.NetworkError:
@@ -58,12 +78,11 @@ def _check(network, layer, wbits, weights, activations, scratch, fit):
             raise
         # only the simulated layer: its weights, input(s), output and scratch
         one = dict(l, index=0, src=-1, src2=-1 if l.get("src2") is not None else None)
-        kern = cm7.layer_kernel(l, golden.layer_bits(l, wbits), where)
-        plan = memory.plan(net["name"], [one], [{"weights": kern["weight_bytes"],
-                                                 "scratch": kern["scratch_bytes"]}],
-                           placement, memory.Memories(cm7.LD_SCRIPT), where)
-        kerns = {l["index"]: kern}
-        return net_d, net, l, plan, kerns[l["index"]]
+        alone = {"name": net["name"], "layers": [one]}
+        if activations == "auto":
+            placement = auto_placement(alone, wbits, weights, scratch)
+        plan, kerns = network_plan(alone, wbits, placement, f"{where} (layer {l['name']} alone)")
+        return net_d, net, l, plan, kerns[0]
     return net_d, net, l, plan, kerns[l["index"]]
 
 
@@ -84,7 +103,8 @@ def layer(layer=None, wbits=8, seed=2019, network=None, weights="default", activ
     sec = plan["sections"]
     sections = {"l_in": sec["activations"], "l_in2": sec["activations"], "l_out": sec["activations"],
                 "l_wgt": sec["weights"], "l_bias": sec["weights"], "l_scratch": sec["scratch"]}
-    return {"data": data, "outputs": {"l_out": out}, "macs": int(l["macs"]), "defines": {},
+    vq_only = n if kern["kernel"] == "conv_vq" else 0      # compile only the VQ copy this layer runs
+    return {"data": data, "outputs": {"l_out": out}, "macs": int(l["macs"]), "defines": {"VQ_ONLY": vq_only},
             "sections": sections}
 
 

@@ -5,7 +5,7 @@ Pipeline per source file:
   .s  ->                           mnemonic front end -> assembler -> .o
   .c  -> clang -S -O2            -> mnemonic front end -> assembler -> .o   (inline asm works too)
          (a line ``// isasim: -O3`` in the file selects its optimisation level, -O0..-O3/-Os/-Oz,
-         optionally with -fno-strict-aliasing; see :func:`c_flags`)
+         optionally with -fno-strict-aliasing and -g0; see :func:`c_flags`)
 then ld.lld with the target's default linker script (or --ld-script) and, when no object defines
 ``_start``, the project's crt0. The front end rewrites instructions that clang does not know
 (XpulpV2, plug-ins) into ``.4byte``/``.inst.w`` words, driven by the instruction tables.
@@ -36,12 +36,12 @@ def _read(path):
 
 
 _CFLAGS_LINE = re.compile(r"^//\s*isasim:\s*(.*?)\s*$", re.M)
-_CFLAGS_ALLOWED = re.compile(r"^(-O[0-3sz]|-fno-strict-aliasing)$")
+_CFLAGS_ALLOWED = re.compile(r"^(-O[0-3sz]|-fno-strict-aliasing|-g0)$")
 
 
 def c_flags(src, text):
     """Per-file compiler flags of a .c source: the flags of a ``// isasim: FLAGS`` line (at most
-    one), else -O2. Only -O0..-O3, -Os, -Oz and -fno-strict-aliasing are accepted; anything else
+    one), else -O2. Only -O0..-O3, -Os, -Oz, -fno-strict-aliasing and -g0 (no debug info) are accepted; anything else
     is a BuildError naming the file and line."""
     found = list(_CFLAGS_LINE.finditer(text))
     if not found:
@@ -54,7 +54,7 @@ def c_flags(src, text):
     bad = [f for f in flags if not _CFLAGS_ALLOWED.match(f)]
     if bad or sum(f.startswith("-O") for f in flags) > 1:
         raise BuildError(f"{src}:{line}: '// isasim:' flags {' '.join(bad) or ' '.join(flags)} not "
-                         f"accepted (allowed: one of -O0 -O1 -O2 -O3 -Os -Oz, -fno-strict-aliasing)")
+                         f"accepted (allowed: one of -O0 -O1 -O2 -O3 -Os -Oz, -fno-strict-aliasing, -g0)")
     return (["-O2"] if not any(f.startswith("-O") for f in flags) else []) + flags
 
 

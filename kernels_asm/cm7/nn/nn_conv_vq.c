@@ -3,10 +3,11 @@
  * choices are isasim's and are documented in isasim/qnn/vq.py): convolutions with n-bit weights
  * (n = 1..7) expanded on the fly into the 16-bit SMLAD lanes of the 8-bit CMSIS-NN datapath
  * (nn_conv_q7.c: same im2col, same 2 x 2 blocking, same requantisation). One copy per n from
- * nn_vq_mm.inc; nn_conv_vq dispatches on c->wbits. */
+ * nn_vq_mm.inc; nn_conv_vq dispatches on c->wbits. -DVQ_ONLY=n compiles only the copy for n
+ * (0: none), which the network runner's per-layer programs use to keep builds short. */
 #include "nn_kernels.h"
 
-static inline __attribute__((always_inline)) int8_t q7_out(int32_t acc, const nn_conv_t *c)
+static inline __attribute__((always_inline)) int8_t vq_out(int32_t acc, const nn_conv_t *c)
 {
     int32_t v = __ssat(acc >> c->out_shift, 8);
     if (c->relu && v < 0)
@@ -24,6 +25,7 @@ static int32_t colsum(const int16_t *b, int colpad)
     return s;
 }
 
+#if !defined(VQ_ONLY) || VQ_ONLY == 1
 #define VQ_FN(name) vq1_##name
 #define VQ_N 1
 #define VQ_U 32
@@ -31,6 +33,8 @@ static int32_t colsum(const int16_t *b, int colpad)
 #undef VQ_FN
 #undef VQ_N
 #undef VQ_U
+#endif
+#if !defined(VQ_ONLY) || VQ_ONLY == 2
 #define VQ_FN(name) vq2_##name
 #define VQ_N 2
 #define VQ_U 16
@@ -38,6 +42,8 @@ static int32_t colsum(const int16_t *b, int colpad)
 #undef VQ_FN
 #undef VQ_N
 #undef VQ_U
+#endif
+#if !defined(VQ_ONLY) || VQ_ONLY == 3
 #define VQ_FN(name) vq3_##name
 #define VQ_N 3
 #define VQ_U 32
@@ -45,6 +51,8 @@ static int32_t colsum(const int16_t *b, int colpad)
 #undef VQ_FN
 #undef VQ_N
 #undef VQ_U
+#endif
+#if !defined(VQ_ONLY) || VQ_ONLY == 4
 #define VQ_FN(name) vq4_##name
 #define VQ_N 4
 #define VQ_U 8
@@ -52,6 +60,8 @@ static int32_t colsum(const int16_t *b, int colpad)
 #undef VQ_FN
 #undef VQ_N
 #undef VQ_U
+#endif
+#if !defined(VQ_ONLY) || VQ_ONLY == 5
 #define VQ_FN(name) vq5_##name
 #define VQ_N 5
 #define VQ_U 32
@@ -59,6 +69,8 @@ static int32_t colsum(const int16_t *b, int colpad)
 #undef VQ_FN
 #undef VQ_N
 #undef VQ_U
+#endif
+#if !defined(VQ_ONLY) || VQ_ONLY == 6
 #define VQ_FN(name) vq6_##name
 #define VQ_N 6
 #define VQ_U 16
@@ -66,6 +78,8 @@ static int32_t colsum(const int16_t *b, int colpad)
 #undef VQ_FN
 #undef VQ_N
 #undef VQ_U
+#endif
+#if !defined(VQ_ONLY) || VQ_ONLY == 7
 #define VQ_FN(name) vq7_##name
 #define VQ_N 7
 #define VQ_U 32
@@ -73,19 +87,34 @@ static int32_t colsum(const int16_t *b, int colpad)
 #undef VQ_FN
 #undef VQ_N
 #undef VQ_U
+#endif
 
 void nn_conv_vq(const nn_conv_t *c, const int8_t *in, const uint32_t *w, const int8_t *bias,
                 int8_t *out, int16_t *buf)
 {
     switch (c->wbits) {
+#if !defined(VQ_ONLY) || VQ_ONLY == 1
     case 1: vq1_conv(c, in, w, bias, out, buf); break;
+#endif
+#if !defined(VQ_ONLY) || VQ_ONLY == 2
     case 2: vq2_conv(c, in, w, bias, out, buf); break;
+#endif
+#if !defined(VQ_ONLY) || VQ_ONLY == 3
     case 3: vq3_conv(c, in, w, bias, out, buf); break;
+#endif
+#if !defined(VQ_ONLY) || VQ_ONLY == 4
     case 4: vq4_conv(c, in, w, bias, out, buf); break;
+#endif
+#if !defined(VQ_ONLY) || VQ_ONLY == 5
     case 5: vq5_conv(c, in, w, bias, out, buf); break;
+#endif
+#if !defined(VQ_ONLY) || VQ_ONLY == 6
     case 6: vq6_conv(c, in, w, bias, out, buf); break;
+#endif
+#if !defined(VQ_ONLY) || VQ_ONLY == 7
     case 7: vq7_conv(c, in, w, bias, out, buf); break;
-    default: break;
+#endif
+    default: break;      /* a precision not compiled in: outputs stay unwritten (golden check fails) */
     }
 }
 
