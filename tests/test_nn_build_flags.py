@@ -8,7 +8,7 @@ from isasim.toolchain.build import c_flags
 def test_default_and_marker():
     assert c_flags("a.c", "int x;\n") == ["-O2"]
     assert c_flags("a.c", "// isasim: -O3 -fno-strict-aliasing\nint x;\n") == ["-O3", "-fno-strict-aliasing"]
-    assert c_flags("a.c", "// isasim: -g0\n") == ["-O2", "-g0"]
+    assert c_flags("a.c", "// isasim: -fno-strict-aliasing\n") == ["-O2", "-fno-strict-aliasing"]
 
 
 def test_refused_flags_name_file_and_line():

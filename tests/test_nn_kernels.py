@@ -60,3 +60,17 @@ def test_macs_reported():
     net = dict(SHAPES["k3_ci8_co6_odd_px"], name="m")
     w = workload.layer(network=net, layer="c", wbits=4, seed=7)
     assert w["macs"] == 5 * 5 * 6 * 9 * 8
+
+
+@pytest.mark.parametrize("wbits", [8, 6, 1])
+def test_whole_network_one_program(wbits):
+    """Every layer in one ELF (activation arena, weights blob, table of layers): the final output
+    matches the golden model of the whole network; cycles ~ the sum of the per-layer points."""
+    net = dict(OTHER, name="other")
+    v = {"id": "nn", "target": "cm7", "sources": cm7.SOURCES, "include": [cm7.KDIR]}
+    pt = {"experiment": "test_nn", "variant": v, "params": dict(network=net, wbits=wbits, seed=7),
+          "generator": "isasim.networks.workload:layer", "sweep": {}}
+    row = runner.run_point(pt, use_cache=False)
+    assert row["golden"] == "bit-exact"
+    per = sum(runner.run_point(point(net, l["name"], wbits))["cycles"] for l in net["layers"])
+    assert abs(row["cycles"] - per) < 0.1 * per

@@ -43,6 +43,8 @@ def per_layer(df):
     import pandas as pd
     rows = []
     for r in df.itertuples():
+        if "/" not in r.layer:
+            continue                    # a whole-network point (see whole())
         net_name, lname = r.layer.split("/", 1)
         net = spec.parse(zoo.get(net_name))
         l = spec.layer(net, lname)
@@ -58,9 +60,17 @@ def per_layer(df):
     return pd.DataFrame(rows).sort_values(["network", "wbits", "index"]).reset_index(drop=True)
 
 
-def networks(pl, mhz, seed_params=None):
-    """One row per (network, wbits): totals, model size, peak RAM, fit verdict."""
+def whole(df):
+    """{(network, wbits): cycles} of the whole-network points (layer = a network name)."""
+    d = df[~df["layer"].str.contains("/")]
+    return {(r.layer, int(r.wbits)): int(r.cycles) for r in d.itertuples()}
+
+
+def networks(pl, mhz, e2e=None):
+    """One row per (network, wbits): totals, model size, peak RAM, fit verdict, and the cycles of
+    the whole network in one program where that point ran (``e2e``: {(network, wbits): cycles})."""
     import pandas as pd
+    e2e = e2e or {}
     rows = []
     for (name, n), d in pl.groupby(["network", "wbits"]):
         net = spec.parse(zoo.get(name))
@@ -82,7 +92,9 @@ def networks(pl, mhz, seed_params=None):
                      "peak_ram_bytes": plan["peak_activation_bytes"] + plan["peak_scratch_bytes"],
                      "activations_in": place["activations"] if place["activations"] != "default" else
                      plan["roles"]["activations"], "weights_in": plan["roles"]["weights"],
-                     "fits": fits, "reason": reason, "bit_exact": bool((d["golden"] == "bit-exact").all())})
+                     "fits": fits, "reason": reason, "bit_exact": bool((d["golden"] == "bit-exact").all()),
+                     "program_cycles": e2e.get((name, n), np.nan),
+                     "program_vs_layers": e2e[(name, n)] / cyc - 1 if (name, n) in e2e else np.nan})
     t = pd.DataFrame(rows)
     if len(t):
         base = t[t.wbits == 8].set_index("network")
@@ -166,7 +178,7 @@ def postprocess(df, comp, cfg, out_dir):
     """Experiment hook (``postprocess:`` in peluso2019*.yaml)."""
     mhz = _mhz(df)
     pl = per_layer(df)
-    nt = networks(pl, mhz)
+    nt = networks(pl, mhz, whole(df))
     pl.to_csv(os.path.join(out_dir, "per_layer.csv"), index=False)
     nt.to_csv(os.path.join(out_dir, "networks.csv"), index=False)
     figs = [os.path.join(out_dir, "per_layer.csv"), os.path.join(out_dir, "networks.csv")]
@@ -206,7 +218,7 @@ def report(out_dir, doc=None, config=CONFIG, wall=None):
     df = load(out_dir)
     mhz = _mhz(df)
     pl = per_layer(df)
-    nt = networks(pl, mhz)
+    nt = networks(pl, mhz, whole(df))
     comp = pd.read_csv(os.path.join(out_dir, "comparison.csv"))
     if not (df["golden"] == "bit-exact").all():
         raise ValueError("every point must be bit-exact")
@@ -233,6 +245,16 @@ def report(out_dir, doc=None, config=CONFIG, wall=None):
          "(isasim/networks/memory.py).\n"]
     if wall:
         L.append(f"Wall time of this run from an empty cache: {wall}.\n")
+    e2e = nt.dropna(subset=["program_cycles"])
+    if len(e2e):
+        L.append("## End to end in one program\n")
+        L.append("Points whose `layer` is a network name ran the whole network in one ELF (layer table, "
+                 "activation arena with greedy offsets, final output checked against the golden model); "
+                 "their cycles against the sum of the per-layer points:\n")
+        L.append(_table(["network", "n", "one program cycles", "sum of layers", "difference %"],
+                        [(r.network, r.wbits, int(r.program_cycles), r.cycles, 100 * r.program_vs_layers)
+                         for r in e2e.itertuples()]))
+        L.append("")
     L.append("## Memory / latency / energy per network and n\n")
     L.append(_table(["network", "n", "model B", "vs 8-bit size", "peak RAM B", "activations in", "fits",
                      "cycles", "latency ms", "energy uJ", "MAC/cycle", "speedup vs 8-bit"],

@@ -179,3 +179,34 @@ def _bytes(shape):
 
 def align4(n):
     return -(-int(n) // 4) * 4
+
+
+def arena(layers, exclude=()):
+    """Offsets of the activation tensors in one arena (greedy by size, like TFLite Micro's
+    GreedyMemoryPlanner): a tensor goes to the lowest offset that overlaps no tensor placed before
+    it whose lifetime (producer .. last consumer, the network input from the start) intersects its
+    own. Returns ({tensor: offset}, arena bytes); tensor -1 = the network input, i = output of
+    layer i; tensors in ``exclude`` get no offset (e.g. the final output, kept in its own buffer)."""
+    size = {-1: _bytes(layers[0]["in_shape"])}
+    life = {-1: [-1, 0]}
+    for l in layers:
+        size[l["index"]] = _bytes(l["shape"])
+        life[l["index"]] = [l["index"], l["index"]]
+        for s in (l["src"], l.get("src2")):
+            if s is not None:
+                life[s][1] = max(life[s][1], l["index"])
+    order = sorted((t for t in size if t not in exclude), key=lambda t: (-size[t], life[t][0]))
+    placed = []
+    off = {}
+    for t in order:
+        lo, hi = life[t]
+        busy = sorted((off[u], off[u] + size[u]) for u in placed
+                      if not (life[u][1] < lo or hi < life[u][0]))
+        o = 0
+        for a, b in busy:
+            if o + size[t] <= a:
+                break
+            o = max(o, b)
+        off[t] = o
+        placed.append(t)
+    return off, max((off[t] + size[t] for t in off), default=0)

@@ -1,4 +1,4 @@
-// isasim: -O3 -fno-strict-aliasing -g0
+// isasim: -O3 -fno-strict-aliasing
 /* net_program.c - the network runner's per-layer program as one translation unit (one compile and
  * one assemble per point instead of four): the layer dispatcher and every kernel it can call. */
 #include "net_layer.c"
