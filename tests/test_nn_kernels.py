@@ -14,11 +14,12 @@ SHAPES = {
     "k1x3_ci12_co7_fc": dict(input=[4, 6, 12], layers=[{"name": "c", "op": "conv", "out": 7, "k": [1, 3], "pad": "same"},
                                                       {"name": "f", "op": "fc", "out": 3}]),
 }
-OTHER = dict(input=[6, 5, 8], layers=[
+OTHER = dict(input=[10, 9, 8], layers=[
     {"name": "dw", "op": "dwconv", "k": 3, "stride": 2, "pad": "same", "relu": True},
     {"name": "mp", "op": "maxpool", "k": 2, "stride": 1, "pad": "same"},
     {"name": "ap", "op": "avgpool", "k": 3, "stride": 2, "pad": 1},
     {"name": "pw", "op": "pwconv", "out": 8},
+    {"name": "dw2", "op": "dwconv", "k": 3, "pad": 1, "input": "dw"},   # 3x3 interior fast path
     {"name": "r", "op": "relu", "input": "pw"},
     {"name": "add", "op": "add", "input": "pw", "input2": "ap", "shift": 1, "relu": True},
     {"name": "gap", "op": "avgpool", "k": "global"},

@@ -51,3 +51,42 @@ def test_column_order_and_q7_rows():
     w = np.arange(8).reshape(1, 8)
     assert list(vq.q7_rows(w, True, 8)[0]) == list(range(8))
     assert list(vq.q7_rows(w, False, 8)[0]) == [0, 2, 1, 3, 4, 6, 5, 7]
+
+
+def _sxtb16(x):
+    b = [(x >> (8 * k)) & 0xFF for k in (0, 2)]
+    return [v - 256 if v >= 128 else v for v in b]
+
+
+def _ror(x, r):
+    return ((x >> r) | (x << (32 - r))) & 0xFFFFFFFF
+
+
+@pytest.mark.parametrize("n", vq.LANE_BITS)
+def test_byte_lane_layout_gives_grid_values(n):
+    """Model of the kernel's pair extraction (LSL, AND with the byte mask, SXTB16 / SXTB16 ROR #8),
+    written from the instruction semantics: pair m of a packed unit = the 8-bit-grid values of
+    elements 2m, 2m+1 (n = 1: -128 * b, the kernel corrects with the column sum)."""
+    rng = np.random.default_rng(10 + n)
+    u = vq.unit_fields(n)
+    codes = vq.random_codes(rng, (3, 2 * u), n)
+    words = vq.pack_unit_rows(codes, n)
+    assert np.array_equal(vq.unpack_unit_rows(words, n, 3, 2 * u), codes)
+    mask = {4: 0xF0F0F0F0, 2: 0xC0C0C0C0, 1: 0x80808080}[n]
+    for row in range(3):
+        for unit in range(2):
+            w = int(words[row * 2 + unit])
+            for m in range(u // 2):
+                t = (w << ((m // 2) * n)) & 0xFFFFFFFF & mask
+                lanes = _sxtb16(_ror(t, 8) if m % 2 else t)
+                c = codes[row, unit * u + 2 * m: unit * u + 2 * m + 2]
+                want = list(-128 * c) if n == 1 else list(vq.to_grid(c, n))
+                assert lanes == want, (row, unit, m)
+
+
+@pytest.mark.parametrize("n", (3, 5, 6, 7))
+def test_dense_rows_are_the_bitstream(n):
+    rng = np.random.default_rng(n)
+    u = vq.unit_fields(n)
+    codes = vq.random_codes(rng, (2, u), n)
+    assert np.array_equal(vq.pack_unit_rows(codes, n), np.concatenate([_ref_pack(r, n) for r in codes]))

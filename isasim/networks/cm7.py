@@ -90,8 +90,9 @@ def descriptor(l, n, kern):
 
 
 def layer_data(l, g, n, kern):
-    """Data symbols of the layer program: l_desc, l_wgt, l_bias, l_scratch (zeros) and, for
-    add, l_in2 (inputs l_in / l_in2 and the output l_out are added by the workload)."""
+    """Data symbols of the layer program: l_desc, l_wgt, l_bias (conv-like layers) and l_scratch
+    (zeros); the inputs l_in / l_in2 and the output l_out are added by the workload. Also returns
+    the descriptor fields."""
     d = descriptor(l, n, kern)
     data = {}
     if l["op"] in ("conv", "pwconv", "fc", "dwconv"):

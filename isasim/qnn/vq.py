@@ -14,22 +14,30 @@ stay as they are):
   complement 1-bit code {-1, 0} would not be a binary network).
 
 **Storage (choice).** One weight row (an output channel of a convolution/fully connected layer)
-is a little-endian bitstream of n-bit fields in *im2col element order* (field j multiplies element
-j of the kernel's q15 im2col column, see :func:`column_order`), padded with zero fields to a whole
-number of units of ``unit_fields(n) = 32 / gcd(n, 32)`` fields = n 32-bit words, so every row
-starts on a word and the kernel reads aligned words; fields do cross word boundaries (n = 3, 5, 6,
-7). Rows follow each other; the array is an ordinary uint32 (byte) array, no special allocation.
-Depthwise weights ([ky][kx][c] natural order) are one such bitstream for the whole tensor; the
-depthwise kernel expands them once per layer to int8 in a scratch buffer (k*k*C bytes) and then
+holds the n-bit codes of the row in *im2col element order* (element j is multiplied by element j of
+the kernel's q15 im2col column, see :func:`column_order`), padded with zero codes to a whole number
+of units of ``unit_fields(n) = 32 / gcd(n, 32)`` fields = n 32-bit words, so every row starts on a
+word and the kernel reads aligned words. Rows follow each other; the array is an ordinary uint32
+(byte) array, no special allocation. Within a unit (:func:`field_bits`):
+
+* n = 3, 5, 6, 7 (*dense*): a little-endian bitstream, element j at bits [j*n, j*n + n); fields
+  cross word boundaries, so n bits per weight are stored (no per-word waste).
+* n = 1, 2, 4 (*byte lanes*): one word, 8/n fields per byte; element j = 4s + t (t = 0..3) is field
+  8/n - 1 - s of byte (0, 2, 1, 3)[t] (field i of a byte at bits [i*n, i*n + n)). The kernel then gets
+  four weights with LSL #(s*n), AND with the byte mask of the top n bits and SXTB16 / SXTB16 ROR #8,
+  already on the 8-bit grid: the cost of the 8-bit kernel's unpacking plus two instructions.
+Depthwise weights ([ky][kx][c] natural order) are one dense bitstream (:func:`pack_bitstream`, for
+every n) for the whole tensor; the depthwise kernel expands them once per layer to int8 in a scratch buffer (k*k*C bytes) and then
 runs the 8-bit kernel (they are few and reused at every pixel). n = 8 is plain int8 in the CMSIS-NN
 layout and runs the 8-bit CMSIS-NN kernel itself.
 
-**Execution.** The kernel (kernels_asm/cm7/nn/nn_vq_mm.inc) extracts fields with SBFX (or LSR +
-ORR(LSL) + SBFX for a field straddling two words; UBFX for n = 1), pairs them into the two 16-bit
-lanes SMLAD consumes (PKHBT) and accumulates dot = sum(code * x) with the 8-bit datapath; the
-8-bit-grid accumulator is then ``init + dot << (8 - n)`` (n >= 2) or ``init + 128 * dot - 64 *
-colsum`` (n = 1, colsum = sum of the im2col column), exactly equal to the 8-bit convolution with
-w8, which is the golden model (:func:`isasim.qnn.golden.requantize_q7` of the int8 convolution).
+**Execution.** The kernel (kernels_asm/cm7/nn/nn_vq_mm.inc) builds each SMLAD operand (two
+weights in 16-bit lanes) in the loop: dense n with SBFX (LSR + ORR(LSL) + SBFX for a straddling
+field) and PKHBT, giving codes, so the 8-bit-grid accumulator is ``init + dot << (8 - n)``; byte-lane
+n with LSL/AND/SXTB16, giving 8-bit-grid values directly (n = 2, 4: ``init + dot``; n = 1: lanes hold
+-128 * b, so ``init - dot - 64 * colsum`` with colsum = sum of the im2col column). Either way the
+result equals the 8-bit convolution with w8, which is the golden model
+(:func:`isasim.qnn.golden.requantize_q7` of the int8 convolution).
 """
 import math
 
@@ -109,6 +117,52 @@ def unpack_bitstream(words, n, count):
     return v
 
 
+LANE_BITS = (1, 2, 4)
+
+
+def field_bits(n):
+    """Bit offset (within its unit of n words) of each element of a unit of a weight row."""
+    n = check_bits(n)
+    u = unit_fields(n)
+    if n not in LANE_BITS:
+        return np.arange(u) * n
+    r = 8 // n
+    j = np.arange(u)
+    byte = np.array([0, 2, 1, 3])[j % 4]
+    return byte * 8 + (r - 1 - j // 4) * n
+
+
+def pack_unit_rows(codes, n):
+    """Rows (co, L) of codes in element order, L a whole number of units -> uint32 words with
+    every element at its :func:`field_bits` offset."""
+    n = check_bits(n)
+    c = np.asarray(codes, dtype=np.int64)
+    co, L = c.shape
+    u = unit_fields(n)
+    if L % u:
+        raise ValueError(f"{L} fields are not a whole number of {u}-field units")
+    to_grid(c, n)
+    units = (c & ((1 << n) - 1)).reshape(-1, u)                    # (units, u)
+    pos = field_bits(n)
+    bits = np.zeros((units.shape[0], u * n), dtype=np.uint8)
+    for t in range(n):
+        bits[:, pos + t] = (units >> t) & 1
+    return np.packbits(bits.reshape(-1), bitorder="little").view("<u4").copy()
+
+
+def unpack_unit_rows(words, n, co, L):
+    """Inverse of :func:`pack_unit_rows`."""
+    n = check_bits(n)
+    u = unit_fields(n)
+    bits = np.unpackbits(np.asarray(words, dtype="<u4").view(np.uint8), bitorder="little")
+    bits = bits.reshape(-1, u * n).astype(np.int64)
+    pos = field_bits(n)
+    v = sum(bits[:, pos + t] << t for t in range(n))
+    if n >= 2:
+        v = np.where(v >= (1 << (n - 1)), v - (1 << n), v)
+    return v.reshape(co, L)
+
+
 def column_order(kh, kw, ci, reordered):
     """Natural (ky, kx, c) index of each im2col column element in memory order: the CMSIS-NN
     ``_fast`` order stores each group of 4 channels as (0, 2, 1, 3) (SXTB16 / SXTB16 ROR #8 pairs),
@@ -131,7 +185,7 @@ def pack_rows(codes, n, order, colpad):
         raise ValueError(f"colpad {colpad} must be >= {numcol} and a multiple of {unit_fields(n)}")
     rows = np.zeros((co, colpad), dtype=np.int64)
     rows[:, :numcol] = codes[:, order]
-    return np.concatenate([pack_bitstream(r, n) for r in rows]) if co else np.zeros(0, "<u4")
+    return pack_unit_rows(rows, n) if co else np.zeros(0, "<u4")
 
 
 def q7_rows(w8, reordered, colpad):

@@ -2,11 +2,36 @@
 /* nn_layers_q7.c - the non-convolution layers of the network runner, q7 HWC, compiled C:
  * depthwise convolution with the structure of CMSIS-NN arm_depthwise_separable_conv_HWC_q7
  * (4 channels per step: one input word and one weight word per tap, SXTB16 / SXTB16 ROR #8, SMLABB /
- * SMLATT per channel; taps outside the input are skipped, which equals zero padding), max and average
- * pooling over a window clipped to the input (arm_maxpool_q7_HWC / arm_avepool_q7_HWC; the average
- * divides by the number of window elements inside the input, C division truncating toward zero),
+ * SMLATT per channel; taps outside the input are skipped, which equals zero padding; interior pixels
+ * of 3x3 kernels with the 9 taps unrolled), max and average pooling over a window clipped to the
+ * input (arm_maxpool_q7_HWC / arm_avepool_q7_HWC; max of 4 channels per word with SSUB8 + SEL; the
+ * average divides by the number of window elements inside the input, C division truncating toward
+ * zero),
  * residual add and ReLU (arm_relu_q7). */
 #include "nn_kernels.h"
+
+/* 4 channels x one tap: SXTB16 / SXTB16 ROR #8 of the input and weight words, SMLABB / SMLATT */
+#define DW_TAP(pi, pw)                                                        \
+    do {                                                                      \
+        uint32_t x_ = nn_ld32(pi), v_ = nn_ld32(pw);                          \
+        int32_t xa_ = __sxtb16(x_), xb_ = __sxtb16(__ror(x_, 8));             \
+        int32_t va_ = __sxtb16(v_), vb_ = __sxtb16(__ror(v_, 8));             \
+        s0 = __smlabb(xa_, va_, s0); s2 = __smlatt(xa_, va_, s2);             \
+        s1 = __smlabb(xb_, vb_, s1); s3 = __smlatt(xb_, vb_, s3);             \
+    } while (0)
+
+static inline __attribute__((always_inline)) uint32_t dw_out4(int32_t s0, int32_t s1, int32_t s2,
+                                                              int32_t s3, int osh, int relu)
+{
+    int32_t r0 = __ssat(s0 >> osh, 8), r1 = __ssat(s1 >> osh, 8);
+    int32_t r2 = __ssat(s2 >> osh, 8), r3 = __ssat(s3 >> osh, 8);
+    if (relu) {
+        r0 = r0 < 0 ? 0 : r0; r1 = r1 < 0 ? 0 : r1;
+        r2 = r2 < 0 ? 0 : r2; r3 = r3 < 0 ? 0 : r3;
+    }
+    return (uint32_t)(r0 & 0xFF) | (uint32_t)(r1 & 0xFF) << 8 | (uint32_t)(r2 & 0xFF) << 16 |
+           (uint32_t)(r3 & 0xFF) << 24;
+}
 
 void nn_dwconv_q7(const nn_conv_t *c, const int8_t *in, const int8_t *w, const int8_t *bias,
                   int8_t *out)
@@ -16,6 +41,7 @@ void nn_dwconv_q7(const nn_conv_t *c, const int8_t *in, const int8_t *w, const i
     const int py = c->py, px = c->px, ow = c->ow, oy0 = c->oy0, oy1 = c->oy1, relu = c->relu;
     const int bsh = c->bias_shift, osh = c->out_shift;
     const int32_t rnd = nn_round(osh);
+    const int rs = iw * ch;                    /* input row stride */
     int8_t *o = out;
     for (int oy = oy0; oy < oy1; oy++) {
         const int iy0 = oy * sy - py;
@@ -23,57 +49,76 @@ void nn_dwconv_q7(const nn_conv_t *c, const int8_t *in, const int8_t *w, const i
         for (int ox = 0; ox < ow; ox++) {
             const int ix0 = ox * sx - px;
             const int kx0 = ix0 < 0 ? -ix0 : 0, kx1 = ix0 + kw > iw ? iw - ix0 : kw;
-            for (int k = 0; k < ch; k += 4) {
-                int32_t s0 = ((int32_t)bias[k] << bsh) + rnd;
-                int32_t s1 = ((int32_t)bias[k + 1] << bsh) + rnd;
-                int32_t s2 = ((int32_t)bias[k + 2] << bsh) + rnd;
-                int32_t s3 = ((int32_t)bias[k + 3] << bsh) + rnd;
-                for (int ky = ky0; ky < ky1; ky++) {
-                    const int8_t *pi = in + ((iy0 + ky) * iw + ix0) * ch + k;
-                    const int8_t *pw = w + ky * kw * ch + k;
-                    for (int kx = kx0; kx < kx1; kx++) {
-                        uint32_t x = nn_ld32(pi + kx * ch);
-                        uint32_t v = nn_ld32(pw + kx * ch);
-                        int32_t xa = __sxtb16(x), xb = __sxtb16(__ror(x, 8));
-                        int32_t va = __sxtb16(v), vb = __sxtb16(__ror(v, 8));
-                        s0 = __smlabb(xa, va, s0);
-                        s2 = __smlatt(xa, va, s2);
-                        s1 = __smlabb(xb, vb, s1);
-                        s3 = __smlatt(xb, vb, s3);
+            const int8_t *base = in + iy0 * rs + ix0 * ch;
+            if (kh == 3 && kw == 3 && ky0 == 0 && kx0 == 0 && ky1 == 3 && kx1 == 3) {
+                /* interior 3x3 pixel: the 9 taps unrolled (cf. arm_depthwise_conv_3x3_s8) */
+                for (int k = 0; k < ch; k += 4) {
+                    int32_t s0 = ((int32_t)bias[k] << bsh) + rnd, s1 = ((int32_t)bias[k + 1] << bsh) + rnd;
+                    int32_t s2 = ((int32_t)bias[k + 2] << bsh) + rnd, s3 = ((int32_t)bias[k + 3] << bsh) + rnd;
+                    const int8_t *pi = base + k, *pw = w + k;
+                    DW_TAP(pi, pw); DW_TAP(pi + ch, pw + ch); DW_TAP(pi + 2 * ch, pw + 2 * ch);
+                    pi += rs; pw += 3 * ch;
+                    DW_TAP(pi, pw); DW_TAP(pi + ch, pw + ch); DW_TAP(pi + 2 * ch, pw + 2 * ch);
+                    pi += rs; pw += 3 * ch;
+                    DW_TAP(pi, pw); DW_TAP(pi + ch, pw + ch); DW_TAP(pi + 2 * ch, pw + 2 * ch);
+                    nn_st32(o + k, dw_out4(s0, s1, s2, s3, osh, relu));
+                }
+            } else {
+                for (int k = 0; k < ch; k += 4) {
+                    int32_t s0 = ((int32_t)bias[k] << bsh) + rnd, s1 = ((int32_t)bias[k + 1] << bsh) + rnd;
+                    int32_t s2 = ((int32_t)bias[k + 2] << bsh) + rnd, s3 = ((int32_t)bias[k + 3] << bsh) + rnd;
+                    for (int ky = ky0; ky < ky1; ky++) {
+                        const int8_t *pi = base + ky * rs + k, *pw = w + ky * kw * ch + k;
+#pragma clang loop unroll(disable)
+                        for (int kx = kx0; kx < kx1; kx++)
+                            DW_TAP(pi + kx * ch, pw + kx * ch);
                     }
+                    nn_st32(o + k, dw_out4(s0, s1, s2, s3, osh, relu));
                 }
-                int32_t r0 = __ssat(s0 >> osh, 8), r1 = __ssat(s1 >> osh, 8);
-                int32_t r2 = __ssat(s2 >> osh, 8), r3 = __ssat(s3 >> osh, 8);
-                if (relu) {
-                    r0 = r0 < 0 ? 0 : r0; r1 = r1 < 0 ? 0 : r1;
-                    r2 = r2 < 0 ? 0 : r2; r3 = r3 < 0 ? 0 : r3;
-                }
-                nn_st32(o + k, (uint32_t)(r0 & 0xFF) | (uint32_t)(r1 & 0xFF) << 8 |
-                               (uint32_t)(r2 & 0xFF) << 16 | (uint32_t)(r3 & 0xFF) << 24);
             }
             o += ch;
         }
     }
 }
 
+/* per-byte signed max of 4 channels: SSUB8 sets the GE flags, SEL picks (compare_and_replace_if_larger_q7) */
+static inline __attribute__((always_inline)) uint32_t max4(uint32_t a, uint32_t b)
+{
+    (void)__ssub8(a, b);
+    return __sel(a, b);
+}
+
 void nn_maxpool_q7(const nn_conv_t *c, const int8_t *in, int8_t *out)
 {
-    const int ch = c->ci;
+    const int ch = c->ci, ih = c->ih, iw = c->iw, kh = c->kh, kw = c->kw, sy = c->sy, sx = c->sx;
+    const int py = c->py, px = c->px, ow = c->ow, oy0 = c->oy0, oy1 = c->oy1;
     int8_t *o = out;
-    for (int oy = c->oy0; oy < c->oy1; oy++) {
-        int y0 = oy * c->sy - c->py, y1 = y0 + c->kh;
-        y0 = y0 < 0 ? 0 : y0; y1 = y1 > c->ih ? c->ih : y1;
-        for (int ox = 0; ox < c->ow; ox++) {
-            int x0 = ox * c->sx - c->px, x1 = x0 + c->kw;
-            x0 = x0 < 0 ? 0 : x0; x1 = x1 > c->iw ? c->iw : x1;
-            for (int k = 0; k < ch; k++) {
-                int m = -128;
-                for (int y = y0; y < y1; y++)
-                    for (int x = x0; x < x1; x++) {
-                        int v = in[(y * c->iw + x) * ch + k];
-                        m = v > m ? v : m;
+    for (int oy = oy0; oy < oy1; oy++) {
+        int y0 = oy * sy - py, y1 = y0 + kh;
+        y0 = y0 < 0 ? 0 : y0; y1 = y1 > ih ? ih : y1;
+        for (int ox = 0; ox < ow; ox++) {
+            int x0 = ox * sx - px, x1 = x0 + kw;
+            x0 = x0 < 0 ? 0 : x0; x1 = x1 > iw ? iw : x1;
+            if ((ch & 3) == 0) {
+                for (int k = 0; k < ch; k += 4) {
+                    uint32_t m = 0x80808080u;
+                    for (int y = y0; y < y1; y++) {
+                        const int8_t *p = in + (y * iw + x0) * ch + k;
+                        for (int x = x0; x < x1; x++, p += ch)
+                            m = max4(nn_ld32(p), m);
                     }
-                o[k] = (int8_t)m;
+                    nn_st32(o + k, m);
+                }
+            } else {
+                for (int k = 0; k < ch; k++) {
+                    int m = -128;
+                    for (int y = y0; y < y1; y++)
+                        for (int x = x0; x < x1; x++) {
+                            int v = in[(y * iw + x) * ch + k];
+                            m = v > m ? v : m;
+                        }
+                    o[k] = (int8_t)m;
+                }
             }
             o += ch;
         }
@@ -82,20 +127,34 @@ void nn_maxpool_q7(const nn_conv_t *c, const int8_t *in, int8_t *out)
 
 void nn_avgpool_q7(const nn_conv_t *c, const int8_t *in, int8_t *out)
 {
-    const int ch = c->ci;
+    const int ch = c->ci, ih = c->ih, iw = c->iw, kh = c->kh, kw = c->kw, sy = c->sy, sx = c->sx;
+    const int py = c->py, px = c->px, ow = c->ow, oy0 = c->oy0, oy1 = c->oy1;
     int8_t *o = out;
-    for (int oy = c->oy0; oy < c->oy1; oy++) {
-        int y0 = oy * c->sy - c->py, y1 = y0 + c->kh;
-        y0 = y0 < 0 ? 0 : y0; y1 = y1 > c->ih ? c->ih : y1;
-        for (int ox = 0; ox < c->ow; ox++) {
-            int x0 = ox * c->sx - c->px, x1 = x0 + c->kw;
-            x0 = x0 < 0 ? 0 : x0; x1 = x1 > c->iw ? c->iw : x1;
-            int n = (y1 - y0) * (x1 - x0);
-            for (int k = 0; k < ch; k++) {
+    for (int oy = oy0; oy < oy1; oy++) {
+        int y0 = oy * sy - py, y1 = y0 + kh;
+        y0 = y0 < 0 ? 0 : y0; y1 = y1 > ih ? ih : y1;
+        for (int ox = 0; ox < ow; ox++) {
+            int x0 = ox * sx - px, x1 = x0 + kw;
+            x0 = x0 < 0 ? 0 : x0; x1 = x1 > iw ? iw : x1;
+            const int n = (y1 - y0) * (x1 - x0);
+            int k = 0;
+            for (; k + 3 < ch; k += 4) {       /* 4 channels: one word load, SXTB per byte */
+                int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+                for (int y = y0; y < y1; y++) {
+                    const int8_t *p = in + (y * iw + x0) * ch + k;
+                    for (int x = x0; x < x1; x++, p += ch) {
+                        uint32_t v = nn_ld32(p);
+                        s0 += (int8_t)v; s1 += (int8_t)(v >> 8); s2 += (int8_t)(v >> 16); s3 += (int8_t)(v >> 24);
+                    }
+                }
+                o[k] = (int8_t)(s0 / n); o[k + 1] = (int8_t)(s1 / n);
+                o[k + 2] = (int8_t)(s2 / n); o[k + 3] = (int8_t)(s3 / n);
+            }
+            for (; k < ch; k++) {
                 int s = 0;
                 for (int y = y0; y < y1; y++)
                     for (int x = x0; x < x1; x++)
-                        s += in[(y * c->iw + x) * ch + k];
+                        s += in[(y * iw + x) * ch + k];
                 o[k] = (int8_t)(s / n);
             }
             o += ch;
