@@ -1,7 +1,7 @@
 """Post-processing of the peluso2019 experiments and generation of their document (README.md here).
 
     isasim run experiments/peluso2019/peluso2019.yaml --out out/peluso2019
-    python experiments/peluso2019/peluso2019_report.py out/peluso2019
+    python experiments/peluso2019/peluso2019_report.py out/peluso2019 [--intq out/peluso2019_intq]
 
 From results.csv (one row per layer and weight precision) it derives the per-network figures
 (cycles, energy, latency at the operating point, model size, peak RAM, whether the network fits the
@@ -76,13 +76,14 @@ def networks(pl, mhz, e2e=None):
         net = spec.parse(zoo.get(name))
         if len(d) != len(net["layers"]):
             continue                           # a partial network (config lists some layers only)
-        place = workload.auto_placement(net, n)
+        errs = []
+        place = workload.auto_placement(net, n, errors=errs)
         plan, _ = workload.network_plan(net, n, place, check=False)
         try:
             workload.network_plan(net, n, place)
             fits, reason = True, ""
-        except spec.NetworkError as e:
-            fits, reason = False, str(e)
+        except spec.NetworkError:
+            fits, reason = False, " / ".join(errs)          # activations: auto tried every region
         cyc = int(d["cycles"].sum())
         rows.append({"network": name, "wbits": n, "layers": len(d), "macs": int(d["macs"].sum()),
                      "cycles": cyc, "latency_ms": cyc / (mhz * 1e3), "energy_uj": float(d["energy_uj"].sum()),
@@ -90,8 +91,8 @@ def networks(pl, mhz, e2e=None):
                      "peak_activation_bytes": plan["peak_activation_bytes"],
                      "peak_scratch_bytes": plan["peak_scratch_bytes"],
                      "peak_ram_bytes": plan["peak_activation_bytes"] + plan["peak_scratch_bytes"],
-                     "activations_in": place["activations"] if place["activations"] != "default" else
-                     plan["roles"]["activations"], "weights_in": plan["roles"]["weights"],
+                     "activations_in": plan["roles"]["activations"] if fits else "-",
+                     "weights_in": plan["roles"]["weights"],
                      "fits": fits, "reason": reason, "bit_exact": bool((d["golden"] == "bit-exact").all()),
                      "program_cycles": e2e.get((name, n), np.nan),
                      "program_vs_layers": e2e[(name, n)] / cyc - 1 if (name, n) in e2e else np.nan})
@@ -150,7 +151,8 @@ def layer_plot(pl, out_dir):
             ax.bar(piv.index.astype(str), v, bottom=bottom, color=cmap(j % 20),
                    label=names[col] if len(piv.columns) <= 12 else None)
             bottom += v
-        ax.set_title(name, fontsize=9)
+        ax.set_title(name + ("" if len(piv.columns) <= 12 else f" ({len(piv.columns)} layers, see per_layer.csv)"),
+                     fontsize=9)
         ax.set_xlabel("weight bits n")
         ax.set_ylabel("Mcycles (stacked by layer)")
         if len(piv.columns) <= 12:
@@ -210,8 +212,34 @@ def _table(header, rows):
     return "\n".join(out)
 
 
-def report(out_dir, doc=None, config=CONFIG, wall=None):
-    """The markdown document from a run directory (written to ``doc`` if given)."""
+def intq_table(pl, intq_dir):
+    """Per layer: cycles of the native INT-Q kernels (peluso2019_intq.yaml run) next to the VQ
+    kernel of the same weight precision and the two 8-bit kernels."""
+    import pandas as pd
+    sys.path.insert(0, HERE)
+    import peluso2019_intq as intq
+    d = pd.read_csv(os.path.join(intq_dir, "results.csv"))
+    if not (d["golden"] == "bit-exact").all():
+        raise ValueError(f"{intq_dir}: every point must be bit-exact")
+    vqc = pl.set_index(["network", "layer", "wbits"])["cycles"]
+    rows = []
+    for lname in dict.fromkeys(d["layer"]):
+        net, ln = lname.split("/", 1)
+        l = spec.layer(spec.parse(zoo.get(net)), ln)
+        s = intq.shape_of(l)
+        r = [lname, l["macs"]]
+        for kern, n in (("int4_c", 4), ("int2_c", 2), ("bin_c", 1), ("q7_c", 8)):
+            c = d[(d.layer == lname) & (d.variant == kern)]["cycles"]
+            cp = -(-s["ci"] // intq.rusci.KERNELS[kern]["cgran"]) * intq.rusci.KERNELS[kern]["cgran"]
+            wb = s["co"] * s["k"] * s["k"] * cp * intq.rusci.KERNELS[kern]["bits"] // 8
+            r += [int(c.iloc[0]) if len(c) else np.nan, vqc.get((net, ln, n), np.nan), wb]
+        rows.append(r)
+    return rows
+
+
+def report(out_dir, doc=None, config=CONFIG, wall=None, intq_dir=None):
+    """The markdown document from a run directory (written to ``doc`` if given); ``intq_dir``: a
+    run of peluso2019_intq.yaml for the native sub-byte comparison."""
     import pandas as pd
     from isasim.experiments import config as C
     cfg = C.load(config)
@@ -245,6 +273,37 @@ def report(out_dir, doc=None, config=CONFIG, wall=None):
          "(isasim/networks/memory.py).\n"]
     if wall:
         L.append(f"Wall time of this run from an empty cache: {wall}.\n")
+    L.append("## Memory / latency / energy per network and n\n")
+    L.append(_table(["network", "n", "model B", "vs 8-bit size", "peak RAM B", "activations in", "fits",
+                     "cycles", "latency ms", "energy uJ", "MAC/cycle", "speedup vs 8-bit"],
+                    [(r.network, r.wbits, r.model_bytes, r.size_vs_int8, r.peak_ram_bytes, r.activations_in,
+                      r.fits, r.cycles, r.latency_ms, r.energy_uj, r.mac_per_cycle, r.speedup_vs_int8)
+                     for r in nt.itertuples()]))
+    L.append("")
+    nf = nt[~nt.fits]
+    if len(nf):
+        L.append("Networks that do not fit the target's memories (the planner's refusal for each memory "
+                 "`activations: auto` tried, verbatim; their layers were simulated one at a time with "
+                 "`fit: layer`, so the cycles are those of each layer alone, not of a deployable program):\n")
+        for r in nf.itertuples():
+            L.append(f"- {r.network}, n = {r.wbits}: `{r.reason}`")
+        L.append("")
+    L.append("Plots in the run directory: `pareto_memory_latency.png` (model size vs latency, one curve per "
+             "network), `per_layer_cycles.png` (cycles stacked by layer per n).\n")
+    L.append("Trade-off by n over the networks (ratios to the same network with the 8-bit CMSIS-NN "
+             "kernels; energy ratio = cycle ratio under the constant-power model):\n")
+    rows = []
+    for n, d in nt.groupby("wbits"):
+        rows.append((n, f"{d.size_vs_int8.min():.3f} .. {d.size_vs_int8.max():.3f}",
+                     f"{d.speedup_vs_int8.min():.3f} .. {d.speedup_vs_int8.max():.3f}",
+                     f"{(1 / d.speedup_vs_int8).min():.3f} .. {(1 / d.speedup_vs_int8).max():.3f}"))
+    L.append(_table(["n", "model size vs 8-bit", "speed vs 8-bit (cycles(8) / cycles(n))", "energy vs 8-bit"], rows))
+    L.append("")
+    L.append("n = 1, 2, 4 use the byte-lane layout (LSL/AND/SXTB16 unpacking, close to the 8-bit kernel's "
+             "SXTB16); n = 3, 5, 6, 7 the dense bitstream (SBFX/PKHBT per pair, extra work for fields that "
+             "straddle words), hence the zig-zag over n. Rows padded to whole units cost most in the first "
+             "layers with 1 or 3 input channels (e.g. a 3x3 kernel on 1 channel is 9 weights per row, "
+             "padded to 32 at n = 1).\n")
     e2e = nt.dropna(subset=["program_cycles"])
     if len(e2e):
         L.append("## End to end in one program\n")
@@ -255,23 +314,7 @@ def report(out_dir, doc=None, config=CONFIG, wall=None):
                         [(r.network, r.wbits, int(r.program_cycles), r.cycles, 100 * r.program_vs_layers)
                          for r in e2e.itertuples()]))
         L.append("")
-    L.append("## Memory / latency / energy per network and n\n")
-    L.append(_table(["network", "n", "model B", "vs 8-bit size", "peak RAM B", "activations in", "fits",
-                     "cycles", "latency ms", "energy uJ", "MAC/cycle", "speedup vs 8-bit"],
-                    [(r.network, r.wbits, r.model_bytes, r.size_vs_int8, r.peak_ram_bytes, r.activations_in,
-                      r.fits, r.cycles, r.latency_ms, r.energy_uj, r.mac_per_cycle, r.speedup_vs_int8)
-                     for r in nt.itertuples()]))
-    L.append("")
-    nf = nt[~nt.fits]
-    if len(nf):
-        L.append("Networks that do not fit the target's memories (the planner's refusal, verbatim; their "
-                 "layers were simulated one at a time with `fit: layer`, so the cycles are those of each "
-                 "layer alone, not of a deployable program):\n")
-        for r in nf.itertuples():
-            L.append(f"- {r.network}, n = {r.wbits}: `{r.reason}`")
-        L.append("")
-    L.append("Plots in the run directory: `pareto_memory_latency.png` (model size vs latency, one curve per "
-             "network), `per_layer_cycles.png` (cycles stacked by layer per n).\n")
+
     L.append("## Per-layer MAC/cycle\n")
     piv = pl[pl.macs > 0].pivot_table(index=["network", "index", "layer", "op"], columns="wbits",
                                       values="mac_per_cycle")
@@ -279,6 +322,23 @@ def report(out_dir, doc=None, config=CONFIG, wall=None):
                     [(k[0], k[2], k[3]) + tuple(v) for k, v in zip(piv.index, piv.to_numpy())]))
     L.append("")
     L.append("Pooling layers have no MACs (their cycles are in per_layer.csv and the per-layer plot).\n")
+    if intq_dir:
+        rows = intq_table(pl, intq_dir)
+        L.append("## Native sub-byte kernels (INT-Q) where they exist\n")
+        L.append("Run of `experiments/peluso2019/peluso2019_intq.yaml`: the conv / pointwise layers the INT-Q "
+                 "kernels can run (square kernel, symmetric padding, even pixel count), whole layers, with the "
+                 "compiled INT-Q kernels (kernels_asm/cm7/nn/nn_conv_intq.c; Q-bit activations *and* weights, "
+                 "threshold-tree outputs, input channels padded to 8/16/32) and the 8-bit CMSIS-NN kernel on "
+                 "the Rusci data layout (q7_c), next to the VQ kernel of the same weight precision from this run "
+                 "(8-bit activations, requantised outputs). Cycles per layer; weight bytes as stored (INT-Q "
+                 "packed rows, without thresholds):\n")
+        L.append(_table(["layer", "MACs", "INT4 cycles", "VQ n=4 cycles", "INT4 weight B", "INT2 cycles",
+                         "VQ n=2 cycles", "INT2 weight B", "BIN cycles", "VQ n=1 cycles", "BIN weight B",
+                         "q7 (Rusci layout) cycles", "VQ n=8 (CMSIS-NN) cycles", "q7 weight B"], rows))
+        L.append("")
+        L.append("INT-Q also shrinks the activations (Q bits) and replaces requantisation by thresholds, so it is "
+                 "a different network than the VQ one (8-bit activations on the 8-bit datapath); channel padding "
+                 "to the INT-Q granularity inflates the first layers (1 or 3 input channels).\n")
     L.append("## VQ design choices (not public in the paper; isasim's, see isasim/qnn/vq.py)\n")
     L.append("\n".join([
         "- **Value grid.** n-bit two's-complement codes q (n >= 2) stand for the 8-bit value q * 2^(8-n) "
@@ -318,9 +378,9 @@ def report(out_dir, doc=None, config=CONFIG, wall=None):
         "flash is not in the memory map yet, so MobileNet at n = 7, 8 does not fit (weights + activations "
         "exceed the 512 KiB AXI SRAM). When the memory-hierarchy work lands (weights in flash, caches) the "
         "planner reads the new regions from cm7.ld and a re-run gives the new figures.",
-        "- **INT-Q native kernels.** The compiled INT-Q 4/2/1-bit convolutions (kernels_asm/cm7/nn/nn_conv_intq.c) "
-        "run in the Rusci experiment (experiments/rusci2018); they are not yet wired into the network runner "
-        "(they need sub-byte activations end to end, and INT-Q has no depthwise/pooling kernels).",
+        "- **INT-Q native kernels.** They run per layer (peluso2019_intq.yaml, table above when that run is "
+        "given), not as whole networks: INT-Q has no depthwise, pooling or fully connected kernels and needs "
+        "sub-byte activations end to end, so no zoo network runs on INT-Q kernels alone.",
     ]))
     L.append("")
     L.append("## Paper vs simulation (comparison.csv)\n")
@@ -328,7 +388,8 @@ def report(out_dir, doc=None, config=CONFIG, wall=None):
              "because the paper's figures are not public.\n")
     L.append("## Regenerate\n")
     L.append(f"```sh\nisasim run experiments/peluso2019/{os.path.basename(config)} --out out/peluso2019\n"
-             "python experiments/peluso2019/peluso2019_report.py out/peluso2019\n```\n")
+             "isasim run experiments/peluso2019/peluso2019_intq.yaml --out out/peluso2019_intq\n"
+             "python experiments/peluso2019/peluso2019_report.py out/peluso2019 --intq out/peluso2019_intq\n```\n")
     text = "\n".join(L) + "\n"
     if doc:
         with open(doc, "w") as f:
@@ -343,8 +404,9 @@ def main(argv=None):
     ap.add_argument("--doc", default=DOC, help="where to write the markdown (default: README.md here; '-' prints)")
     ap.add_argument("--config", default=CONFIG)
     ap.add_argument("--wall", default=None, help="wall time of the cold-cache run, quoted in the document")
+    ap.add_argument("--intq", default=None, help="run directory of peluso2019_intq.yaml (native INT-Q table)")
     a = ap.parse_args(argv)
-    text = report(a.out_dir, None if a.doc == "-" else a.doc, a.config, a.wall)
+    text = report(a.out_dir, None if a.doc == "-" else a.doc, a.config, a.wall, a.intq)
     if a.doc == "-":
         sys.stdout.write(text)
     return 0

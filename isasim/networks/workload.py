@@ -43,10 +43,11 @@ def network_plan(net, wbits, placement, where=None, check=True):
     return memory.plan(net["name"], net["layers"], bufs, placement, mem, where, check), kerns
 
 
-def auto_placement(net, wbits, weights="default", scratch="default"):
+def auto_placement(net, wbits, weights="default", scratch="default", errors=None):
     """``activations: auto``: the role's own region (cm7: DTCM) if the network fits there, else the
     first other data region in which it fits (cm7: AXI SRAM), else the role's region (whose
-    refusal then names the layer and buffer)."""
+    refusal then names the layer and buffer). ``errors``: a list that receives the refusal of
+    every region tried."""
     mem = memory.Memories(cm7.LD_SCRIPT)
     home = mem.region_of(memory.ROLE_SECTIONS["activations"])
     cands = [home] + [r for r in mem.regions if r != home and any(
@@ -56,8 +57,9 @@ def auto_placement(net, wbits, weights="default", scratch="default"):
         try:
             network_plan(net, wbits, p)
             return p
-        except spec.NetworkError:
-            continue
+        except spec.NetworkError as e:
+            if errors is not None:
+                errors.append(str(e))
     return {"weights": weights, "activations": home, "scratch": scratch}
 
 
