@@ -238,8 +238,9 @@ def intq_table(pl, intq_dir):
 
 
 def report(out_dir, doc=None, config=CONFIG, wall=None, intq_dir=None):
-    """The markdown document from a run directory (written to ``doc`` if given); ``intq_dir``: a
-    run of peluso2019_intq.yaml for the native sub-byte comparison."""
+    """The markdown document from a run directory (written to ``doc`` if given, with the two plots
+    copied into figures/ next to it); ``intq_dir``: a run of peluso2019_intq.yaml for the native
+    sub-byte comparison."""
     import pandas as pd
     from isasim.experiments import config as C
     cfg = C.load(config)
@@ -288,8 +289,10 @@ def report(out_dir, doc=None, config=CONFIG, wall=None, intq_dir=None):
         for r in nf.itertuples():
             L.append(f"- {r.network}, n = {r.wbits}: `{r.reason}`")
         L.append("")
-    L.append("Plots in the run directory: `pareto_memory_latency.png` (model size vs latency, one curve per "
-             "network), `per_layer_cycles.png` (cycles stacked by layer per n).\n")
+    L.append("Memory vs latency (one curve per network, labels = n; `pareto_memory_latency.png` of the run):\n")
+    L.append("![Pareto: model size vs latency](figures/pareto_memory_latency.png)\n")
+    L.append("Cycles per layer, stacked, per n (`per_layer_cycles.png`; values in per_layer.csv):\n")
+    L.append("![Per-layer cycles](figures/per_layer_cycles.png)\n")
     L.append("Trade-off by n over the networks (ratios to the same network with the 8-bit CMSIS-NN "
              "kernels; energy ratio = cycle ratio under the constant-power model):\n")
     rows = []
@@ -392,6 +395,11 @@ def report(out_dir, doc=None, config=CONFIG, wall=None, intq_dir=None):
              "python experiments/peluso2019/peluso2019_report.py out/peluso2019 --intq out/peluso2019_intq\n```\n")
     text = "\n".join(L) + "\n"
     if doc:
+        import shutil
+        fig_dir = os.path.join(os.path.dirname(os.path.abspath(doc)), "figures")
+        os.makedirs(fig_dir, exist_ok=True)
+        for name in ("pareto_memory_latency.png", "per_layer_cycles.png"):
+            shutil.copyfile(os.path.join(out_dir, name), os.path.join(fig_dir, name))
         with open(doc, "w") as f:
             f.write(text)
     return text
