@@ -22,8 +22,12 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 CONFIG = os.path.join(HERE, "peluso2019.yaml")
 DOC = os.path.join(HERE, "README.md")
 
+RUSCI = os.path.join(os.path.dirname(HERE), "rusci2018")
+if RUSCI not in sys.path:
+    sys.path.insert(0, RUSCI)
+
 from isasim.networks import cm7, golden, spec, workload, zoo  # noqa: E402
-from isasim.qnn import vq  # noqa: E402
+from rusci2018_report import _table  # noqa: E402  (the markdown table helper of the Rusci report)
 
 
 def load(out_dir):
@@ -125,12 +129,7 @@ def pareto_plot(nt, out_dir):
                  "(labels: weight bits n; * = does not fit the target's SRAM)", fontsize=9)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    path = os.path.join(out_dir, "pareto_memory_latency.png")
-    fig.savefig(path, dpi=130)
-    fig.savefig(path[:-4] + ".pdf")
-    plt.close(fig)
-    return path
+    return _save(fig, out_dir, "pareto_memory_latency", 130)
 
 
 def layer_plot(pl, out_dir):
@@ -157,9 +156,15 @@ def layer_plot(pl, out_dir):
         ax.set_ylabel("Mcycles (stacked by layer)")
         if len(piv.columns) <= 12:
             ax.legend(fontsize=6, ncol=2)
+    return _save(fig, out_dir, "per_layer_cycles", 120)
+
+
+def _save(fig, out_dir, name, dpi):
+    """PNG and PDF of a figure in out_dir; returns the PNG path."""
+    import matplotlib.pyplot as plt
     fig.tight_layout()
-    path = os.path.join(out_dir, "per_layer_cycles.png")
-    fig.savefig(path, dpi=120)
+    path = os.path.join(out_dir, name + ".png")
+    fig.savefig(path, dpi=dpi)
     fig.savefig(path[:-4] + ".pdf")
     plt.close(fig)
     return path
@@ -192,24 +197,6 @@ def postprocess(df, comp, cfg, out_dir):
         [(r.network, r.wbits, r.cycles, r.latency_ms, r.energy_uj, r.mac_per_cycle, r.model_bytes,
           r.peak_ram_bytes, "yes" if r.fits else "no") for r in nt.itertuples()]), ""]
     return {"figures": figs, "markdown": "\n".join(md), "comparison": comparison_rows(nt)}
-
-
-def _f(v, nd=3):
-    if isinstance(v, (bool, np.bool_)):
-        return "yes" if v else "no"
-    if isinstance(v, (float, np.floating)):
-        if np.isnan(v):
-            return ""
-        return f"{v:,.{nd}f}" if abs(v) < 1e4 else f"{v:,.0f}"
-    if isinstance(v, (int, np.integer)):
-        return f"{v:,}"
-    return str(v)
-
-
-def _table(header, rows):
-    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    out += ["| " + " | ".join(_f(c) for c in r) + " |" for r in rows]
-    return "\n".join(out)
 
 
 def intq_table(pl, intq_dir):
@@ -278,7 +265,7 @@ def report(out_dir, doc=None, config=CONFIG, wall=None, intq_dir=None):
     L.append(_table(["network", "n", "model B", "vs 8-bit size", "peak RAM B", "activations in", "fits",
                      "cycles", "latency ms", "energy uJ", "MAC/cycle", "speedup vs 8-bit"],
                     [(r.network, r.wbits, r.model_bytes, r.size_vs_int8, r.peak_ram_bytes, r.activations_in,
-                      r.fits, r.cycles, r.latency_ms, r.energy_uj, r.mac_per_cycle, r.speedup_vs_int8)
+                      "yes" if r.fits else "no", r.cycles, r.latency_ms, r.energy_uj, r.mac_per_cycle, r.speedup_vs_int8)
                      for r in nt.itertuples()]))
     L.append("")
     nf = nt[~nt.fits]

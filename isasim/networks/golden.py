@@ -114,20 +114,14 @@ def _run(net, wbits, seed):
         a = tensors[l["src"]]
         r = {"name": l["name"]}
         op = l["op"]
-        if op in ("conv", "pwconv", "fc"):
+        if op in ("conv", "pwconv", "fc", "dwconv"):
             n = layer_bits(l, wbits)
-            co = l["shape"][2]
-            codes = vq.random_codes(rng, (co, l["kh"], l["kw"], l["ci"]), n)
+            if op == "dwconv":
+                codes = vq.random_codes(rng, (l["kh"], l["kw"], l["shape"][2]), n)
+            else:
+                codes = vq.random_codes(rng, (l["shape"][2], l["kh"], l["kw"], l["ci"]), n)
             w8 = vq.to_grid(codes, n)
-            acc = conv_acc(a, w8, l)
-            bs, os_, bias = _shifts(acc, rng)
-            y = G.requantize_q7(acc, bias, bs, os_, relu=l["relu"])
-            r.update(n=n, codes=codes, w8=w8, bias=bias, bias_shift=bs, out_shift=os_)
-        elif op == "dwconv":
-            n = layer_bits(l, wbits)
-            codes = vq.random_codes(rng, (l["kh"], l["kw"], l["shape"][2]), n)
-            w8 = vq.to_grid(codes, n)
-            acc = dw_acc(a, w8, l)
+            acc = dw_acc(a, w8, l) if op == "dwconv" else conv_acc(a, w8, l)
             bs, os_, bias = _shifts(acc, rng)
             y = G.requantize_q7(acc, bias, bs, os_, relu=l["relu"])
             r.update(n=n, codes=codes, w8=w8, bias=bias, bias_shift=bs, out_shift=os_)

@@ -25,68 +25,45 @@ static int32_t colsum(const int16_t *b, int colpad)
     return s;
 }
 
+/* one copy of nn_vq_mm.inc per n: functions vq<n>_conv, vq<n>_mm_2px, ... */
+#define VQ_PASTE(n, name) vq##n##_##name
+#define VQ_XPASTE(n, name) VQ_PASTE(n, name)
+#define VQ_FN(name) VQ_XPASTE(VQ_N, name)
+#define VQ_U (VQ_N == 4 ? 8 : (VQ_N == 2 || VQ_N == 6) ? 16 : 32)     /* 32 / gcd(n, 32) */
 #if !defined(VQ_ONLY) || VQ_ONLY == 1
-#define VQ_FN(name) vq1_##name
 #define VQ_N 1
-#define VQ_U 32
 #include "nn_vq_mm.inc"
-#undef VQ_FN
 #undef VQ_N
-#undef VQ_U
 #endif
 #if !defined(VQ_ONLY) || VQ_ONLY == 2
-#define VQ_FN(name) vq2_##name
 #define VQ_N 2
-#define VQ_U 16
 #include "nn_vq_mm.inc"
-#undef VQ_FN
 #undef VQ_N
-#undef VQ_U
 #endif
 #if !defined(VQ_ONLY) || VQ_ONLY == 3
-#define VQ_FN(name) vq3_##name
 #define VQ_N 3
-#define VQ_U 32
 #include "nn_vq_mm.inc"
-#undef VQ_FN
 #undef VQ_N
-#undef VQ_U
 #endif
 #if !defined(VQ_ONLY) || VQ_ONLY == 4
-#define VQ_FN(name) vq4_##name
 #define VQ_N 4
-#define VQ_U 8
 #include "nn_vq_mm.inc"
-#undef VQ_FN
 #undef VQ_N
-#undef VQ_U
 #endif
 #if !defined(VQ_ONLY) || VQ_ONLY == 5
-#define VQ_FN(name) vq5_##name
 #define VQ_N 5
-#define VQ_U 32
 #include "nn_vq_mm.inc"
-#undef VQ_FN
 #undef VQ_N
-#undef VQ_U
 #endif
 #if !defined(VQ_ONLY) || VQ_ONLY == 6
-#define VQ_FN(name) vq6_##name
 #define VQ_N 6
-#define VQ_U 16
 #include "nn_vq_mm.inc"
-#undef VQ_FN
 #undef VQ_N
-#undef VQ_U
 #endif
 #if !defined(VQ_ONLY) || VQ_ONLY == 7
-#define VQ_FN(name) vq7_##name
 #define VQ_N 7
-#define VQ_U 32
 #include "nn_vq_mm.inc"
-#undef VQ_FN
 #undef VQ_N
-#undef VQ_U
 #endif
 
 void nn_conv_vq(const nn_conv_t *c, const int8_t *in, const uint32_t *w, const int8_t *bias,

@@ -88,78 +88,98 @@ static inline __attribute__((always_inline)) uint32_t max4(uint32_t a, uint32_t 
     return __sel(a, b);
 }
 
-void nn_maxpool_q7(const nn_conv_t *c, const int8_t *in, int8_t *out)
+/* input range [*a, *b) of output index i along one axis, the window clipped to the input */
+static inline __attribute__((always_inline)) void pool_span(int i, int s, int p, int k, int n, int *a,
+                                                            int *b)
+{
+    int lo = i * s - p, hi = lo + k;
+    *a = lo < 0 ? 0 : lo;
+    *b = hi > n ? n : hi;
+}
+
+/* one output pixel of max pooling over input rows [y0, y1) and columns [x0, x1) */
+static inline __attribute__((always_inline)) void max_px(const int8_t *in, int iw, int ch, int y0,
+                                                         int y1, int x0, int x1, int8_t *o)
+{
+    if ((ch & 3) == 0) {
+        for (int k = 0; k < ch; k += 4) {
+            uint32_t m = 0x80808080u;
+            for (int y = y0; y < y1; y++) {
+                const int8_t *p = in + (y * iw + x0) * ch + k;
+                for (int x = x0; x < x1; x++, p += ch)
+                    m = max4(nn_ld32(p), m);
+            }
+            nn_st32(o + k, m);
+        }
+        return;
+    }
+    for (int k = 0; k < ch; k++) {
+        int m = -128;
+        for (int y = y0; y < y1; y++)
+            for (int x = x0; x < x1; x++) {
+                int v = in[(y * iw + x) * ch + k];
+                m = v > m ? v : m;
+            }
+        o[k] = (int8_t)m;
+    }
+}
+
+/* one output pixel of average pooling (sum / element count, C division) */
+static inline __attribute__((always_inline)) void avg_px(const int8_t *in, int iw, int ch, int y0,
+                                                         int y1, int x0, int x1, int8_t *o)
+{
+    const int n = (y1 - y0) * (x1 - x0);
+    int k = 0;
+    for (; k + 3 < ch; k += 4) {       /* 4 channels: one word load, SXTB per byte */
+        int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        for (int y = y0; y < y1; y++) {
+            const int8_t *p = in + (y * iw + x0) * ch + k;
+            for (int x = x0; x < x1; x++, p += ch) {
+                uint32_t v = nn_ld32(p);
+                s0 += (int8_t)v; s1 += (int8_t)(v >> 8); s2 += (int8_t)(v >> 16); s3 += (int8_t)(v >> 24);
+            }
+        }
+        o[k] = (int8_t)(s0 / n); o[k + 1] = (int8_t)(s1 / n);
+        o[k + 2] = (int8_t)(s2 / n); o[k + 3] = (int8_t)(s3 / n);
+    }
+    for (; k < ch; k++) {
+        int s = 0;
+        for (int y = y0; y < y1; y++)
+            for (int x = x0; x < x1; x++)
+                s += in[(y * iw + x) * ch + k];
+        o[k] = (int8_t)(s / n);
+    }
+}
+
+static inline __attribute__((always_inline)) void pool_q7(const nn_conv_t *c, const int8_t *in,
+                                                          int8_t *out, int avg)
 {
     const int ch = c->ci, ih = c->ih, iw = c->iw, kh = c->kh, kw = c->kw, sy = c->sy, sx = c->sx;
     const int py = c->py, px = c->px, ow = c->ow, oy0 = c->oy0, oy1 = c->oy1;
     int8_t *o = out;
     for (int oy = oy0; oy < oy1; oy++) {
-        int y0 = oy * sy - py, y1 = y0 + kh;
-        y0 = y0 < 0 ? 0 : y0; y1 = y1 > ih ? ih : y1;
+        int y0, y1;
+        pool_span(oy, sy, py, kh, ih, &y0, &y1);
         for (int ox = 0; ox < ow; ox++) {
-            int x0 = ox * sx - px, x1 = x0 + kw;
-            x0 = x0 < 0 ? 0 : x0; x1 = x1 > iw ? iw : x1;
-            if ((ch & 3) == 0) {
-                for (int k = 0; k < ch; k += 4) {
-                    uint32_t m = 0x80808080u;
-                    for (int y = y0; y < y1; y++) {
-                        const int8_t *p = in + (y * iw + x0) * ch + k;
-                        for (int x = x0; x < x1; x++, p += ch)
-                            m = max4(nn_ld32(p), m);
-                    }
-                    nn_st32(o + k, m);
-                }
-            } else {
-                for (int k = 0; k < ch; k++) {
-                    int m = -128;
-                    for (int y = y0; y < y1; y++)
-                        for (int x = x0; x < x1; x++) {
-                            int v = in[(y * iw + x) * ch + k];
-                            m = v > m ? v : m;
-                        }
-                    o[k] = (int8_t)m;
-                }
-            }
+            int x0, x1;
+            pool_span(ox, sx, px, kw, iw, &x0, &x1);
+            if (avg)
+                avg_px(in, iw, ch, y0, y1, x0, x1, o);
+            else
+                max_px(in, iw, ch, y0, y1, x0, x1, o);
             o += ch;
         }
     }
 }
 
+void nn_maxpool_q7(const nn_conv_t *c, const int8_t *in, int8_t *out)
+{
+    pool_q7(c, in, out, 0);
+}
+
 void nn_avgpool_q7(const nn_conv_t *c, const int8_t *in, int8_t *out)
 {
-    const int ch = c->ci, ih = c->ih, iw = c->iw, kh = c->kh, kw = c->kw, sy = c->sy, sx = c->sx;
-    const int py = c->py, px = c->px, ow = c->ow, oy0 = c->oy0, oy1 = c->oy1;
-    int8_t *o = out;
-    for (int oy = oy0; oy < oy1; oy++) {
-        int y0 = oy * sy - py, y1 = y0 + kh;
-        y0 = y0 < 0 ? 0 : y0; y1 = y1 > ih ? ih : y1;
-        for (int ox = 0; ox < ow; ox++) {
-            int x0 = ox * sx - px, x1 = x0 + kw;
-            x0 = x0 < 0 ? 0 : x0; x1 = x1 > iw ? iw : x1;
-            const int n = (y1 - y0) * (x1 - x0);
-            int k = 0;
-            for (; k + 3 < ch; k += 4) {       /* 4 channels: one word load, SXTB per byte */
-                int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-                for (int y = y0; y < y1; y++) {
-                    const int8_t *p = in + (y * iw + x0) * ch + k;
-                    for (int x = x0; x < x1; x++, p += ch) {
-                        uint32_t v = nn_ld32(p);
-                        s0 += (int8_t)v; s1 += (int8_t)(v >> 8); s2 += (int8_t)(v >> 16); s3 += (int8_t)(v >> 24);
-                    }
-                }
-                o[k] = (int8_t)(s0 / n); o[k + 1] = (int8_t)(s1 / n);
-                o[k + 2] = (int8_t)(s2 / n); o[k + 3] = (int8_t)(s3 / n);
-            }
-            for (; k < ch; k++) {
-                int s = 0;
-                for (int y = y0; y < y1; y++)
-                    for (int x = x0; x < x1; x++)
-                        s += in[(y * iw + x) * ch + k];
-                o[k] = (int8_t)(s / n);
-            }
-            o += ch;
-        }
-    }
+    pool_q7(c, in, out, 1);
 }
 
 void nn_add_q7(const int8_t *a, const int8_t *b, int n, int out_shift, int relu, int8_t *out)
