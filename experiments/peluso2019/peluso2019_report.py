@@ -336,16 +336,17 @@ def report(out_dir, doc=None, config=CONFIG, wall=None, intq_dir=None):
         "requantisation, biases and shifts are unchanged and the accumulator range is the same for every n. "
         "n = 1 is the symmetric binary weight {-64, +64} (2b - 1 scaled), because the two's-complement "
         "1-bit code {-1, 0} is not a binary network. n = 8 is int8 itself.",
-        "- **Storage.** Each output channel's weights are a little-endian bitstream of n-bit fields in the "
-        "kernel's im2col element order, padded to a whole number of 32/gcd(n, 32)-field units (n words), in an "
-        "ordinary uint32 array: no special memory allocation, rows start on words, fields cross word "
-        "boundaries for n = 3, 5, 6, 7 (so n = 7 stores 7 bits per weight, not 8).",
-        "- **Expansion.** In the inner loop each field is extracted with SBFX (LSR + ORR(LSL) + SBFX when it "
-        "straddles two words; UBFX for n = 1), two fields are packed into the 16-bit lanes of one register "
-        "(PKHBT) and fed to SMLAD against the q15 im2col column, with CMSIS-NN's 2 output channels x 2 pixels "
-        "blocking; the 8-bit-grid accumulator is init + dot << (8 - n) (n = 1: init + 128 dot - 64 colsum). "
-        "Per 2 weights this costs ~3 instructions (2 extracts + 1 pack) where the 8-bit kernel needs 1 "
-        "(SXTB16), which is why VQ trades latency for memory; n = 2, 4 (no straddling) are the cheapest.",
+        "- **Storage.** Each output channel's weights are its n-bit codes in the kernel's im2col element order, "
+        "padded to a whole number of 32/gcd(n, 32)-code units (n words), in an ordinary uint32 array: no special "
+        "memory allocation, rows start on words, n bits per weight. n = 3, 5, 6, 7: a dense little-endian "
+        "bitstream (codes cross word boundaries); n = 1, 2, 4: byte lanes (8/n codes per byte, ordered so that "
+        "one mask leaves a code at the top of every byte). Depthwise weights: one dense bitstream per layer.",
+        "- **Expansion.** In the inner loop, with CMSIS-NN's 2 output channels x 2 pixels blocking and the q15 "
+        "im2col column: dense n extracts each code with SBFX (LSR + ORR(LSL) + SBFX when it straddles two words) "
+        "and packs two into one register's 16-bit lanes (PKHBT), ~3 instructions per 2 weights, then scales the "
+        "dot product by 2^(8-n); byte-lane n needs LSL + AND + SXTB16 / SXTB16 ROR #8 per 4 weights, already on "
+        "the 8-bit grid (the 8-bit kernel needs 2 SXTB16 per 4 weights), n = 1 corrects with the column sum. "
+        "This is why n = 1, 2, 4 run near the 8-bit speed and the dense n are slower.",
         "- **Per-layer n.** The network's n applies to every conv-like layer; a layer may set its own "
         "`wbits` (spec field), e.g. an 8-bit first layer (not used in these runs).",
         "- **Depthwise weights** (9 per channel, reused at every pixel) are expanded once per layer into an "
@@ -361,7 +362,8 @@ def report(out_dir, doc=None, config=CONFIG, wall=None, intq_dir=None):
         "- **No data set.** Weights and inputs are random (seeded), shifts data-driven; accuracy is out of scope. "
         "Cycles depend on the shapes, not on the values (except data-dependent branches of pooling/ReLU).",
         "- **Kernels.** Compiled C (clang -O3) with the CMSIS-NN legacy q7 structure; the depthwise kernel "
-        "processes 4 channels per step with SMLABB/SMLATT; pooling is plain C. First layers with 1 or 3 input "
+        "processes 4 channels per step with SMLABB/SMLATT (3x3 interior pixels with the taps unrolled); max "
+        "pooling compares 4 channels per word (SSUB8/SEL), average pooling sums 4 channels per word load. First layers with 1 or 3 input "
         "channels use the natural-order (_basic) im2col instead of channel padding.",
         "- **Memory.** Placement follows cm7.ld's role sections (weights in AXI SRAM, activations in DTCM, else "
         "AXI SRAM when they do not fit, scratch in DTCM), all 0 wait states in this version of the M7 model; "
