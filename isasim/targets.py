@@ -119,6 +119,7 @@ def check_timing(name, overrides):
     except IsasimError as e:
         if e.exit_code != IsasimError.exit_code:     # a bad option is bad input (exit 2), whoever
             raise IsasimError(str(e)) from None       # checked it
+        raise
 
 
 def validate_run_options(name, cores=None, timeline=None, profile=False, trace=None,

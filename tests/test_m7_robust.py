@@ -229,7 +229,7 @@ def test_timing_overrides_reach_the_model(tmp_path):
     assert cpi == 13 and res["timing"]["mispredict_penalty"] == 10
     cpi, res = _cpi(tmp_path, "alu_pairs", timing={"predictor": "not_taken"})
     assert cpi == 3 + 4 and res["timing"]["predictor"] == "not_taken"
-    with pytest.raises(SimError) as e:
+    with pytest.raises(IsasimError) as e:      # a bad option: bad input (exit 2)
         run_elf(_micro(tmp_path, "alu_pairs", 8), "cm7", timing={"mispredict_penalty": -2})
     assert "mispredict_penalty" in _one_line(e)
 

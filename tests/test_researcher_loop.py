@@ -111,7 +111,7 @@ def _fields(node, out):
     if isinstance(node, dict):
         for k, v in node.items():
             out.add(k)
-            if k not in ("params", "defines", "sweep", "tags", "where", "timing"):
+            if k not in ("params", "defines", "sweep", "tags", "where", "timing", "phases", "cost"):
                 _fields(v, out)
     elif isinstance(node, list):
         for v in node:

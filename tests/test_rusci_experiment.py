@@ -18,7 +18,7 @@ import rusci2018_report as rusci_report  # noqa: E402
 @pytest.mark.slow
 def test_rusci2018_experiment(tmp_path):
     df, out = run_experiment(CONFIG, out=str(tmp_path / "run"), jobs=2, use_cache=False, quiet=True)
-    assert len(df) == 32 and (df["golden"] == "bit-exact").all()
+    assert len(df) == 48 and (df["golden"] == "bit-exact").all()      # 12 kernels x 4 layers
     for f in ("results.csv", "comparison.csv", "report.md", "cycle_breakdown.png", "paper_vs_simulated.png"):
         assert os.path.isfile(os.path.join(out, f)), f
     comp = pd.read_csv(os.path.join(out, "comparison.csv"))
