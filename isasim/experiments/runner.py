@@ -109,6 +109,30 @@ def _identity(point):
             or "-", **point["params"], **point.get("knobs", {}), **(v.get("tags") or {})}
 
 
+def _freq_mhz(res):
+    """The core clock of a run (MHz), wherever its platform reports it."""
+    for d in (res, res.get("operating_point"), (res.get("energy_model") or {}).get("operating_point")):
+        if isinstance(d, dict):
+            for k in ("freq_mhz", "f_mhz"):
+                if isinstance(d.get(k), (int, float)) and d[k] > 0:
+                    return float(d[k])
+    return None
+
+
+def _energy_range(res):
+    """(min, max) energy of a run in uJ from the platform's stated uncertainty, or (None, None)."""
+    for d in (res, res.get("energy_model") or {}):
+        r = d.get("energy_uj_range")
+        if isinstance(r, (list, tuple)) and len(r) == 2:
+            return float(r[0]), float(r[1])
+    u = (res.get("energy_model") or {}).get("uncertainty")
+    m = re.fullmatch(r"\+-(\d+(?:\.\d+)?)%", str(u or ""))
+    if m:
+        k = float(m.group(1)) / 100
+        return res["energy_uj"] * (1 - k), res["energy_uj"] * (1 + k)
+    return None, None
+
+
 def _profile_columns(prof):
     """Per-function cycles of a run's profile as results columns ``cycles_fn_<function>``."""
     out = {}
@@ -237,6 +261,13 @@ def run_point(point, use_cache=True, cache_only=False):
             raise IsasimError(f"{where}: the {v['target']} result's counter '{k}' would overwrite "
                               f"the results column of that name")
         row[k] = val
+    f = _freq_mhz(res)
+    if f:
+        row["freq_mhz"] = f
+        row["time_us"] = row["cycles"] / f
+    lo, hi = _energy_range(res)
+    if lo is not None:
+        row["energy_uj_min"], row["energy_uj_max"] = lo, hi
     row["mac_per_cycle"] = row["macs"] / row["cycles"] if row["cycles"] else float("nan")
     row["instr_per_mac"] = row["instructions"] / row["macs"] if row["macs"] else float("nan")
     opp = res.get("operating_point") or (res.get("energy_model") or {}).get("operating_point")

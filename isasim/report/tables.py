@@ -44,7 +44,8 @@ def latex_table(df, cols=None):
 
 KNOWN = set(BASE_COLS + NUM_COLS) | {"experiment", "label", "cores", "exit_code", "macs", "golden",
                                      "operating_point", "energy_source", "sim_seconds",
-                                     "point_key", "cached", "core_cycles", "per_core"}
+                                     "point_key", "cached", "core_cycles", "per_core", "freq_mhz",
+                                     "time_us", "energy_uj_min", "energy_uj_max"}
 
 
 def sweep_columns(df):
