@@ -1,7 +1,10 @@
-"""Speed of the Cortex-M7 core on a CMSIS-NN style q7 matmul inner loop.
+"""Speed of the Cortex-M7 core on a CMSIS-NN style q7 matmul inner loop, and on a kernel in which a
+quarter of the executed instructions are plug-in instructions.
 
 Prints MIPS for (1) raw Unicorn, no hooks; (2) Unicorn with a per-instruction Python hook
 (UC_HOOK_CODE, trivial body); (3) isasim cm7 with the cycle model on (block path). Same ELF, one run.
+Then the plug-in kernel (2 qnn.sdot4 in an 8-instruction loop) with the compiled trap handlers
+(``plug-in kernel: X MIPS``) and with the Python trap handlers (what every trap cost before).
 
 The kernel follows arm_nn_mat_mult_kernel_s8_s16: 2 rows x 2 columns per iteration; q7 weights
 loaded 4 at a time with post-indexed LDR and unpacked with SXTB16 / SXTB16 ROR #8, q15 inputs
@@ -84,6 +87,70 @@ ib: .fill 32, 4, 0x00050007
 """
 
 
+PLUGIN_KERNEL = r"""
+  .syntax unified
+  .thumb
+  .text
+  .globl main
+  .thumb_func
+main:
+  push {r4-r8, lr}
+  ldr lr, =ITER
+  movs r2, #0
+  movs r8, #0
+outer:
+  ldr r0, =va
+  ldr r1, =vb
+  qnn.sdot4 r2, r0, r1
+  qnn.sdot4 r8, r1, r0
+  movs r3, #32
+inner:                      @ 8 instructions, 2 of them plug-in instructions (25 %)
+  ldr r4, [r0], #4
+  ldr r5, [r1], #4
+  qnn.sdot4 r2, r4, r5
+  ldr r6, [r0], #4
+  ldr r7, [r1], #4
+  qnn.sdot4 r8, r6, r7
+  subs r3, r3, #1
+  bne inner
+  subs lr, lr, #1
+  bne outer
+  add r0, r2, r8
+  ldr r1, =result
+  str r0, [r1]
+  movs r0, #0
+  pop {r4-r8, pc}
+  .pool
+  .data
+  .globl result
+result: .word 0
+va: .fill 64, 4, 0x12345678
+vb: .fill 64, 4, 0x9ABCDEF1
+"""
+
+
+def plugin_kernel(d, iters=5000, python_iters=150):
+    """MIPS of the plug-in kernel with the compiled trap handlers and with the Python ones."""
+    from isasim.platforms import stm32h7
+    out = {}
+    src = os.path.join(d, "p.S")
+    with open(src, "w") as f:
+        f.write(PLUGIN_KERNEL)
+    for native, n in ((True, iters), (False, python_iters)):
+        elf = os.path.join(d, f"p{n}.elf")
+        build_elf("cm7", [src], elf, defines=[f"ITER={n}"], plugins=["qnn"])
+        warm = os.path.join(d, "p_warm.elf")    # loads the compiled handlers (numba) before timing
+        build_elf("cm7", [src], warm, defines=["ITER=1"], plugins=["qnn"])
+        stm32h7.run(warm, plugins=["qnn"], native_traps=native)
+        t = time.perf_counter()
+        r = stm32h7.run(elf, plugins=["qnn"], native_traps=native, read_symbols={"result": 4})
+        dt = time.perf_counter() - t
+        share = r["plugin_counts"]["qnn.sdot4"] / r["instructions"]
+        out[native] = (r["instructions"] / dt / 1e6, dt, r["instructions"], share, r["cycles"],
+                       r["memory"]["result"])
+    return out
+
+
 def _raw(elf, per_insn_hook):
     core = Cm7Core(elf)                       # loads the ELF into a Cortex-M7 Unicorn instance
     uc = core.uc
@@ -125,6 +192,13 @@ def main(iters=16000):
         print(f"isasim cm7, cycle model on      : {ninsn / dt_model / 1e6:8.1f} MIPS  ({dt_model:.3f} s, "
               "includes ELF load and model setup)")
         assert res_raw == res_hook == core.read_symbol_u32("result"), "architectural results differ"
+        pk = plugin_kernel(d)
+        mips, dt, n, share, cyc, _ = pk[True]
+        print(f"plug-in kernel: {mips:.1f} MIPS  ({n} instructions, {100 * share:.0f} % plug-in "
+              f"instructions, {cyc} cycles, {dt:.3f} s, compiled trap handlers)")
+        mips_py, dt_py, n_py, _, _, _ = pk[False]
+        print(f"plug-in kernel, Python trap handlers: {mips_py:.2f} MIPS  ({n_py} instructions, "
+              f"{dt_py:.3f} s, {dt_py / (n_py * share) * 1e6:.1f} us per plug-in instruction)")
         return ninsn / dt_model / 1e6
 
 

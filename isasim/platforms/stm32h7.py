@@ -20,7 +20,7 @@ def _freq(operating_point):
 
 def run(elf_path, max_instructions=None, trace=None, plugins=(), timing=None, operating_point=None,
         profile=False, read_symbols=None, traps=None, freq_mhz=None, wait_states=None,
-        predictor=None, cost=None):
+        predictor=None, cost=None, native_traps=True):
     """Run a Thumb ELF on the Cortex-M7 model and return the result dict.
 
     plugins: plug-in files / built-in names (their Thumb-2 instructions are trapped and timed);
@@ -28,6 +28,8 @@ def run(elf_path, max_instructions=None, trace=None, plugins=(), timing=None, op
     (MHz, default 480); traps: extra raw trap registrations (traps.register_cde/register_udf);
     wait_states / predictor: shorthands for the timing fields wait_<region> / predictor;
     cost: {mnemonic: {knob: value}} overrides of the plug-ins' cost knobs (what-if costs).
+    native_traps: execute plug-in instructions with compiled handlers on the block path
+    (isasim.cores.cm7.native; False: the Python trap handlers, as the trace path does).
     trace: file path; when given, the per-instruction path runs and writes one line per
     instruction: ``<issue cycle> <pc hex> <'+' if dual-issued with the previous> <disassembly>``.
     """
@@ -41,13 +43,20 @@ def run(elf_path, max_instructions=None, trace=None, plugins=(), timing=None, op
     _energy.operating_point(freq_mhz)          # validate before running
     pt = None
     regs = list(traps or ())
+    native = None
     if plugins:
         from ..isa.registry import load_table
         from ..cores.cm7.plugins import PluginTraps
         pt = PluginTraps(load_table("cm7", plugins, cost=cost))
         regs += pt.registrations
-    core = Cm7Core(elf_path, wait_states=wait_states, traps=regs, predictor=predictor, timing=t)
+        if native_traps:
+            native = (pt.table, tuple(plugins))
+    core = Cm7Core(elf_path, wait_states=wait_states, traps=regs, predictor=predictor, timing=t,
+                   native_plugins=native)
     core.run(max_instructions=max_instructions, trace=trace)
+    if pt is not None:
+        for k, n in core.native_counts.items():
+            pt.counts[k] = pt.counts.get(k, 0) + n
     e_uj, op, model = _energy.energy(core.cycles, freq_mhz)
     res = {
         "target": "cm7",

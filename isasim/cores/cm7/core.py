@@ -93,9 +93,12 @@ def make_uc():
 
 
 class Cm7Core:
-    def __init__(self, elf_path, wait_states=None, traps=None, predictor=None, timing=None):
+    def __init__(self, elf_path, wait_states=None, traps=None, predictor=None, timing=None,
+                 native_plugins=None):
         """``timing``: a CM7Timing (default: the documented model). ``wait_states`` ({region: N})
-        and ``predictor`` are shorthands that override its wait_<region> and predictor fields."""
+        and ``predictor`` are shorthands that override its wait_<region> and predictor fields.
+        ``native_plugins``: (plug-in table, plug-in files) whose instructions the block path
+        executes with compiled handlers (isasim.cores.cm7.native) instead of the Python traps."""
         self.elf_path = elf_path
         t = timing if timing is not None else T.CM7Timing()
         if not isinstance(t, T.CM7Timing):
@@ -130,6 +133,8 @@ class Cm7Core:
         self.interrupted = False
         self.restart = None
         self.mem_wait = 0
+        self.native_plugins = native_plugins
+        self.native_counts = {}      # plug-in executions done by the native handlers
 
     # ------------------------------------------------------------------ loading
     def _load(self):
@@ -284,11 +289,22 @@ class Cm7Core:
         return b
 
     # ------------------------------------------------------------------ hooks common to both paths
-    def _install_common(self):
+    def _install_common(self, native=False):
         guard = self._guard
         uc = self.uc
-        uc.hook_add(UC.UC_HOOK_INTR, guard(self._on_intr, "interrupt hook"))
-        uc.hook_add(UC.UC_HOOK_INSN_INVALID, guard(self._on_invalid, "invalid-instruction hook", False))
+        on_intr = guard(self._on_intr, "interrupt hook")
+        on_invalid = guard(self._on_invalid, "invalid-instruction hook", False)
+        self._native_traps = None
+        if native and self.native_plugins is not None:
+            from .native import NativeTraps
+            table, files = self.native_plugins
+            nt = NativeTraps(table, files, lambda intno: on_intr(uc, intno, None),
+                             lambda: on_invalid(uc, None))
+            nt.install(uc)
+            self._native_traps = nt
+        else:
+            uc.hook_add(UC.UC_HOOK_INTR, on_intr)
+            uc.hook_add(UC.UC_HOOK_INSN_INVALID, on_invalid)
         uc.hook_add(UC.UC_HOOK_MEM_UNMAPPED | UC.UC_HOOK_MEM_PROT,
                     guard(self._on_bad_mem, "memory-fault hook", False))
         for name, base, size in REGIONS:
@@ -440,13 +456,17 @@ class Cm7Core:
     # ------------------------------------------------------------------ running
     def run(self, max_instructions=None, trace=None):
         max_instructions = check_max_instructions(max_instructions)
-        self._install_common()
+        self._install_common(native=trace is None)
         self.bc = T.BlockCache(self.timing)
         self.trace_cycles = None
-        if trace is None:
-            self._run_fast(max_instructions)
-        else:
-            self._run_trace(max_instructions, trace)
+        try:
+            if trace is None:
+                self._run_fast(max_instructions)
+            else:
+                self._run_trace(max_instructions, trace)
+        finally:
+            if self._native_traps is not None:
+                self.native_counts = self._native_traps.executed()
         return self
 
     def _emu(self):
