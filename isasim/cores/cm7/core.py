@@ -27,10 +27,11 @@ import threading
 from unicorn import Uc, UcError, UC_ARCH_ARM, UC_MODE_THUMB
 from unicorn import unicorn_const as UC
 from unicorn import arm_const as ARM
-from capstone.arm_const import ARM_OP_MEM, ARM_OP_REG, ARM_OP_IMM
+from capstone.arm_const import ARM_OP_MEM, ARM_OP_REG, ARM_OP_IMM, ARM_INS_IT
 
 from ...errors import IsasimError, SimError
 from ...timing import cm7 as T
+from . import addrs
 from . import traps as TR
 
 REGIONS = (  # name, base, size
@@ -48,6 +49,7 @@ EXCP_NOCP = 17
 ADP_STOPPED_APPLICATION_EXIT = 0x20026
 SYS_WRITEC, SYS_WRITE0, SYS_EXIT, SYS_EXIT_EXTENDED = 0x03, 0x04, 0x18, 0x20
 STOP_ADDR = 0xFFFFFFFE
+EMU_SLICE_US = 100_000      # block path: Unicorn runs in slices this long (SIGINT latency)
 
 try:  # raw ctypes hook registration (skips the binding's per-call wrapper layers)
     from unicorn.unicorn_py3.unicorn import uclib as _uclib
@@ -123,6 +125,7 @@ class Cm7Core:
         self._load()
         self.cs = T.make_cs()
         self.descs = {}   # pc -> Desc
+        self._in_it = {}  # pc -> capstone instruction decoded in its IT block
         self.blocks = {}  # (addr, size) -> [Desc]
         self.checks = {}  # pc -> [(register, alignment, instruction pc, text)] checked before pc runs
         self.hooked = set()   # pcs with a check hook (fast path)
@@ -135,6 +138,7 @@ class Cm7Core:
         self.mem_wait = 0
         self.native_plugins = native_plugins
         self.native_counts = {}      # plug-in executions done by the native handlers
+        self._engine = None          # the block path's BlockEngine while it runs
 
     # ------------------------------------------------------------------ loading
     def _load(self):
@@ -187,13 +191,27 @@ class Cm7Core:
         code = struct.pack("<HH", hw1, hw2)
         dec = TR.decode(hw1, hw2)
         cost = self.traps.cost_for(dec) if dec is not None else None
-        insn = next(self.cs.disasm(code, pc, 1), None)
+        insn = self._in_it.pop(pc, None) or next(self.cs.disasm(code, pc, 1), None)
+        if insn is not None and insn.id == ARM_INS_IT:
+            # capstone decodes the instructions of an IT block as conditional only when it
+            # decodes them after the IT instruction (alone, 'addne' reads as 'adds'): decode the
+            # block now and keep those instructions for their own addresses
+            n = len(insn.mnemonic) - 1
+            try:
+                blob = bytes(self.uc.mem_read(pc, 2 + 4 * n))
+            except UcError:
+                blob = code
+            for i in list(self.cs.disasm(blob, pc, n + 1))[1:]:
+                if i.address not in self.descs:
+                    self._in_it[i.address] = i
         if insn is None:
             size = 4 if (hw1 >> 11) in (0x1D, 0x1E, 0x1F) else 2
             d = T.undecoded(pc, size, f".inst {hw1:#06x}" if size == 2 else
                             f".inst.w {(hw1 << 16) | hw2:#010x}", cost)
+            d.aeff = {}
         else:
             d = T.classify(insn, self.timing, cost)
+            addrs.annotate(insn, d)
             if cost is None:
                 self._checks_for(insn)
             if cost is not None:
@@ -202,6 +220,8 @@ class Cm7Core:
         reg = self.traps.lookup(dec) if dec is not None else None
         if reg is not None and reg.describe is not None:
             d.text = reg.describe(dec.word)
+        if cost is not None:            # what a trapped instruction writes is unknown to addrs
+            d.aeff = {r: None for r in cost.writes if r < 15}
         self.descs[pc] = d
         return d
 
@@ -471,14 +491,18 @@ class Cm7Core:
 
     def _emu(self):
         """Run to the end (or the first error). A restart request from the block hook (new check
-        hooks installed, see on_block in _run_fast) resumes at the block that was not executed."""
+        or capture hooks installed, see engine.BlockEngine) resumes at the block that was not
+        executed. The block path runs no Python while Unicorn runs, so Python's SIGINT handler
+        could not run either: Unicorn runs in slices of EMU_SLICE_US and the run continues at the
+        PC where a slice ended (a block boundary) unless something stopped it."""
         start = self.symbols["_start"] | 1
         restore = self._catch_sigint()
+        sliced = self._engine is not None
         try:
             while True:
                 self.restart = None
                 try:
-                    self.uc.emu_start(start, STOP_ADDR)
+                    self.uc.emu_start(start, STOP_ADDR, timeout=EMU_SLICE_US if sliced else 0)
                 except UcError as e:
                     if self.error is None and self.hook_error is None and not self.interrupted:
                         pc = self._pc()
@@ -488,9 +512,19 @@ class Cm7Core:
                             self.error = f"unhandled exception at pc {pc:#010x}: word {self._word_at(pc)}"
                         else:
                             self.error = f"emulation error at pc {pc:#010x}: {e}"
-                if self.restart is None or self.interrupted or self.hook_error or self.error:
+                if self.interrupted or self.hook_error or self.error:
                     break
-                start, xpsr = self.restart
+                if self.restart is not None:
+                    if self._engine is not None:
+                        self._engine.clear_restart()
+                    start, xpsr = self.restart
+                elif sliced and self.exit_code is None and self._engine.status() == 0:
+                    pc = self._pc()                 # the slice ended: go on where it stopped
+                    if pc == STOP_ADDR & ~1:
+                        break
+                    start, xpsr = pc, self.uc.reg_read(ARM.UC_ARM_REG_XPSR)
+                else:
+                    break
                 start |= 1
                 if xpsr & 0x0600FC00:       # inside an IT block: keep its state for the restart
                     self.uc.reg_write(ARM.UC_ARM_REG_XPSR, xpsr)
@@ -537,53 +571,17 @@ class Cm7Core:
             self.uc.ctl_remove_cache(pc, pc + 2)     # retranslate with the hook
 
     def _run_fast(self, max_instructions):
+        """Block path: native block hook (isasim.cores.cm7.engine); Python only for new blocks
+        and new transitions."""
+        from .engine import BlockEngine
         bc = self.bc
-        sched = bc.sched
-        sched.reset()
-        state = [bc.sid(sched.state()), 0]   # current state id, instructions so far
-        trans = bc.trans
-        counts = bc.counts
+        bc.sched.reset()
         limit = max_instructions if max_instructions is not None else 1 << 62
         self.runaway = False
-        block = self._block
-        core = self
         checks = self.checks
-        hooked = self.hooked
-        uch = self.uc._uch
-
-        def miss(addr, size, sid):
-            descs = block(addr, size)
-            nsid, ti = bc.transition(addr, descs, sid)
-            r = (nsid, ti, len(descs))
-            trans[(addr << 40) | (size << 24) | sid] = r
-            return r
-
-        def on_block(uc, addr, size, ud):
-            try:
-                sid = state[0]
-                r = trans.get((addr << 40) | (size << 24) | sid)
-                if r is None:
-                    r = miss(addr, size, sid)
-                    new = [pc for pc in checks if pc not in hooked]
-                    if new:
-                        # The block was translated before its checks were known: install them,
-                        # stop before it runs (a block hook runs ahead of the block's first
-                        # instruction) and restart there. Not counted now; counted on restart.
-                        core._install_checks(new)
-                        core.restart = (addr, uc_reg(ARM.UC_ARM_REG_XPSR))
-                        _uclib.uc_emu_stop(uch)
-                        return
-                state[0] = r[0]
-                counts[r[1]] += 1
-                n = state[1] + r[2]
-                state[1] = n
-                if n > limit:
-                    core.runaway = True
-                    _uclib.uc_emu_stop(uch)
-            except BaseException as e:  # a raw ctypes callback must not raise
-                core._abort(e, "block hook")
-
+        core = self
         regbuf = ctypes.c_uint64()
+        uch = self.uc._uch
 
         def uc_reg(reg):
             regbuf.value = 0
@@ -602,18 +600,20 @@ class Cm7Core:
 
         if _uclib is None:  # pragma: no cover
             raise SimError("the raw Unicorn library interface is not available")
-        self._cb = _BLOCK_CFUNC(on_block)
         self._check_cb = _BLOCK_CFUNC(on_check)
-        h = ctypes.c_size_t()
-        err = _uclib.uc_hook_add(uch, ctypes.byref(h), UC.UC_HOOK_BLOCK,
-                                 ctypes.cast(self._cb, ctypes.c_void_p), None,
-                                 ctypes.c_uint64(1), ctypes.c_uint64(0))
-        if err != 0:  # pragma: no cover
-            raise SimError(f"cannot install block hook (unicorn error {err})")
-        self._emu()
-        if self.runaway:
+        eng = self._engine = BlockEngine(self, limit)
+        eng.install()
+        try:
+            self._emu()
+        finally:
+            self._engine = None
+        if eng.status() == 0:
+            eng.finish()            # the last block (the program's exit) is still pending
+        if eng.status() == 1:
+            self.runaway = True
             raise SimError(f"runaway: more than {max_instructions} instructions executed "
                            f"(pc {self._pc():#010x}); raise max_instructions or fix the program")
+        eng.collect()
         self._finish_fast()
 
     def _finish_fast(self):
@@ -670,10 +670,12 @@ class Cm7Core:
 
         prev = [None]
 
-        def issue(d, note=""):
+        uc = self.uc
+
+        def issue(d, note="", a=None):
             before = sched.cyc
             dual_before = sched.dual
-            t = sched.issue(d)
+            t = sched.issue(d, a)
             p = prof.setdefault(self.func_of(d.pc), [0, 0])
             p[0] += t - before
             p[1] += 1
@@ -696,7 +698,8 @@ class Cm7Core:
             if addr in checks and self._run_checks(addr):
                 return
             prev[0] = d
-            issue(d)
+            a = addrs.concrete(d.mem, lambda r: uc.reg_read(GPR[r])) if d.mem is not None else None
+            issue(d, a=a)
             if count[0] > limit:
                 self.runaway = True
                 uc.emu_stop()

@@ -1,0 +1,184 @@
+"""Native hooks of the Cortex-M7 block path (numba ``cfunc``s that Unicorn calls directly).
+
+Loaded through isasim.cores.cm7.native.import_generated (a copy in the isasim cache, so numba's
+on-disk cache lives there). Python (isasim.cores.cm7.engine) owns every array; the hooks find
+them through the context array ``c`` (int64 slots C_*), whose pointers Python may replace
+(tables grow) whenever it has been called.
+
+* ``block`` (UC_HOOK_BLOCK, every translation block): finishes the previous block -- its
+  transition (block, entry state, address signature) -> (next state, transition index) is looked
+  up in an open-addressing table and counted -- then reads the entry values of the registers that
+  the new block's access addresses depend on (the signature's first word) and resets the block's
+  capture slots. Unknown blocks and transitions are computed by Python (``C_PY_MISS``) once.
+* ``capture`` (UC_HOOK_CODE on one address each): the low three bits of the access address of
+  an instruction whose address the block analysis cannot derive (isasim.cores.cm7.addrs).
+* ``finalize``: finishes the pending block (also called from Python at the end of a run).
+"""
+import numpy as np
+from numba import carray, cfunc, njit, types
+
+from isasim.cores.cm7.nbutil import call_i64, call_reg, call_uc, ptr
+
+# context slots
+C_REG_READ = 0      # uc_reg_read
+C_EMU_STOP = 1      # uc_emu_stop
+C_PY_MISS = 2       # int64 miss(int64 kind): Python
+C_SCRATCH = 3       # int64[4]
+C_REGIDS = 4        # int64[16]: Unicorn ids of r0..r15
+C_TBKEY = 5         # int64[cap]: (addr << 32) | size, -1 empty
+C_TBVAL = 6         # int64[cap]: block id
+C_TBMASK = 7
+C_TBINFO = 8        # int64[blocks * TBI]
+C_TRKEY = 9         # int64[cap * TRW]
+C_TRMASK = 10
+C_COUNTS = 11       # int64[transitions]
+C_CAPVAL = 12       # int64[captures]
+C_SID = 13          # current state id
+C_PEND = 14         # block id executing now (finished at the next block), -1 none
+C_PEND_S0 = 15      # its signature word 0 (entry register bits)
+C_INSNS = 16        # instructions so far
+C_LIMIT = 17        # instruction limit
+C_STATUS = 18       # 0 running, 1 limit reached, 2 restart requested, 3 Python error
+C_ARG = 19          # 19..24: arguments of a miss
+NCTX = 32
+
+MISS_BLOCK = 1      # args: addr, size -> block id (or -1: stop)
+MISS_TRANS = 2      # args: block id, state id, s0, s1, s2 -> (next state << 32) | transition
+
+# block info row
+TBI = 64
+I_NINSN, I_NSYM, I_NCAP = 0, 1, 2
+I_SYMS = 3          # up to 15 registers, 3 bits each -> s0
+I_CAPS = 18         # up to 32 capture ids, 4 bits each -> s1 (first 16), s2
+MAX_SYMS, MAX_CAPS = 15, 32
+TRW = 6             # transition row: block id, state id, s0, s1, s2, value
+
+
+@njit(cache=True, nogil=True, inline="always")
+def tr_hash(tbid, sid, s0, s1, s2, mask):
+    h = tbid * 1000003 + sid * 7919 + s0 * 31 + s1 * 131 + s2 * 137
+    h ^= h >> 17
+    return h & mask
+
+
+@njit(cache=True, nogil=True)
+def finalize(c):
+    """Count the pending block's transition; 0, or 1 when the emulation must stop."""
+    tbid = c[C_PEND]
+    c[C_PEND] = -1
+    info = carray(ptr(c[C_TBINFO] + 8 * TBI * tbid), TBI, np.int64)
+    capval = carray(ptr(c[C_CAPVAL]), 1 << 20, np.int64)
+    s1 = 0
+    s2 = 0
+    for j in range(info[I_NCAP]):
+        v = capval[info[I_CAPS + j]]
+        if j < 16:
+            s1 |= v << (4 * j)
+        else:
+            s2 |= v << (4 * (j - 16))
+    s0 = c[C_PEND_S0]
+    sid = c[C_SID]
+    mask = c[C_TRMASK]
+    tr = carray(ptr(c[C_TRKEY]), (mask + 1) * TRW, np.int64)
+    h = tr_hash(tbid, sid, s0, s1, s2, mask)
+    val = -1
+    while True:
+        b = h * TRW
+        k = tr[b]
+        if k == -1:
+            c[C_ARG] = tbid
+            c[C_ARG + 1] = sid
+            c[C_ARG + 2] = s0
+            c[C_ARG + 3] = s1
+            c[C_ARG + 4] = s2
+            val = call_i64(c[C_PY_MISS], MISS_TRANS)
+            if val < 0:
+                return 1
+            break
+        if k == tbid and tr[b + 1] == sid and tr[b + 2] == s0 and tr[b + 3] == s1 and \
+                tr[b + 4] == s2:
+            val = tr[b + 5]
+            break
+        h = (h + 1) & mask
+    ti = val & 0xFFFFFFFF
+    counts = carray(ptr(c[C_COUNTS]), ti + 1, np.int64)
+    counts[ti] += 1
+    c[C_SID] = val >> 32
+    c[C_INSNS] += info[I_NINSN]
+    if c[C_INSNS] > c[C_LIMIT]:
+        c[C_STATUS] = 1
+        return 1
+    return 0
+
+
+@njit(cache=True, nogil=True)
+def tb_find(c, key):
+    mask = c[C_TBMASK]
+    keys = carray(ptr(c[C_TBKEY]), mask + 1, np.int64)
+    h = (key ^ (key >> 21) ^ (key >> 7)) & mask
+    while True:
+        k = keys[h]
+        if k == key:
+            return carray(ptr(c[C_TBVAL]), mask + 1, np.int64)[h]
+        if k == -1:
+            return -1
+        h = (h + 1) & mask
+
+
+@cfunc(types.void(types.voidptr, types.uint64, types.uint32, types.voidptr), cache=True,
+       nogil=True)
+def block(uc, addr, size, ud):
+    c = carray(ud, NCTX, np.int64)
+    if c[C_STATUS] != 0:
+        return
+    if c[C_PEND] >= 0:
+        if finalize(c) != 0:
+            call_uc(c[C_EMU_STOP], uc)
+            return
+    key = (np.int64(addr) << 32) | np.int64(size)
+    tbid = tb_find(c, key)
+    if tbid < 0:
+        c[C_ARG] = addr
+        c[C_ARG + 1] = size
+        tbid = call_i64(c[C_PY_MISS], MISS_BLOCK)
+        if tbid < 0 or c[C_STATUS] != 0:
+            call_uc(c[C_EMU_STOP], uc)
+            return
+    info = carray(ptr(c[C_TBINFO] + 8 * TBI * tbid), TBI, np.int64)
+    sp = ptr(c[C_SCRATCH])
+    s = carray(sp, 4, np.int64)
+    regids = carray(ptr(c[C_REGIDS]), 16, np.int64)
+    s0 = 0
+    for j in range(info[I_NSYM]):
+        s[0] = 0
+        call_reg(c[C_REG_READ], uc, regids[info[I_SYMS + j]], sp)
+        s0 |= (s[0] & 7) << (3 * j)
+    ncap = info[I_NCAP]
+    if ncap:
+        capval = carray(ptr(c[C_CAPVAL]), 1 << 20, np.int64)
+        for j in range(ncap):
+            capval[info[I_CAPS + j]] = 8
+    c[C_PEND] = tbid
+    c[C_PEND_S0] = s0
+
+
+# capture user data: [context address, capture id, constant, reg1, mult1, reg2, mult2, 0]
+@cfunc(types.void(types.voidptr, types.uint64, types.uint32, types.voidptr), cache=True,
+       nogil=True)
+def capture(uc, addr, size, ud):
+    u = carray(ud, 8, np.int64)
+    c = carray(ptr(u[0]), NCTX, np.int64)
+    sp = ptr(c[C_SCRATCH])
+    s = carray(sp, 4, np.int64)
+    regids = carray(ptr(c[C_REGIDS]), 16, np.int64)
+    v = u[2]
+    if u[3] >= 0:
+        s[0] = 0
+        call_reg(c[C_REG_READ], uc, regids[u[3]], sp)
+        v += u[4] * (s[0] & 0xFFFFFFFF)
+    if u[5] >= 0:
+        s[0] = 0
+        call_reg(c[C_REG_READ], uc, regids[u[5]], sp)
+        v += u[6] * (s[0] & 0xFFFFFFFF)
+    capval = carray(ptr(c[C_CAPVAL]), 1 << 20, np.int64)
+    capval[u[1]] = v & 7
