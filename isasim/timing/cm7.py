@@ -56,9 +56,8 @@ from ..errors import SimError
 ISSUE_WIDTH = 2                 # LM IssueWidth = 2 (§2.1); JN: older + younger op
 RES_ORDER = ("alu", "load", "store", "mac", "branch", "shift", "simd")
 PREDICTORS = ("btfn", "not_taken", "taken")
-REGIONS = ("itcm", "dtcm", "axisram")   # memory regions with a wait-state parameter (core.REGIONS)
-STALL_KINDS = ("load_use", "mac_resource", "branch_mispredict", "memory_wait", "dependency",
-               "resource", "bank_conflict", "unaligned", "store_buffer")
+STALL_KINDS = ("load_use", "mac_resource", "branch_mispredict", "dependency", "resource",
+               "bank_conflict", "unaligned", "store_buffer")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -144,13 +143,25 @@ class CM7Timing:
     ldm_regs_per_cycle: int = 2     # JN: LDM/STM/PUSH/POP take ceil(registers/2) cycles
     stm_unaligned_extra: int = 1    # JN: STM (STRD, PUSH) of an even register count to an
     #   address that is not 8-byte aligned takes 1 more cycle
-    # -- memory wait states per data access (ASSUMPTION, §2.5 "not modelled": each access to a
-    #    region with N wait states stalls the whole pipeline N cycles)
-    wait_itcm: int = 0              # ITCM 0 wait states (§2.5, cm7_measured.md §4)
-    wait_dtcm: int = 0              # DTCM 0 wait states (§2.5, cm7_measured.md §4)
-    wait_axisram: int = 0           # AXI SRAM: no sourced figure (§2.5, cm7_measured.md §4): set it
+    # -- memories outside the TCMs (isasim.cores.cm7.memory; docs/cm7.md "Memory hierarchy").
+    #    ITCM/DTCM: 0 wait states (DS12110 §3.3.2), no parameter. Everything below is an
+    #    ASSUMPTION (no published cycle counts, cm7_measured.md §4), with its plausible range.
+    flash_wait_states: int = 2      # cm7_measured.md §3: FLASH_ACR latency 2 wait states at
+    #   400 MHz (the papers' group's set-up); a flash read takes wait states + 1 AXI clocks
+    axi_clock_div: int = 2          # ASSUMPTION (1-2): core clock / AXI clock (200 MHz AXI at a
+    #   400 MHz core: the bus-matrix maximum)
+    axi_latency: int = 2            # ASSUMPTION (1-4 AXI clocks): request to first data through
+    #   the AXI bus matrix
+    axisram_access: int = 1         # ASSUMPTION (1-2 AXI clocks): AXI SRAM read
+    ahb_bridge_latency: int = 2     # ASSUMPTION (1-4 AXI clocks): extra for SRAM1-4 behind the
+    #   AXI->AHB bridges (stm32h743xx.h: "over AXI->AHB Bridge")
+    uncached_store: int = 0         # ASSUMPTION (0 to a first access): an uncached or
+    #   write-through store is posted (AXI write buffer) and does not stall
+    dcache_writeback: int = 0       # ASSUMPTION (0 to a line transfer): the write-back of an
+    #   evicted dirty line is buffered and does not stall
 
-    _MIN = MappingProxyType({"ldm_regs_per_cycle": 1, "occ_table_branch": 1, "sb_entries": 1})
+    _MIN = MappingProxyType({"ldm_regs_per_cycle": 1, "occ_table_branch": 1, "sb_entries": 1,
+                             "axi_clock_div": 1, "axisram_access": 1})
     _MAX = MappingProxyType({"not_taken_branch_pairs": 1, "taken_branch_pairs": 1,
                              "mac_store_pair": 1, "load_bank_conflict": 1})
 
@@ -197,9 +208,6 @@ class CM7Timing:
 
     def as_dict(self):
         return asdict(self)
-
-    def wait_states(self):
-        return {r: getattr(self, "wait_" + r) for r in REGIONS}
 
     def unit_limits(self):
         """Per-cycle limit of each resource, in RES_ORDER."""

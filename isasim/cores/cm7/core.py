@@ -32,13 +32,10 @@ from capstone.arm_const import ARM_OP_MEM, ARM_OP_REG, ARM_OP_IMM, ARM_INS_IT
 from ...errors import IsasimError, SimError
 from ...timing import cm7 as T
 from . import addrs
+from . import memory as MEM
 from . import traps as TR
 
-REGIONS = (  # name, base, size
-    ("itcm", 0x00000000, 64 * 1024),
-    ("dtcm", 0x20000000, 128 * 1024),
-    ("axisram", 0x24000000, 512 * 1024),
-)
+REGIONS = tuple((r.name, r.base, r.size) for r in MEM.REGIONS)   # name, base, size
 GPR = [getattr(ARM, f"UC_ARM_REG_R{i}") for i in range(13)] + [ARM.UC_ARM_REG_SP, ARM.UC_ARM_REG_LR,
                                                               ARM.UC_ARM_REG_PC]
 REG_NAMES = [f"r{i}" for i in range(13)] + ["sp", "lr", "pc"]
@@ -77,6 +74,27 @@ _SP_KEEPS_ALIGNMENT = {"push", "pop", "ldm", "ldmia", "ldmdb", "ldmfd", "ldmea",
                        "vstm", "vstmia", "vstmdb"}
 
 
+class NeedMemoryHooks(Exception):
+    """The program accessed a memory outside the TCMs that its ELF does not use: run it again
+    with memory hooks (Cm7Core(..., memory_hooks="always"))."""
+
+
+def _uses_other_memories(elf_path):
+    """True if the ELF has an allocated section outside ITCM/DTCM (or cannot be read: then the
+    loader reports it)."""
+    from elftools.elf.elffile import ELFFile
+    try:
+        with open(elf_path, "rb") as f:
+            for s in ELFFile(f).iter_sections():
+                if s["sh_flags"] & 2 and s["sh_size"] > 0:          # SHF_ALLOC
+                    r = MEM.region_of(s["sh_addr"])
+                    if r is None or r.kind != "tcm":
+                        return True
+    except Exception:
+        return True
+    return False
+
+
 def check_max_instructions(n):
     """None = no limit; a positive integer = limit on retired instructions; else a SimError."""
     if n is None:
@@ -95,31 +113,33 @@ def make_uc():
 
 
 class Cm7Core:
-    def __init__(self, elf_path, wait_states=None, traps=None, predictor=None, timing=None,
-                 native_plugins=None):
-        """``timing``: a CM7Timing (default: the documented model). ``wait_states`` ({region: N})
-        and ``predictor`` are shorthands that override its wait_<region> and predictor fields.
-        ``native_plugins``: (plug-in table, plug-in files) whose instructions the block path
-        executes with compiled handlers (isasim.cores.cm7.native) instead of the Python traps."""
+    def __init__(self, elf_path, traps=None, predictor=None, timing=None, native_plugins=None,
+                 memory=None, memory_hooks="auto"):
+        """``timing``: a CM7Timing (default: the documented model); ``predictor`` a shorthand for
+        its field. ``native_plugins``: (plug-in table, plug-in files) whose instructions the block
+        path executes with compiled handlers (isasim.cores.cm7.native) instead of the Python
+        traps. ``memory``: the cache keys of the memory option (isasim.cores.cm7.memory: icache,
+        dcache, sizes, ways, line, replacement, write_policy; default: both caches on).
+        ``memory_hooks``: "auto" -- a program whose ELF puts nothing outside the TCMs runs without
+        memory hooks (a hook on any region makes Unicorn take its slow path for every access); the
+        other memories are then mapped inaccessible, and the first access to one stops the run
+        with NeedMemoryHooks, so that the caller reruns it with "always"."""
         self.elf_path = elf_path
         t = timing if timing is not None else T.CM7Timing()
         if not isinstance(t, T.CM7Timing):
             raise SimError(f"timing: expected an isasim.timing.cm7.CM7Timing, got {type(t).__name__}")
-        kw = {}
-        for k, v in (wait_states or {}).items():
-            if k not in T.REGIONS:
-                raise SimError(f"wait_states: unknown region '{k}' (allowed: {', '.join(T.REGIONS)})")
-            if not isinstance(v, int) or v < 0:
-                raise SimError(f"wait_states: '{k}' must be a non-negative integer, got {v!r}")
-            kw["wait_" + k] = v
-        if predictor is not None:
-            kw["predictor"] = predictor
-        self.timing = dataclasses.replace(t).override(**kw) if kw else t
-        self.wait_states = self.timing.wait_states()
+        self.timing = dataclasses.replace(t).override(predictor=predictor) if predictor else t
+        self.memory_cfg = MEM.check(memory)
         self.traps = TR.TrapTable(traps)
         self.uc = make_uc()
-        for _, base, size in REGIONS:
-            self.uc.mem_map(base, size)
+        self.lazy_memory = memory_hooks == "auto" and not _uses_other_memories(elf_path)
+        for r in MEM.REGIONS:              # flash: programs cannot write it (a write is refused)
+            prot = UC.UC_PROT_ALL if r.write else UC.UC_PROT_READ | UC.UC_PROT_EXEC
+            if self.lazy_memory and r.kind != "tcm":
+                prot = UC.UC_PROT_NONE
+            self.uc.mem_map(r.base, r.size, prot)
+        self.need_memory_hooks = False
+        self.gpr = GPR
         self.symbols = {}
         self.funcs = []   # sorted (addr, end, name)
         self._load()
@@ -135,7 +155,6 @@ class Cm7Core:
         self.hook_error = None     # (exception, hook name, pc) of the first failing hook
         self.interrupted = False
         self.restart = None
-        self.mem_wait = 0
         self.native_plugins = native_plugins
         self.native_counts = {}      # plug-in executions done by the native handlers
         self._engine = None          # the block path's BlockEngine while it runs
@@ -327,11 +346,10 @@ class Cm7Core:
             uc.hook_add(UC.UC_HOOK_INSN_INVALID, on_invalid)
         uc.hook_add(UC.UC_HOOK_MEM_UNMAPPED | UC.UC_HOOK_MEM_PROT,
                     guard(self._on_bad_mem, "memory-fault hook", False))
-        for name, base, size in REGIONS:
-            ws = self.wait_states[name]
-            if ws:
-                uc.hook_add(UC.UC_HOOK_MEM_READ | UC.UC_HOOK_MEM_WRITE,
-                            guard(self._make_wait(ws), "wait-state hook"), begin=base, end=base + size - 1)
+        from .engine import hooks_module
+        self.mem = MEM.MemoryModel(self.memory_cfg, self.timing, hooks_module())
+        if not self.lazy_memory:
+            self.mem.install(uc)
 
     def _guard(self, fn, name, failed=None):
         """``fn`` as a hook callback: any exception stops the emulation and is kept for ``run``
@@ -353,13 +371,6 @@ class Cm7Core:
             self.hook_error = (exc, name, pc)
         self.uc.emu_stop()
 
-    def _make_wait(self, ws):
-        def cb(uc, access, address, size, value, ud):
-            # ASSUMPTION (§2.5 "not modelled"): each access to a region with N wait states stalls
-            # the whole pipeline for N cycles (no overlap with other work).
-            self.mem_wait += ws
-        return cb
-
     def _fail(self, msg):
         if self.error is None:
             self.error = msg
@@ -379,6 +390,18 @@ class Cm7Core:
 
     def _on_bad_mem(self, uc, access, address, size, value, ud):
         pc = self._pc()
+        r = MEM.region_of(address)
+        if self.lazy_memory and r is not None and r.kind != "tcm":
+            self.need_memory_hooks = True        # rerun with the memory model's hooks
+            uc.emu_stop()
+            return False
+        if access == UC.UC_MEM_WRITE_PROT and MEM.region_of(address) is not None:
+            r = MEM.region_of(address)
+            self.error = self.error or (f"write to {r.name} at address {address:#010x} (size {size}) "
+                                        f"at pc {pc:#010x}: the STM32H7 flash is read-only for "
+                                        "loads and stores (it is programmed through the flash "
+                                        "interface); place written data in RAM")
+            return False
         kind = {UC.UC_MEM_READ_UNMAPPED: "read from unmapped", UC.UC_MEM_WRITE_UNMAPPED: "write to unmapped",
                 UC.UC_MEM_FETCH_UNMAPPED: "instruction fetch from unmapped",
                 UC.UC_MEM_WRITE_PROT: "write to protected", UC.UC_MEM_READ_PROT: "read from protected",
@@ -504,7 +527,8 @@ class Cm7Core:
                 try:
                     self.uc.emu_start(start, STOP_ADDR, timeout=EMU_SLICE_US if sliced else 0)
                 except UcError as e:
-                    if self.error is None and self.hook_error is None and not self.interrupted:
+                    if self.error is None and self.hook_error is None and not self.interrupted \
+                            and not self.need_memory_hooks:
                         pc = self._pc()
                         if e.errno == UC.UC_ERR_INSN_INVALID:
                             self.error = f"illegal instruction at pc {pc:#010x}: word {self._word_at(pc)}"
@@ -512,7 +536,7 @@ class Cm7Core:
                             self.error = f"unhandled exception at pc {pc:#010x}: word {self._word_at(pc)}"
                         else:
                             self.error = f"emulation error at pc {pc:#010x}: {e}"
-                if self.interrupted or self.hook_error or self.error:
+                if self.interrupted or self.hook_error or self.error or self.need_memory_hooks:
                     break
                 if self.restart is not None:
                     if self._engine is not None:
@@ -532,6 +556,8 @@ class Cm7Core:
             restore()
         if self.interrupted:
             raise KeyboardInterrupt
+        if self.need_memory_hooks:
+            raise NeedMemoryHooks(self.elf_path)
         if self.hook_error is not None:
             exc, name, pc = self.hook_error
             if isinstance(exc, (KeyboardInterrupt, SimError)):
@@ -614,6 +640,7 @@ class Cm7Core:
             raise SimError(f"runaway: more than {max_instructions} instructions executed "
                            f"(pc {self._pc():#010x}); raise max_instructions or fix the program")
         eng.collect()
+        self._block_mstalls = eng.block_memory_stalls()
         self._finish_fast()
 
     def _finish_fast(self):
@@ -640,11 +667,17 @@ class Cm7Core:
             p = prof.setdefault(f, [0, 0])
             p[0] += n * dc
             p[1] += n * ni
+        for addr, ms in self._block_mstalls:        # memory stalls of each block, by function
+            if ms:
+                prof.setdefault(self.func_of(addr), [0, 0])[0] += ms
         self._set_results(cycles, insns, dual, mis, br, dict(zip(T.STALL_KINDS, stalls)), prof)
 
     def _set_results(self, sched_cycles, insns, dual, mis, br, stalls, prof):
-        stalls["memory_wait"] += self.mem_wait
-        self.cycles = sched_cycles + self.mem_wait
+        mstalls = self.mem.stalls()
+        stalls.update(mstalls)
+        self.mem_stall_cycles = sum(mstalls.values())
+        self.cycles = sched_cycles + self.mem_stall_cycles
+        self.counters = self.mem.counters()
         self.sched_cycles = sched_cycles
         self.instructions = insns
         self.dual_issued = dual
@@ -672,14 +705,27 @@ class Cm7Core:
 
         uc = self.uc
 
+        fetch = self.mem.fetch
+        mstall = self.mem.stall_total
+        mark = [0, None]          # memory stall cycles attributed so far, previous function
+
         def issue(d, note="", a=None):
             before = sched.cyc
             dual_before = sched.dual
+            s0 = mstall()                   # the previous instruction's data accesses
+            if mark[1] is not None:
+                prof.setdefault(mark[1], [0, 0])[0] += s0 - mark[0]
+            fetch(d.pc, d.size)
+            s1 = mstall()
             t = sched.issue(d, a)
-            p = prof.setdefault(self.func_of(d.pc), [0, 0])
-            p[0] += t - before
+            f = self.func_of(d.pc)
+            p = prof.setdefault(f, [0, 0])
+            p[0] += t - before + s1 - s0
             p[1] += 1
-            out.write(f"{t} {d.pc:08x} {'+' if sched.dual != dual_before else ' '} {d.text}{note}\n")
+            mark[0], mark[1] = s1, f
+            # the cycle column: pipeline issue cycle + memory stall cycles so far
+            out.write(f"{t + s1} {d.pc:08x} {'+' if sched.dual != dual_before else ' '} "
+                      f"{d.text}{note}\n")
             count[0] += 1
 
         def on_code(uc, addr, size, ud):
@@ -713,5 +759,7 @@ class Cm7Core:
             raise SimError(f"runaway: more than {max_instructions} instructions executed "
                            f"(pc {self._pc():#010x}); raise max_instructions or fix the program")
         s = sched
-        # first issue is at cycle 0 from cyc = -1: the profile sum equals cyc + 1
+        if mark[1] is not None:
+            prof.setdefault(mark[1], [0, 0])[0] += mstall() - mark[0]
+        # first issue is at cycle 0 from cyc = -1: the profile sum equals cyc + 1 + memory stalls
         self._set_results(s.cyc + 1, count[0], s.dual, s.mispredicts, s.branches, dict(s.stalls), prof)

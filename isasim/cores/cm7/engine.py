@@ -57,8 +57,7 @@ class BlockEngine:
         self.m = m = hooks_module()
         self.ctx = np.zeros(m.NCTX, np.int64)
         self.scratch = np.zeros(4, np.int64)
-        from .core import GPR
-        self.regids = np.array(GPR, np.int64)
+        self.regids = np.array(core.gpr, np.int64)      # Unicorn ids of r0..r15
         self.tbkey = np.full(1 << 10, -1, np.int64)
         self.tbval = np.zeros(1 << 10, np.int64)
         self.tbinfo = np.zeros(256 * m.TBI, np.int64)
@@ -80,6 +79,7 @@ class BlockEngine:
         c[m.C_PEND] = -1
         c[m.C_LIMIT] = limit
         c[m.C_SID] = self.bc.sid(self.bc.sched.state())
+        c[m.C_MEM] = core.mem.m.ctypes.data
         self._point()
 
     def _point(self):
@@ -241,6 +241,11 @@ class BlockEngine:
         """Count the last block (it ran to the end of the program)."""
         if self.ctx[self.m.C_PEND] >= 0:
             self.m.finalize(self.ctx)
+
+    def block_memory_stalls(self):
+        """[(block address, memory stall cycles of all its executions)] (profile)."""
+        m = self.m
+        return [(b[0], int(self.tbinfo[i * m.TBI + m.I_MSTALL])) for i, b in enumerate(self.blocks)]
 
     def collect(self):
         """The transition counts into the BlockCache (for totals and the profile)."""

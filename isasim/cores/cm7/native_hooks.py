@@ -40,6 +40,8 @@ C_INSNS = 16        # instructions so far
 C_LIMIT = 17        # instruction limit
 C_STATUS = 18       # 0 running, 1 limit reached, 2 restart requested, 3 Python error
 C_ARG = 19          # 19..24: arguments of a miss
+C_MEM = 26          # the memory model array (instruction fetch per block), 0: none
+C_MMARK = 27        # memory stall cycles counted when the pending block started
 NCTX = 32
 
 MISS_BLOCK = 1      # args: addr, size -> block id (or -1: stop)
@@ -50,8 +52,160 @@ TBI = 64
 I_NINSN, I_NSYM, I_NCAP = 0, 1, 2
 I_SYMS = 3          # up to 15 registers, 3 bits each -> s0
 I_CAPS = 18         # up to 32 capture ids, 4 bits each -> s1 (first 16), s2
+I_MSTALL = 60       # memory stall cycles of this block's executions (fetch + data), for profiles
 MAX_SYMS, MAX_CAPS = 15, 32
 TRW = 6             # transition row: block id, state id, s0, s1, s2, value
+
+
+# ---------------------------------------------------------------------------------------------
+# memory model: L1 caches and AXI/AHB latencies (isasim.cores.cm7.memory sets the array up)
+# ---------------------------------------------------------------------------------------------
+M_DON, M_ION, M_DSETS, M_DWAYS, M_ISETS, M_IWAYS, M_REPL, M_NREG = 0, 1, 2, 3, 4, 5, 6, 7
+M_FLINE, M_FNEXT, M_TICK, M_LSHIFT = 8, 9, 10, 11
+M_DTAG, M_DAGE, M_DDIRTY, M_ITAG, M_IAGE, M_DRR, M_IRR, M_WBCYC = 12, 13, 14, 15, 16, 17, 18, 19
+M_CNT = 24          # counters (order of memory.COUNTERS)
+N_DHIT, N_DMISS, N_DWB, N_IHIT, N_IMISS, N_UFETCH, N_ULOAD, N_USTORE = range(8)
+M_STL = 32          # stall cycles (order of memory.STALLS)
+S_DMISS, S_IMISS, S_UFETCH, S_ULOAD, S_USTORE, S_DWB = range(6)
+M_REG = 40          # regions: [base, end, cached (not TCM), write-back, first access, line, store]
+RW = 8
+MLEN = M_REG + 8 * RW
+
+
+@njit(cache=True, nogil=True)
+def _region(m, addr):
+    for i in range(m[M_NREG]):
+        b = M_REG + RW * i
+        if m[b] <= addr < m[b + 1]:
+            return b
+    return -1
+
+
+@njit(cache=True, nogil=True)
+def _cache(m, line, tag_slot, age_slot, rr_slot, sets, ways):
+    """Look ``line`` up; allocate on a miss. Returns (hit, way index, victim was valid)."""
+    tags = carray(ptr(m[tag_slot]), sets * ways, np.int64)
+    ages = carray(ptr(m[age_slot]), sets * ways, np.int64)
+    s = line & (sets - 1)
+    base = s * ways
+    m[M_TICK] += 1
+    for w in range(ways):
+        if tags[base + w] == line:
+            ages[base + w] = m[M_TICK]
+            return True, base + w, False
+    victim = -1
+    for w in range(ways):
+        if tags[base + w] == -1:
+            victim = base + w
+            break
+    valid = victim < 0
+    if victim < 0:
+        if m[M_REPL] == 0:                       # least recently used
+            victim = base
+            for w in range(1, ways):
+                if ages[base + w] < ages[victim]:
+                    victim = base + w
+        else:                                    # round robin, one counter per set
+            rr = carray(ptr(m[rr_slot]), sets, np.int64)
+            victim = base + rr[s]
+            rr[s] = (rr[s] + 1) % ways
+    tags[victim] = line
+    ages[victim] = m[M_TICK]
+    return False, victim, valid
+
+
+@njit(cache=True, nogil=True)
+def ifetch(m, addr, size):
+    """Instruction fetch of [addr, addr + size): one I-cache lookup per 32-byte line entered (a
+    line is not looked up again while execution runs on sequentially inside it)."""
+    ls = m[M_LSHIFT]
+    first = addr >> ls
+    last = (addr + size - 1) >> ls
+    b = _region(m, addr)
+    for ln in range(first, last + 1):
+        if ln == first and addr == m[M_FNEXT] and ln == m[M_FLINE]:
+            continue
+        if b >= 0 and m[b + 2]:
+            if m[M_ION]:
+                hit, w, v = _cache(m, ln, M_ITAG, M_IAGE, M_IRR, m[M_ISETS], m[M_IWAYS])
+                if hit:
+                    m[M_CNT + N_IHIT] += 1
+                else:
+                    m[M_CNT + N_IMISS] += 1
+                    m[M_STL + S_IMISS] += m[b + 4]
+            else:
+                m[M_CNT + N_UFETCH] += 1
+                m[M_STL + S_UFETCH] += m[b + 5]
+        m[M_FLINE] = ln
+    m[M_FNEXT] = addr + size
+
+
+@njit(cache=True, nogil=True)
+def daccess(m, addr, size, write):
+    """A data access to a non-TCM region: D-cache (read-allocate; write-allocate in write-back
+    memory, no allocation for a write-through write miss) or, with the cache off, an AXI access."""
+    b = _region(m, addr)
+    if b < 0 or not m[b + 2]:
+        return
+    ls = m[M_LSHIFT]
+    for ln in range(addr >> ls, ((addr + size - 1) >> ls) + 1):
+        if not m[M_DON]:
+            if write:
+                m[M_CNT + N_USTORE] += 1
+                m[M_STL + S_USTORE] += m[b + 6]
+            else:
+                m[M_CNT + N_ULOAD] += 1
+                m[M_STL + S_ULOAD] += m[b + 4]
+            continue
+        wb = m[b + 3]
+        sets = m[M_DSETS]
+        ways = m[M_DWAYS]
+        if write and not wb:                     # write-through: the write goes to memory
+            tags = carray(ptr(m[M_DTAG]), sets * ways, np.int64)
+            base = (ln & (sets - 1)) * ways
+            hit = False
+            for w in range(ways):
+                if tags[base + w] == ln:
+                    hit = True
+            m[M_CNT + (N_DHIT if hit else N_DMISS)] += 1
+            m[M_CNT + N_USTORE] += 1
+            m[M_STL + S_USTORE] += m[b + 6]
+            continue
+        hit, w, valid = _cache(m, ln, M_DTAG, M_DAGE, M_DRR, sets, ways)
+        dirty = carray(ptr(m[M_DDIRTY]), sets * ways, np.int64)
+        if hit:
+            m[M_CNT + N_DHIT] += 1
+        else:
+            m[M_CNT + N_DMISS] += 1
+            if valid and dirty[w]:
+                m[M_CNT + N_DWB] += 1
+                m[M_STL + S_DWB] += m[M_WBCYC]
+            dirty[w] = 0
+            if not write:                        # a store miss waits in the store buffer
+                m[M_STL + S_DMISS] += m[b + 4]
+        if write:
+            dirty[w] = 1
+
+
+@cfunc(types.void(types.voidptr, types.int32, types.uint64, types.int32, types.int64,
+                  types.voidptr), cache=True, nogil=True)
+def mem(uc, access, addr, size, value, ud):
+    m = carray(ud, MLEN, np.int64)
+    daccess(m, np.int64(addr), np.int64(size), access == 17)      # UC_MEM_WRITE
+
+
+@njit(cache=True, nogil=True)
+def mem_stall_total(m):
+    t = 0
+    for i in range(6):
+        t += m[M_STL + i]
+    return t
+
+
+@njit(cache=True, nogil=True)
+def ifetch_array(m, addr, size):
+    """ifetch for the trace path (called from Python with the numpy array)."""
+    ifetch(m, addr, size)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -67,6 +221,10 @@ def finalize(c):
     tbid = c[C_PEND]
     c[C_PEND] = -1
     info = carray(ptr(c[C_TBINFO] + 8 * TBI * tbid), TBI, np.int64)
+    if c[C_MEM]:
+        total = mem_stall_total(carray(ptr(c[C_MEM]), MLEN, np.int64))
+        info[I_MSTALL] += total - c[C_MMARK]
+        c[C_MMARK] = total
     capval = carray(ptr(c[C_CAPVAL]), 1 << 20, np.int64)
     s1 = 0
     s2 = 0
@@ -160,6 +318,8 @@ def block(uc, addr, size, ud):
             capval[info[I_CAPS + j]] = 8
     c[C_PEND] = tbid
     c[C_PEND_S0] = s0
+    if c[C_MEM]:
+        ifetch(carray(ptr(c[C_MEM]), MLEN, np.int64), np.int64(addr), np.int64(size))
 
 
 # capture user data: [context address, capture id, constant, reg1, mult1, reg2, mult2, 0]
@@ -182,3 +342,5 @@ def capture(uc, addr, size, ud):
         v += u[6] * (s[0] & 0xFFFFFFFF)
     capval = carray(ptr(c[C_CAPVAL]), 1 << 20, np.int64)
     capval[u[1]] = v & 7
+
+
