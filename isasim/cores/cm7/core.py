@@ -46,7 +46,6 @@ EXCP_NOCP = 17
 ADP_STOPPED_APPLICATION_EXIT = 0x20026
 SYS_WRITEC, SYS_WRITE0, SYS_EXIT, SYS_EXIT_EXTENDED = 0x03, 0x04, 0x18, 0x20
 STOP_ADDR = 0xFFFFFFFE
-EMU_SLICE_US = 100_000      # block path: Unicorn runs in slices this long (SIGINT latency)
 
 try:  # raw ctypes hook registration (skips the binding's per-call wrapper layers)
     from unicorn.unicorn_py3.unicorn import uclib as _uclib
@@ -515,17 +514,14 @@ class Cm7Core:
     def _emu(self):
         """Run to the end (or the first error). A restart request from the block hook (new check
         or capture hooks installed, see engine.BlockEngine) resumes at the block that was not
-        executed. The block path runs no Python while Unicorn runs, so Python's SIGINT handler
-        could not run either: Unicorn runs in slices of EMU_SLICE_US and the run continues at the
-        PC where a slice ended (a block boundary) unless something stopped it."""
+        executed."""
         start = self.symbols["_start"] | 1
         restore = self._catch_sigint()
-        sliced = self._engine is not None
         try:
             while True:
                 self.restart = None
                 try:
-                    self.uc.emu_start(start, STOP_ADDR, timeout=EMU_SLICE_US if sliced else 0)
+                    self.uc.emu_start(start, STOP_ADDR)
                 except UcError as e:
                     if self.error is None and self.hook_error is None and not self.interrupted \
                             and not self.need_memory_hooks:
@@ -542,11 +538,6 @@ class Cm7Core:
                     if self._engine is not None:
                         self._engine.clear_restart()
                     start, xpsr = self.restart
-                elif sliced and self.exit_code is None and self._engine.status() == 0:
-                    pc = self._pc()                 # the slice ended: go on where it stopped
-                    if pc == STOP_ADDR & ~1:
-                        break
-                    start, xpsr = pc, self.uc.reg_read(ARM.UC_ARM_REG_XPSR)
                 else:
                     break
                 start |= 1
@@ -571,7 +562,12 @@ class Cm7Core:
     def _catch_sigint(self):
         """While Unicorn runs, SIGINT only records the interrupt and stops the emulation; ``_emu``
         raises KeyboardInterrupt once Unicorn has returned. Returns the function restoring the
-        previous handler (nothing is changed outside the main thread or when SIGINT is ignored)."""
+        previous handler (nothing is changed outside the main thread or when SIGINT is ignored).
+
+        The block path runs no Python while Unicorn runs, so a Python signal handler would only
+        run at the end. Python's C-level handler also writes the signal number to the wakeup fd
+        (signal.set_wakeup_fd): a watcher thread waits on it and stops the emulation at once (a
+        block boundary; the run then ends with KeyboardInterrupt, it is never resumed)."""
         if threading.current_thread() is not threading.main_thread():
             return lambda: None
         prev = signal.getsignal(signal.SIGINT)
@@ -582,7 +578,42 @@ class Cm7Core:
             self.interrupted = True
             self.uc.emu_stop()
         signal.signal(signal.SIGINT, on_sigint)
-        return lambda: signal.signal(signal.SIGINT, prev)
+        import os
+        import select
+        rfd, wfd = os.pipe()
+        os.set_blocking(wfd, False)
+        try:
+            prev_fd = signal.set_wakeup_fd(wfd)
+        except ValueError:                           # pragma: no cover - not the main thread
+            os.close(rfd)
+            os.close(wfd)
+            return lambda: signal.signal(signal.SIGINT, prev)
+        done = threading.Event()
+
+        def watch():
+            while not done.is_set():
+                r, _, _ = select.select([rfd], [], [], 0.5)
+                if r:
+                    data = os.read(rfd, 64)
+                    if done.is_set():
+                        break
+                    if data.strip(b"\x00"):         # a signal (SIGINT, SIGTERM): stop now
+                        self.uc.emu_stop()
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
+
+        def restore():
+            done.set()
+            signal.set_wakeup_fd(prev_fd)
+            try:
+                os.write(wfd, b"\x00")
+            except OSError:  # pragma: no cover
+                pass
+            watcher.join()
+            os.close(rfd)
+            os.close(wfd)
+            signal.signal(signal.SIGINT, prev)
+        return restore
 
     def _install_checks(self, pcs):
         """Code hooks on exactly the addresses that need a fault check (fast path only)."""
