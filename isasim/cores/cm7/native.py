@@ -120,33 +120,35 @@ def dispatch(uc, ud, w, pc):
     return 0
 
 
-@cfunc(types.void(types.voidptr, types.uint32, types.voidptr), cache=True, nogil=True)
-def intr(uc, intno, ud):
-    c = carray(ud, {nslots}, np.int64)
-    if intno == 17:                                  # NOCP: a CDE instruction on p0-p7
-        sp = ptr(c[{scratch}])
-        s = carray(sp, 8, np.int64)
-        call_reg(c[{reg_read}], uc, REGID[15], sp)
-        pc = s[0] & M32
-        if call_mem(c[{mem_read}], uc, pc, sp, 4) == 0:
-            b = s[0] & M32
-            if dispatch(uc, ud, ((b & 0xFFFF) << 16) | (b >> 16), pc) == 1:
-                return
-    call_intr(c[{py_intr}], uc, intno, ud)
-
-
-@cfunc(types.boolean(types.voidptr, types.voidptr), cache=True, nogil=True)
-def invalid(uc, ud):
+@njit(cache=True, nogil=True)
+def run_at_pc(uc, ud, wide_only):
+    """Execute the plug-in instruction at the PC: 1 = done, 0 = not one of ours (Python's)."""
     c = carray(ud, {nslots}, np.int64)
     sp = ptr(c[{scratch}])
     s = carray(sp, 8, np.int64)
     call_reg(c[{reg_read}], uc, REGID[15], sp)
     pc = s[0] & M32
-    if call_mem(c[{mem_read}], uc, pc, sp, 4) == 0:
-        b = s[0] & M32
-        if (b & 0xF800) >= 0xE800:                   # 32-bit encoding (UDF.W)
-            if dispatch(uc, ud, ((b & 0xFFFF) << 16) | (b >> 16), pc) == 1:
-                return True
+    if call_mem(c[{mem_read}], uc, pc, sp, 4) != 0:
+        return 0
+    b = s[0] & M32
+    if wide_only and (b & 0xF800) < 0xE800:          # a 16-bit encoding (UDF T1)
+        return 0
+    return dispatch(uc, ud, ((b & 0xFFFF) << 16) | (b >> 16), pc)
+
+
+@cfunc(types.void(types.voidptr, types.uint32, types.voidptr), cache=True, nogil=True)
+def intr(uc, intno, ud):
+    if intno == 17 and run_at_pc(uc, ud, False) == 1:   # NOCP: a CDE instruction on p0-p7
+        return
+    c = carray(ud, {nslots}, np.int64)
+    call_intr(c[{py_intr}], uc, intno, ud)
+
+
+@cfunc(types.boolean(types.voidptr, types.voidptr), cache=True, nogil=True)
+def invalid(uc, ud):
+    if run_at_pc(uc, ud, True) == 1:                  # UDF.W
+        return True
+    c = carray(ud, {nslots}, np.int64)
     return call_invalid(c[{py_invalid}], uc, ud) != 0
 '''
 
