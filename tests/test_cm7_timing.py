@@ -328,3 +328,59 @@ def test_it_block_trace_equals_block_path(tmp_path):
     assert fast.exit_code == slow.exit_code == 25 * 1 + 25 * 2
     for attr in ("cycles", "instructions", "dual_issued", "stalls", "profile"):
         assert getattr(fast, attr) == getattr(slow, attr), attr
+
+
+@pytest.mark.parametrize("name,kw", [("mac_after_ldr", {"mac_load_extra": 3}),
+                                     ("ldr_early_op", {"early_op_load_extra": 2}),
+                                     ("sb_strh_stride", {"sb_rmw_cycles": 7, "sb_entries": 2}),
+                                     ("branch_flags_early", {"flags_early_cycles": 5})])
+def test_trace_path_equals_block_path_with_other_parameters(name, kw, tmp_path_factory, tmp_path):
+    # the state carried across blocks must hold what these values make relevant
+    t = CM7Timing().override(**kw)
+    elf = elf_for(name, N1, tmp_path_factory)
+    fast = run_core(elf, timing=t)
+    slow = run_core(elf, timing=t, trace=str(tmp_path / "t.trace"))
+    for attr in ("cycles", "instructions", "dual_issued", "stalls", "profile"):
+        assert getattr(fast, attr) == getattr(slow, attr), attr
+
+
+WLOAD_ACROSS = r"""
+  .syntax unified
+  .thumb
+  .text
+  .globl main
+  .thumb_func
+main:
+  ldr r0, =buf
+  movs r3, #2
+  movs r6, #0
+  ldr r12, =20
+1:
+  ldr r2, [r0]              @ a word load ...
+  mul r4, r3, r3            @ ... two cycles of other work (one MAC unit: one MUL per cycle)
+  mul r5, r3, r3
+  b 2f                      @ ... and a block boundary before its MAC consumer
+2:
+  smlad r6, r2, r3, r6
+  subs r12, r12, #1
+  bne 1b
+  mov r0, #0
+  bx lr
+  .pool
+  .data
+buf: .word 5
+"""
+
+
+def test_word_load_consumer_in_the_next_block(tmp_path):
+    # with mac_load_extra 3 the SMLAD may wait for the load longer than any ALU consumer would:
+    # the state at the block boundary must keep the loaded register
+    src = tmp_path / "w.S"
+    src.write_text(WLOAD_ACROSS)
+    elf = str(tmp_path / "w.elf")
+    build_elf("cm7", [str(src)], elf)
+    for kw in ({}, {"mac_load_extra": 3}, {"mac_load_extra": 5, "early_op_load_extra": 4}):
+        t = CM7Timing().override(**kw)
+        fast = run_core(elf, timing=t)
+        slow = run_core(elf, timing=t, trace=str(tmp_path / "t.trace"))
+        assert (fast.cycles, fast.stalls) == (slow.cycles, slow.stalls), kw

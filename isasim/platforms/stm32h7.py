@@ -12,7 +12,7 @@ from ..cores.cm7 import Cm7Core
 from ..cores.cm7 import memory as MEM
 from ..cores.cm7.core import NeedMemoryHooks, check_max_instructions
 from ..energy import stm32h7 as _energy
-from ..errors import IsasimError, SimError
+from ..errors import IsasimError
 from ..timing.cm7 import CM7Timing
 
 

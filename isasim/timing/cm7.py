@@ -681,11 +681,15 @@ class Scheduler:
     # -- state capture (relative to cyc), used as the cache key of block transitions
     def state(self):
         c = self.cyc
-        hold = self.t.flags_early_cycles + self.t.store_data_wait
+        t = self.t
+        hold = t.flags_early_cycles + t.store_data_wait
+        wload_extra = max(t.mac_load_extra, t.early_op_load_extra)
         regs = []
         for r in range(NREGS):
             w = c - self.wcyc[r]
-            extra = 1 if self.kind[r] != K_NORM else 0
+            # the latest cycle any consumer class may still have to wait for (see _need and the
+            # early-ALU test: AGU results are early-ALU-ready one cycle after re)
+            extra = {K_WLOAD: wload_extra, K_AGU: 1}.get(self.kind[r], 0)
             if self.rl[r] + extra > c or self.re[r] + extra > c or w < hold:
                 regs.append((r, self.rl[r] - c, self.re[r] - c, self.kind[r], self.isload[r],
                              min(w, hold)))

@@ -79,8 +79,8 @@ def build_elf(target, sources, out, include_dirs=(), defines=(), plugins=(), ld_
     from ..isa import registry
     table = registry.load_table(isa, plugins)
     if memory and (not tgt.ld_generator or ld_script):
-        raise BuildError(f"--memory does not apply to " + ("--ld-script builds" if ld_script else
-                                                           f"target {target}"))
+        raise BuildError("--memory does not apply to " + ("--ld-script builds" if ld_script else
+                                                          f"target {target}"))
     script = ld_script or os.path.join(DATA, tgt.ld_script)
     crt0 = os.path.join(DATA, tgt.crt0)
     with tempfile.TemporaryDirectory(prefix="isasim-build-") as tmp:

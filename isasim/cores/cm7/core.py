@@ -730,12 +730,10 @@ class Cm7Core:
         except OSError as e:
             raise SimError(f"{trace_path}: cannot write trace ({e.strerror})")
         out.write("# isasim cm7 trace: cycle pc disassembly  (cycle = issue cycle of the "
-                  "instruction in the cycle model; '+' marks the younger of a dual-issued pair)\n")
+                  "instruction in the cycle model + memory stall cycles so far; '+' marks the "
+                  "younger of a dual-issued pair)\n")
 
         prev = [None]
-
-        uc = self.uc
-
         fetch = self.mem.fetch
         mstall = self.mem.stall_total
         mark = [0, None]          # memory stall cycles attributed so far, previous function
