@@ -61,6 +61,16 @@ def test_native_equals_python_traps_and_trace(tmp_path, case):
     assert native["plugin_counts"] == {f"qnn.{case.split('_')[0]}": N}
 
 
+def test_every_builtin_plugin_instruction_runs_compiled():
+    # qnn.unpk4's semantics calls a helper inside a list comprehension (its own code object):
+    # the compiled copy must find it (it did not: unpk4 fell back to the Python handler)
+    from isasim.cores.cm7.native import plugin_module
+    from isasim.isa.registry import load_table
+    table = load_table("cm7", ["qnn"])
+    _, native = plugin_module(table, ["qnn"])
+    assert sorted(i.name for i in native) == sorted(i.name for i in table.instrs[table.n_builtin:])
+
+
 RAISES = '''
 from isasim.plugins import Instr, cde
 def _sem(rn, rm):

@@ -46,8 +46,10 @@ P_NSLOTS = 16
 def _generator_hash():
     if not _GEN:
         h = hashlib.sha256()
-        for f in ("native.py", "nbutil.py"):
-            with open(os.path.join(os.path.dirname(__file__), f), "rb") as fh:
+        here = os.path.dirname(__file__)
+        for f in (os.path.join(here, "native.py"), os.path.join(here, "nbutil.py"),
+                  os.path.join(here, "..", "..", "isa", "semantics.py")):     # jitify
+            with open(f, "rb") as fh:
                 h.update(fh.read())
         import unicorn
         import numba
