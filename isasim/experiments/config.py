@@ -19,6 +19,7 @@ Schema (docs/experiments.md has the full description)::
         timing: {}                         # timing-model overrides (the target's own parameters)
         max_instructions: 1000000000       # default isasim.targets.DEFAULT_MAX_INSTRUCTIONS
         hwloop_csr_base: ri5cy-2018        # ri5cy/gap8 only: CSR number or core revision
+        memory: {code: flash, dcache: on}  # cm7 only: placement and caches (docs/cm7.md)
         params: {}                         # workload params for this variant only
     sweep: {n: [256, 1024]}                # grid over workload params
     baselines:                             # ratio columns: metric(baseline) / metric(row)
@@ -47,7 +48,7 @@ TOP = {"name", "description", "workload", "variants", "sweep", "baselines", "pap
        "phases"}
 VARIANT = {"id", "target", "sources", "plugins", "defines", "include", "cores", "operating_point",
            "timing", "max_instructions", "params", "label", "tags", "cost",
-           "hwloop_csr_base"}
+           "hwloop_csr_base", "memory"}
 KNOB_PREFIXES = ("cost.", "timing.")     # sweep keys that are run options, not workload parameters
 BASELINE = {"name", "baseline", "compare", "metric", "match"}
 # results columns a workload parameter or a variant tag may not be called
@@ -191,7 +192,8 @@ def load(path):
         v["include"] = [d if os.path.isabs(d) else os.path.join(base, d) for d in v.get("include", [])]
         for key, t, what in (("defines", dict, "a mapping"), ("timing", dict, "a mapping"),
                              ("params", dict, "a mapping"), ("cores", int, "an integer"),
-                             ("max_instructions", int, "an integer"), ("tags", dict, "a mapping")):
+                             ("max_instructions", int, "an integer"), ("tags", dict, "a mapping"),
+                             ("memory", dict, "a mapping")):
             if key in v:
                 _type(loc, v[key], t, p + (key,), what)
         for k, val in (v.get("tags") or {}).items():
@@ -201,7 +203,7 @@ def load(path):
                                                  f"a workload parameter; choose another name")
         # every run option checked against the variant's target now, not after points have run
         for key in ("cores", "operating_point", "timing", "max_instructions",
-                    "hwloop_csr_base"):
+                    "hwloop_csr_base", "memory"):
             if key in v and v[key] is not None:
                 try:
                     T.validate_run_options(v["target"], **{key: v[key]})

@@ -187,13 +187,18 @@ def run_point(point, use_cache=True, cache_only=False):
         run_kw["cost"] = point["cost"]
     if v.get("hwloop_csr_base") is not None:       # only when set: other cache keys unchanged
         run_kw["hwloop_csr_base"] = v["hwloop_csr_base"]
+    if v.get("memory"):                            # cm7 placement and caches (same)
+        run_kw["memory"] = v["memory"]
+    build_kw = {}
+    if v.get("memory") or v.get("operating_point"):  # the placement they imply (cm7)
+        build_kw = {"memory": v.get("memory"), "operating_point": v.get("operating_point")}
     if point.get("profile"):
         run_kw["profile"] = True
     elf_dir = cache.subdir("experiments", "elf")
     tmp_elf = os.path.join(elf_dir, f".build_{os.getpid()}_{time.monotonic_ns()}.elf")
     try:
         build_elf(v["target"], sources, tmp_elf, include_dirs=v.get("include", []), defines=defines,
-                  plugins=v.get("plugins", []))
+                  plugins=v.get("plugins", []), **build_kw)
         with open(tmp_elf, "rb") as f:
             elf_bytes = f.read()
         plug_files = resolve(v.get("plugins", []))
@@ -224,6 +229,7 @@ def run_point(point, use_cache=True, cache_only=False):
                       plugins=v.get("plugins", []), timing=run_kw["timing"], cores=run_kw["cores"],
                       operating_point=run_kw["operating_point"], profile=bool(run_kw.get("profile")),
                       cost=run_kw.get("cost"), hwloop_csr_base=run_kw.get("hwloop_csr_base"),
+                      memory=run_kw.get("memory"),
                       read_symbols={k: np.asarray(a).nbytes for k, a in outs.items()} or None)
     except IsasimError as e:
         raise type(e)(f"{where}: {e}") from None

@@ -57,8 +57,13 @@ def ld_memory(path):
                 regions[reg]["sections"] += [s for s in pat.group(1).split() if "*" not in s]
     st = re.search(r"__stack_size\s*=\s*([^;]+);", text)
     top = re.search(r"__stack_top\s*=\s*ORIGIN\((\w+)\)", text)
-    if st and top and top.group(1) in regions:
-        regions[top.group(1)]["reserved"] = _num(st.group(1))
+    # the stack as a region's end (__stack_top = ORIGIN(R) + LENGTH(R)) or as a NOLOAD .stack
+    # output section placed in a region (the generated cm7 scripts)
+    sec = re.search(r"^\s*\.stack\s*(?:\(NOLOAD\))?\s*:\s*\{[^}]*__stack_size[^}]*\}\s*>\s*(\w+)",
+                    text, re.M)
+    reg = top.group(1) if top else (sec.group(1) if sec else None)
+    if st and reg in regions:
+        regions[reg]["reserved"] = _num(st.group(1))
     return {k.lower(): v for k, v in regions.items()}
 
 

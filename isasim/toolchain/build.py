@@ -104,8 +104,10 @@ def _defines_start(obj):
 
 
 def build_elf(target, sources, out, include_dirs=(), defines=(), plugins=(), ld_script=None,
-              use_cache=True):
-    """Build ``sources`` for ``target`` (a name of isasim.targets) into the ELF ``out``."""
+              use_cache=True, memory=None, operating_point=None):
+    """Build ``sources`` for ``target`` (a name of isasim.targets) into the ELF ``out``.
+    ``memory`` / ``operating_point`` (cm7): the placement of code and data (the target's linker
+    script is generated from them; isasim.cores.cm7.memory)."""
     from .. import targets
     from ..errors import IsasimError
     try:
@@ -122,9 +124,20 @@ def build_elf(target, sources, out, include_dirs=(), defines=(), plugins=(), ld_
     include_dirs = list(include_dirs) + [d for d in tgt.include_dirs if d not in include_dirs]
     from ..isa import registry
     table = registry.load_table(isa, plugins)
+    if memory and (not tgt.ld_generator or ld_script):
+        raise BuildError("--memory does not apply to " + ("--ld-script builds" if ld_script else
+                                                          f"target {target}"))
     script = ld_script or os.path.join(DATA, tgt.ld_script)
     crt0 = os.path.join(DATA, tgt.crt0)
     with tempfile.TemporaryDirectory(prefix="isasim-build-") as tmp:
+        if tgt.ld_generator and not ld_script:
+            try:
+                text = tgt.linker_script(memory=memory, operating_point=operating_point)
+            except IsasimError as e:
+                raise BuildError(str(e))
+            script = os.path.join(tmp, "memory.ld")
+            with open(script, "w") as f:
+                f.write(text)
         texts = []
         checks = []
         for src in sources:
