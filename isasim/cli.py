@@ -33,10 +33,18 @@ def _kv(items):
     return out
 
 
+def _memory(a):
+    if not getattr(a, "memory", None):
+        return None
+    from .cores.cm7.memory import parse
+    return parse(a.memory)
+
+
 def cmd_build(a):
     from .toolchain.build import build_elf
     out = build_elf(a.target, a.sources, a.output, include_dirs=a.include, defines=a.define,
-                    plugins=a.plugin, ld_script=a.ld_script)
+                    plugins=a.plugin, ld_script=a.ld_script, memory=_memory(a),
+                    operating_point=a.operating_point)
     if not a.quiet:
         print(out)
     return 0
@@ -50,7 +58,7 @@ def cmd_exec(a):
         res = run_elf(a.elf, a.target, max_instructions=a.max_instructions, trace=a.trace,
                       plugins=a.plugin, profile=a.profile, timing=_kv(a.timing), cores=a.cores,
                       operating_point=a.operating_point, timeline=a.timeline,
-                      hwloop_csr_base=a.hwloop_csr_base or a.core_revision)
+                      hwloop_csr_base=a.hwloop_csr_base or a.core_revision, memory=_memory(a))
     except IsasimError as e:
         if a.json:      # machines get an object too: a status and the error, never a number
             print(json.dumps({"status": "error", "error": str(e), "exit_status": e.exit_code},
@@ -61,8 +69,11 @@ def cmd_exec(a):
     else:
         if res.get("stdout"):
             sys.stdout.write(res["stdout"])
+        e = res.get("energy_uj")
+        energy = f"{e:.3f} uJ" if e is not None else \
+            f"energy n/a ({(res.get('energy_model') or {}).get('reason', 'not covered')})"
         print(f"exit code {res['exit_code']}: {res['instructions']} instructions, "
-              f"{res['cycles']} cycles, {res['energy_uj']:.3f} uJ", file=sys.stderr)
+              f"{res['cycles']} cycles, {energy}", file=sys.stderr)
     return 0 if res["exit_code"] == 0 else EXIT_PROGRAM_NONZERO
 
 
@@ -125,6 +136,11 @@ def parser():
     b.add_argument("-D", dest="define", action="append", default=[], metavar="NAME[=VAL]")
     b.add_argument("--plugin", action="append", default=[], metavar="FILE")
     b.add_argument("--ld-script", metavar="FILE")
+    b.add_argument("--memory", metavar="KEY=VALUE,...",
+                   help="cm7: placement of code/weights/activations/scratch/data/stack "
+                        "(itcm, flash, dtcm, axisram, sram1-4); docs/cm7.md")
+    b.add_argument("--operating-point", metavar="NAME",
+                   help="cm7: build with the placement this operating point implies")
     b.add_argument("-o", dest="output", required=True, metavar="OUT.elf")
     b.add_argument("-q", "--quiet", action="store_true")
     b.add_argument("sources", nargs="+", metavar="SRC")
@@ -146,6 +162,9 @@ def parser():
                    help="override a timing-model parameter (see docs)")
     e.add_argument("--cores", type=int, help="gap8: number of cluster cores (1..16, default 8)")
     e.add_argument("--operating-point", metavar="NAME", help="energy operating point")
+    e.add_argument("--memory", metavar="KEY=VALUE,...",
+                   help="cm7: caches (icache=on|off, dcache=on|off, sizes, ways, replacement, "
+                        "write_policy) and the placement the ELF must have; docs/cm7.md")
     hw = e.add_mutually_exclusive_group()
     hw.add_argument("--hwloop-csr-base", metavar="CSR", help="ri5cy/gap8: CSR number of lpstart0 "
                     "(default 0x7B0, GAP-8; docs/ri5cy.md)")

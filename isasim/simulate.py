@@ -10,7 +10,7 @@ from .errors import IsasimError
 
 def run_elf(elf, target, max_instructions=None, trace=None, plugins=(), profile=False,
             timing=None, cores=None, operating_point=None, timeline=None, read_symbols=None,
-            cost=None, hwloop_csr_base=None):
+            cost=None, hwloop_csr_base=None, memory=None):
     """Run ``elf`` on ``target``; return a result dict (exit_code, status, instructions, cycles,
     energy_uj, stalls by cause, ...). ``read_symbols`` {name: nbytes}: memory read back after the
     run into ``result["memory"]`` (bytes; used by golden-model checks).
@@ -19,7 +19,8 @@ def run_elf(elf, target, max_instructions=None, trace=None, plugins=(), profile=
     that does not apply is refused; ``max_instructions`` None means the documented default limit.
     ``cost`` {mnemonic: {knob: value}} overrides cost knobs of loaded plug-in instructions.
     ``hwloop_csr_base`` (ri5cy, gap8): CSR number or core revision name, see
-    isasim.cores.ri5cy.core.hwloop_csr_base.
+    isasim.cores.ri5cy.core.hwloop_csr_base. ``memory`` (cm7): placement and cache keys, see
+    isasim.cores.cm7.memory (placement keys are checked against the ELF).
     ``exit_code`` is the program's full exit code as a signed 32-bit integer; a run that fails
     raises instead of returning a result. Output files (trace, timeline) are written under a
     temporary name and renamed when the run ends; a trace of a failed run is kept, with a last
@@ -28,7 +29,7 @@ def run_elf(elf, target, max_instructions=None, trace=None, plugins=(), profile=
     opts = targets.validate_run_options(
         target, cores=cores, timeline=timeline, profile=profile, trace=trace,
         operating_point=operating_point, timing=timing, max_instructions=max_instructions,
-        hwloop_csr_base=hwloop_csr_base)
+        hwloop_csr_base=hwloop_csr_base, memory=memory)
     if cost and not plugins:
         raise IsasimError("cost overrides apply to plug-in instructions, and no --plugin is loaded")
     tr = _Output(trace, "trace") if trace else None
@@ -43,6 +44,8 @@ def run_elf(elf, target, max_instructions=None, trace=None, plugins=(), profile=
         kw["timeline"] = tl and tl.tmp
     if "hwloop_csr_base" in t.options:
         kw["hwloop_csr_base"] = hwloop_csr_base
+    if "memory" in t.options:
+        kw["memory"] = opts["memory"]
     try:
         res = t.runner_fn()(elf, **kw)
     except BaseException as e:

@@ -36,6 +36,15 @@ class Target:
     # function validate(overrides) -> parameter object(s); both check names, types and ranges
     timing: str = ""
     runner: str = ""              # 'module:function' of the platform that runs a program
+    # 'module:function' returning the linker script text for (memory=, operating_point=), or ""
+    # (the fixed ld_script)
+    ld_generator: str = ""
+
+    def linker_script(self, memory=None, operating_point=None):
+        import importlib
+        mod, name = self.ld_generator.split(":")
+        return getattr(importlib.import_module(mod), name)(memory=memory,
+                                                           operating_point=operating_point)
 
     def runner_fn(self):
         import importlib
@@ -52,12 +61,13 @@ class Target:
 
 
 # run options a target may support (besides max_instructions, plugins, operating_point, timing)
-OPTIONS = ("cores", "timeline", "profile", "trace", "hwloop_csr_base")
+OPTIONS = ("cores", "timeline", "profile", "trace", "hwloop_csr_base", "memory")
 
 TARGETS = {
     "cm7": Target("cm7", "cm7", "Cortex-M7 (Armv7E-M + DSP) on Unicorn, STM32H7 memory map and energy",
-                  "cm7.ld", "crt0_cm7.S", options=frozenset({"profile", "trace"}),
-                  timing="isasim.timing.cm7:CM7Timing", runner="isasim.platforms.stm32h7:run"),
+                  "cm7.ld", "crt0_cm7.S", options=frozenset({"profile", "trace", "memory"}),
+                  timing="isasim.timing.cm7:CM7Timing", runner="isasim.platforms.stm32h7:run",
+                  ld_generator="isasim.platforms.stm32h7:linker_script"),
     "ri5cy": Target("ri5cy", "rv32", "one RI5CY core (RV32IMC + XpulpV2, GAP-8 ISA)",
                     "gap8.ld", "crt0_rv.S",
                     include_dirs=(os.path.join(_REPO, "kernels_asm", "ri5cy", "include"),),
@@ -116,16 +126,21 @@ def check_timing(name, overrides):
         return validate(dict(overrides or {}))
     except (TypeError, ValueError) as e:
         raise IsasimError(f"timing parameters for target {name}: {e}")
+    except IsasimError as e:
+        if e.exit_code != IsasimError.exit_code:     # a bad option is bad input (exit 2), whoever
+            raise IsasimError(str(e)) from None       # checked it
+        raise
 
 
 def validate_run_options(name, cores=None, timeline=None, profile=False, trace=None,
                          hwloop_csr_base=None, operating_point=None, timing=None,
-                         max_instructions=None):
+                         max_instructions=None, memory=None):
     """Check a run's options against target ``name``; return the normalised options
-    (cores, max_instructions, operating_point). Raises IsasimError naming the option."""
+    (cores, max_instructions, operating_point, memory). Raises IsasimError naming the option."""
     t = get(name)
     given = {"cores": cores is not None, "timeline": bool(timeline), "profile": bool(profile),
-             "trace": bool(trace), "hwloop_csr_base": hwloop_csr_base is not None}
+             "trace": bool(trace), "hwloop_csr_base": hwloop_csr_base is not None,
+             "memory": bool(memory)}
     for opt, on in given.items():
         if on and opt not in t.options:
             flag = "--" + opt.replace("_", "-")
@@ -150,5 +165,8 @@ def validate_run_options(name, cores=None, timeline=None, profile=False, trace=N
     if hwloop_csr_base is not None:
         from .cores.ri5cy.core import hwloop_csr_base as check_base
         check_base(hwloop_csr_base)
+    if memory:
+        from .cores.cm7.memory import check as check_memory
+        memory = check_memory(memory)
     return {"cores": cores, "max_instructions": check_max_instructions(max_instructions),
-            "operating_point": str(op)}
+            "operating_point": str(op), "memory": memory or None}

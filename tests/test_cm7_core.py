@@ -123,21 +123,25 @@ def test_bad_inputs(tmp_path):
     assert "not a readable ELF" in _one_line_error(lambda: stm32h7.run(str(tmp_path / "x.elf")),
                                                    IsasimError)
     elf = _build(tmp_path, "  movs r0, #0\n  bx lr")
-    _one_line_error(lambda: stm32h7.run(elf, wait_states={"flash": 3}))
+    _one_line_error(lambda: stm32h7.run(elf, memory={"icache": "maybe"}), IsasimError)
     _one_line_error(lambda: stm32h7.run(elf, freq_mhz=600))
 
 
 def test_energy_and_operating_point(tmp_path):
+    # DS12110 Rev 10: the default operating point is the papers' set-up (rev Y, 400 MHz, VOS1,
+    # code in flash, caches on: table 31, 105 mA typ, 160 mA max at 25 °C); 480MHz is rev V VOS0
+    # (the program built for the default placement has its code in flash: table 130, 110 / 222 mA)
     elf = _build(tmp_path, "  movs r0, #0\n  bx lr")
-    r480 = stm32h7.run(elf, freq_mhz=480)
-    r400 = stm32h7.run(elf, freq_mhz=400)
-    assert r480["operating_point"]["voltage_scale"] == "VOS0"
-    assert r400["operating_point"]["voltage_scale"] == "VOS1"
-    m = r480["energy_model"]
-    assert "ASSUMPTION" in m["source"] and m["confirmed"] is False
-    lo, hi = m["energy_uj_range"]
-    assert lo < r480["energy_uj"] < hi
-    # energy = VDD * (mA/MHz * f) * cycles / f
-    assert r480["energy_uj"] == pytest.approx(3.3 * m["ma_per_mhz"] * r480["cycles"] / 1000.0)
-    for k in ("load_use", "mac_resource", "branch_mispredict", "memory_wait"):
-        assert k in r480["stalls"]
+    r400 = stm32h7.run(elf)
+    r480 = stm32h7.run(elf, operating_point="480MHz")
+    assert (r400["operating_point"]["voltage_scale"], r480["operating_point"]["voltage_scale"]) == \
+        ("VOS1", "VOS0")
+    for r, table, typ, mx, f in ((r400, 31, 105, 160, 400), (r480, 130, 110, 222, 480)):
+        m = r["energy_model"]
+        assert m["table"] == table and m["confirmed"] and "DS12110" in m["source"]
+        assert (m["idd_ma"], m["idd_max_ma"]) == (typ, mx)
+        # energy = VDD * IDD * cycles / f
+        assert r["energy_uj"] == pytest.approx(3.3 * typ * r["cycles"] / f / 1000.0)
+        assert m["energy_uj_range"] == pytest.approx([r["energy_uj"], r["energy_uj"] * mx / typ])
+    for k in ("load_use", "mac_resource", "branch_mispredict", "icache_miss", "dcache_miss"):
+        assert k in r400["stalls"]

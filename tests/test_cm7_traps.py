@@ -81,11 +81,12 @@ def test_cx3_handler_result_and_resume(tmp_path):
 
 
 @pytest.mark.parametrize("cost,cpi", [
-    # c0 cx3 | c2 add (waits for latency 2) + subs | c3 bne
-    (Cost(latency=2, resource="mac", dual_issue=True), 4),
-    # c0 cx3 (single issue) | c1 add + subs | c2 bne
+    # c0 bne | cx3 (dual-issue: the younger of the taken back-edge), c2 add (waits for latency 2)
+    # | subs, c3 = next c0
+    (Cost(latency=2, resource="mac", dual_issue=True), 3),
+    # c0 bne, c1 cx3 (single issue), c2 add | subs, c3 = next c0
     (Cost(latency=1, resource="alu", dual_issue=False), 3),
-    # occupancy 3: the next instruction issues 3 cycles later: c0 cx3 | c3 add + subs | c4 bne
+    # occupancy 3: c0 bne, c1 cx3, c4 add | subs, c5 = next c0
     (Cost(latency=1, occupancy=3, resource="alu", dual_issue=False), 5),
 ])
 def test_cx3_cost_enters_cycle_model(tmp_path, cost, cpi):

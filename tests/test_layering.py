@@ -6,7 +6,7 @@ import os
 ROOT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "isasim")
 
 # a package may import from the packages listed after it, never from those before it
-ORDER = ["isasim.cli", "isasim.experiments", "isasim.report", "isasim.simulate",
+ORDER = ["isasim.cli", "isasim.experiments", "isasim.report", "isasim.networks", "isasim.simulate",
          "isasim.platforms", "isasim.cores", "isasim.energy", "isasim.timing", "isasim.toolchain",
          "isasim.targets", "isasim.isa.registry", "isasim.plugins", "isasim.isa", "isasim.qnn",
          "isasim.elf", "isasim.cache", "isasim.errors", "isasim.version"]

@@ -108,8 +108,9 @@ PAIR_PLUGIN = f'''INSTRUCTIONS = [Instr("x.pair", "rd, rn, uimm", "{CX2_PAIR.for
 
 
 def test_rd_plus_1_dependency_enters_the_cycle_model(tmp_path):
-    # c0: x.pair r2 (single-issue, r2/r3 ready at c3) | c3: add r0, r3 + subs | c4: bne  -> 5
-    # (if the Rd+1 result were not seen: c0 x.pair | c1 add + subs | c2 bne -> 3)
+    # c0 bne, c1 x.pair r2 (single-issue: not even beside the branch; r2/r3 ready at c4),
+    # c4 add r0, r3 | subs, c5 = next c0  -> 5
+    # (if the Rd+1 result were not seen: c1 x.pair, c2 add | subs, c3 = next c0 -> 3)
     plug = _plugin(tmp_path, PAIR_PLUGIN)
     cpi, (res, _) = _cpi(tmp_path, plug, "  x.pair r2, r1, #0\n  add r0, r0, r3\n", "pair")
     assert cpi == 5
@@ -122,7 +123,7 @@ UDF_PLUGIN = '''INSTRUCTIONS = [Instr("x.udfinc", "rd, rn", "11110 111 1111 0000
 
 def test_udf_plugin_registers_enter_the_cycle_model(tmp_path):
     # UDF.W has no register fields of its own: the plug-in's rd/rn are what the model must see.
-    # c0: x.udfinc r2, r1 (single, r2 ready at c3) | c3: add r0, r2 + subs | c4: bne -> 5
+    # c0 bne, c1 x.udfinc r2, r1 (single, r2 ready at c4), c4 add r0, r2 | subs, c5 = next c0 -> 5
     plug = _plugin(tmp_path, UDF_PLUGIN)
     cpi, (res, _) = _cpi(tmp_path, plug, "  x.udfinc r2, r1\n  add r0, r0, r2\n", "udf")
     assert cpi == 5
@@ -135,12 +136,13 @@ BG_PLUGIN = '''INSTRUCTIONS = [Instr("x.bg", "rd, rn, rm", cde.cx3(opc=4, coproc
 
 
 def test_begin_group_plugin_never_issues_as_the_younger(tmp_path):
-    loop = "  add r4, r4, #1\n  x.bg r2, r1, r1\n"
-    # begin_group False: c0 add + x.bg | c1 subs + bne                      -> 2 cycles/iteration
+    loop = "  nop\n  add r4, r4, #1\n  x.bg r2, r1, r1\n  add r5, r5, #1\n"
+    # (the taken back-edge pairs with the nop at its target; a branch is never the younger op)
+    # begin_group False: c0 bne | nop, c1 add | x.bg, c2 add | subs           -> 3 cycles/iteration
     free = _cpi(tmp_path, _plugin(tmp_path, BG_PLUGIN.replace("BG", "False"), "bg0"), loop, "bg0")
-    # begin_group True: c0 add | c1 x.bg (older) + subs | c2 bne            -> 3 cycles/iteration
+    # begin_group True: c0 bne | nop, c1 add, c2 x.bg (older) | add, c3 subs  -> 4 cycles/iteration
     lead = _cpi(tmp_path, _plugin(tmp_path, BG_PLUGIN.replace("BG", "True"), "bg1"), loop, "bg1")
-    assert (free[0], lead[0]) == (2, 3)
+    assert (free[0], lead[0]) == (3, 4)
     bg_lines = lambda trace: [l for l in trace.splitlines() if "x.bg" in l]   # noqa: E731
     assert all(l.split()[2] == "+" for l in bg_lines(free[1][1])[1:])   # the younger (after entry)
     assert bg_lines(lead[1][1]) and all(l.split()[2] != "+" for l in bg_lines(lead[1][1]))

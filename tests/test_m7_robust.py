@@ -201,11 +201,11 @@ def test_cm7timing_override_validation():
     t = CM7Timing()
     assert t.override(mispredict_penalty="6", predictor="taken") is t
     assert t.as_dict()["mispredict_penalty"] == 6 and t.predictor == "taken"
-    for kw, words in [({"mispredict": 3}, ["mispredict_penalty", "lat_mac", "wait_axisram"]),
+    for kw, words in [({"mispredict": 3}, ["mispredict_penalty", "lat_mac", "flash_wait_states"]),
                       ({"lat_mac": -1}, [">= 0"]), ({"alu_units": 0}, [">= 1"]),
                       ({"predictor": "gshare"}, ["btfn", "not_taken"]),
                       ({"lat_load_word": 1.5}, ["integer"]), ({"lat_load_word": "two"}, ["integer"]),
-                      ({"wait_axisram": True}, ["integer"])]:
+                      ({"axi_latency": True}, ["integer"])]:
         before = CM7Timing().as_dict()
         t = CM7Timing()
         with pytest.raises(SimError) as e:
@@ -222,14 +222,17 @@ def _cpi(tmp_path, name, **kw):
 
 
 def test_timing_overrides_reach_the_model(tmp_path):
+    # branch_fwd_taken.S: c0 bne | add, c1 cmp, c2 beq (mispredicted, flags from c1), subs at
+    # c2 + penalty, bne next: 3 + mispredict_penalty cycles/iteration
     cpi, res = _cpi(tmp_path, "branch_fwd_taken")
-    assert cpi == 7 and res["timing"] == CM7Timing().as_dict()
-    # the taken forward branch mispredicts every iteration: 7 - 4 + 10 cycles
+    assert cpi == 3 + 8 and res["timing"] == CM7Timing().as_dict()
     cpi, res = _cpi(tmp_path, "branch_fwd_taken", timing={"mispredict_penalty": 10})
-    assert cpi == 13 and res["timing"]["mispredict_penalty"] == 10
+    assert cpi == 3 + 10 and res["timing"]["mispredict_penalty"] == 10
+    # alu_pairs.S: 3 cycles; the back-edge mispredicts when predicted not taken (flags from the
+    # cycle before it): + mispredict_penalty
     cpi, res = _cpi(tmp_path, "alu_pairs", timing={"predictor": "not_taken"})
-    assert cpi == 3 + 4 and res["timing"]["predictor"] == "not_taken"
-    with pytest.raises(SimError) as e:
+    assert cpi == 3 + 8 and res["timing"]["predictor"] == "not_taken"
+    with pytest.raises(IsasimError) as e:      # a bad option: bad input (exit 2)
         run_elf(_micro(tmp_path, "alu_pairs", 8), "cm7", timing={"mispredict_penalty": -2})
     assert "mispredict_penalty" in _one_line(e)
 
@@ -243,7 +246,9 @@ def test_timing_override_from_the_cli(tmp_path, capsys):
     assert main(["exec", elf, "--target", "cm7", "--json", "--timing", "mispredict_penalty=10"]) == 0
     res = json.loads(capsys.readouterr().out)
     assert res["timing"]["mispredict_penalty"] == 10
-    assert res["cycles"] - base["cycles"] == 6 * base["mispredicts"] > 0
+    # every misprediction of this program has its flags set in the cycle before the branch or is
+    # an indirect return: each costs mispredict_penalty (8 -> 10)
+    assert res["cycles"] - base["cycles"] == (10 - 8) * base["mispredicts"] > 0
     assert main(["exec", elf, "--target", "cm7", "--timing", "lat_bogus=1"]) != 0
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "lat_bogus" in err and "mispredict_penalty" in err
@@ -255,6 +260,7 @@ KNOBS_SRC = r"""
   ldr r0, =buf
   ldr r4, =axi
   ldr r12, =N
+  mov lr, #3                @ a constant for the segments below
 1:
   ldr r1, [r0]              @ load word -> ALU use
   add r2, r1, r1
@@ -321,6 +327,77 @@ KNOBS_SRC = r"""
   tbb [pc, r10]             @ table branch (issue cycles), indirect (mispredict penalty)
 2: .byte (3f - 2b) / 2, (3f - 2b) / 2, (3f - 2b) / 2, (3f - 2b) / 2
 3:
+  @ Segments for the measured rules (cm7_measured.md §1); each ends with a single-issue LDRD so
+  @ that one cycle more or less is not hidden by the pairing of what follows.
+  cmp lr, #3                @ Z = 1: flags set 3 cycles before the mispredicted beq (penalty 6)
+  nop
+  nop
+  nop
+  nop
+  beq 6f                    @ forward, taken: mispredicted (BTFN)
+  nop
+6:
+  cmp lr, #0                @ Z = 0: the forward beq is not taken and pairs with the add
+  beq 7f
+  add r5, lr, #1
+7:
+  ldrd r6, r7, [r0]
+  mul r5, lr, lr            @ two independent MULs (MAC units)
+  mul r6, lr, lr
+  ldrd r6, r7, [r0]
+  mul r5, lr, lr            @ MUL + store (no pairing)
+  str lr, [r0, #24]
+  ldrd r6, r7, [r0]
+  add r5, lr, lr, lsl #2    @ two inline-shifted operands (shifter units)
+  add r6, lr, lr, lsl #3
+  ldrd r6, r7, [r0]
+  b 8f                      @ a branch + a branch-resource trap at its target (branch units)
+8:
+  .inst.w 0xEE00B200
+  ldrd r6, r7, [r0]
+  ldrb r5, [r0, #2]         @ byte load -> MAC accumulator (read late)
+  mla r5, lr, lr, r5
+  ldrd r6, r7, [r0]
+  ldr r5, [r0]              @ word load -> multiplicand (one cycle more than an ALU)
+  mul r6, r5, lr
+  ldrd r6, r7, [r0]
+  ldr r5, [r0]              @ word load -> instruction with an early operand
+  add r6, r5, lr, lsl #1
+  ldrd r6, r7, [r0]
+  ldr r5, [r0]              @ two loads to the same bank
+  ldr r6, [r0, #8]
+  ldrd r6, r7, [r0]
+  ldr r5, [r0, #1]          @ unaligned load, older op
+  ldrd r6, r7, [r0]
+  ldr r5, [r0]              @ unaligned load, younger op (other bank)
+  ldr r6, [r0, #5]
+  ldrd r6, r7, [r0]
+  ldr r5, [r0, #4]          @ unaligned load, younger op, same first bank as the older
+  ldr r6, [r0, #5]
+  ldrd r6, r7, [r0]
+  strb lr, [r0, #28]        @ byte stores to one bank: the store buffer fills
+  strb lr, [r0, #28]
+  strb lr, [r0, #28]
+  strb lr, [r0, #28]
+  strb lr, [r0, #28]
+  strb lr, [r0, #28]
+  strb lr, [r0, #28]
+  ldrd r6, r7, [r0]
+  ldr r5, =buf2 + 4         @ STM of 2 registers to an address that is not 8-byte aligned
+  stm r5, {r6, r7}
+  ldrd r6, r7, [r0]
+  ldr r5, =0x30000000       @ SRAM1 (behind the AXI->AHB bridge): a D-cache miss the first time
+  ldr r5, [r5]
+  str lr, [r4, #4]          @ a store to AXI SRAM (uncached with the D-cache off)
+  add r5, r4, #4096         @ five dirty lines of one D-cache set (4 ways): write-backs
+  str lr, [r4]
+  str lr, [r5]
+  add r5, r5, #4096
+  str lr, [r5]
+  add r5, r5, #4096
+  str lr, [r5]
+  add r5, r5, #4096
+  str lr, [r5]
   subs r12, r12, #1
   bne 1b
   movs r0, #0
@@ -329,8 +406,10 @@ KNOBS_SRC = r"""
   .data
   .balign 8
 buf: .word 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
+buf2: .word 0, 0, 0, 0
   .section .axisram, "aw"
 axi: .word 7
+  .space 20480
 """
 
 
@@ -344,6 +423,7 @@ def test_every_timing_knob_changes_the_cycles(tmp_path):
              register_cde(2, _set_r11, Cost(resource="branch", dual_issue=True))]
     base = stm32h7.run(elf, traps=traps)
     assert base["exit_code"] == 0
+    uncached = stm32h7.run(elf, traps=traps, memory={"dcache": "off"})   # for uncached_store
     traced = stm32h7.run(elf, traps=traps, trace=str(tmp_path / "t.log"))   # TBB: trace path = block path
     assert (traced["cycles"], traced["instructions"]) == (base["cycles"], base["instructions"])
     dead = []
@@ -354,9 +434,17 @@ def test_every_timing_knob_changes_the_cycles(tmp_path):
             new = {k: 3} if v == 1 else {k: 1}
         elif k == "ldm_regs_per_cycle":
             new = {k: 1}
+        elif k in CM7Timing._MAX:               # 0/1 switches
+            new = {k: 1 - v}
+        elif k == "occ_table_branch":           # the TBB mispredicts: beyond its penalty
+            new = {k: v + 10}
         else:
             new = {k: v + 5}
-        if stm32h7.run(elf, timing=new, traps=traps)["cycles"] == base["cycles"]:
+        if k == "uncached_store":
+            if stm32h7.run(elf, timing=new, traps=traps,
+                           memory={"dcache": "off"})["cycles"] == uncached["cycles"]:
+                dead.append(k)
+        elif stm32h7.run(elf, timing=new, traps=traps)["cycles"] == base["cycles"]:
             dead.append(k)
     assert dead == []
 
@@ -436,7 +524,8 @@ def test_unaligned_access_faults(tmp_path, name, trace):
     msg = _one_line(e)
     assert "unaligned" in msg and "UsageFault" in msg and mnemonic in msg, msg
     core = Cm7Core(elf)
-    insn = next(i for i in core.cs.disasm(bytes(core.uc.mem_read(0, 0x400)), 0)
+    base = core.symbols["_start"] & ~1                    # the start of the code (flash or ITCM)
+    insn = next(i for i in core.cs.disasm(bytes(core.uc.mem_read(base, 0x400)), base)
                 if i.mnemonic.split(".")[0] == mnemonic)
     assert f"pc {insn.address:#010x}" in msg and f"{int.from_bytes(insn.bytes[:2], 'little'):04x}" in msg
 

@@ -111,7 +111,7 @@ def _fields(node, out):
     if isinstance(node, dict):
         for k, v in node.items():
             out.add(k)
-            if k not in ("params", "defines", "sweep", "tags", "where", "timing"):
+            if k not in ("params", "defines", "sweep", "tags", "where", "timing", "phases", "cost"):
                 _fields(v, out)
     elif isinstance(node, list):
         for v in node:
@@ -183,3 +183,30 @@ def test_bad_cost_knobs_refused_at_load(tmp_path, capsys, sweep, needle):
                  f"  - {{id: qnn, target: ri5cy, sources: [{Q}/rv_dot4_qnn.S], plugins: [qnn]}}\n")
     rc, _, err = cli(capsys, "run", str(p))
     assert rc == 2 and "b.yaml:3: sweep." in err and needle in err, err
+
+
+def test_phases_and_amdahl(tmp_path):
+    """Issue 18 item 3: cycles per phase (functions by name) add up to the cycles, Amdahl columns,
+    phase metrics usable in baselines, and a stacked phase plot."""
+    p = tmp_path / "ph.yaml"
+    p.write_text(textwrap.dedent(f"""\
+        name: phases
+        phases: {{kernel: [main], startup: ["_st*"]}}
+        workload:
+          generator: isasim.qnn.workloads:packed_dot
+          params: {{bits: 4, seed: {SEED + 21}, n: 256}}
+        variants:
+          - {{id: sw, target: ri5cy, sources: [{Q}/rv_dot4_sw.S]}}
+          - {{id: qnn, target: ri5cy, sources: [{Q}/rv_dot4_qnn.S], plugins: [qnn]}}
+          - {{id: m7, target: cm7, sources: [{Q}/cm7_dot4_sw.S]}}
+        baselines:
+          - {{name: kernel_speedup, baseline: sw, compare: [qnn], metric: cycles_phase_kernel}}
+        """))
+    df, out = run_experiment(str(p), out=str(tmp_path / "o"), jobs=1, quiet=True)
+    total = df["cycles_phase_kernel"] + df["cycles_phase_startup"] + df["cycles_phase_other"]
+    assert (total == df["cycles"]).all() and (df["cycles_phase_kernel"] > 0).all()
+    assert (df["amdahl_kernel"] > 1).all()
+    q = df[df.variant == "qnn"].iloc[0]
+    s = df[df.variant == "sw"].iloc[0]
+    assert q["kernel_speedup"] == pytest.approx(s["cycles_phase_kernel"] / q["cycles_phase_kernel"])
+    assert os.path.isfile(os.path.join(out, "phase_breakdown.png"))

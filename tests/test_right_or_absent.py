@@ -372,3 +372,19 @@ def test_truncated_elf_is_a_one_line_error(tmp_path, capsys, rv_elf, m7_elf, tar
     for argv in (["exec", str(bad), "--target", target], ["disasm", str(bad)]):
         rc, _, err = cli(capsys, *argv)
         assert rc == 2 and str(bad) in err and "internal error" not in err, err
+
+
+@pytest.mark.parametrize("target", ["cm7", "ri5cy", "gap8"])
+def test_bad_timing_option_is_bad_input_on_every_target(rv_elf, m7_elf, capsys, target):
+    elf = m7_elf if target == "cm7" else rv_elf
+    rc, _, err = cli(capsys, "exec", elf, "--target", target, "--timing", "no_such=1")
+    assert rc == 2 and "no_such" in err
+
+
+def test_results_carry_time_and_energy_range(tmp_path):
+    from isasim.experiments.runner import run_experiment
+    df, _ = run_experiment(_small_cfg(tmp_path, seed=SEED + 31, n="[64]"), out=str(tmp_path / "o"),
+                           jobs=1, quiet=True)
+    r = df.iloc[0]
+    assert r["freq_mhz"] > 0 and r["time_us"] == pytest.approx(r["cycles"] / r["freq_mhz"])
+    assert r["energy_uj_min"] < r["energy_uj"] < r["energy_uj_max"]

@@ -26,7 +26,7 @@ SHAPES = {
 def point(kernel, params):
     kd = rusci.KERNELS[kernel]
     v = {"id": kernel, "target": "cm7", "sources": rusci.kernel_sources(kernel, ROOT),
-         "plugins": ["qnn"] if kd["qnn"] else [], "include": [KDIR]}
+         "plugins": ["qnn"] if kd["qnn"] else [], "include": rusci.include_dirs(kernel, ROOT)}
     return {"experiment": "test_rusci", "variant": v, "params": dict(kernel=kernel, seed=3, **params),
             "generator": "rusci2018_workload:conv_layer", "config_dir": EXP,
             "sweep": {"shape": params.get("shape")}}
@@ -124,3 +124,29 @@ def test_unknown_kernel_refused_at_load_with_recipe(tmp_path):
     msg = str(e.value)
     assert "ext.yaml:6: variants[0]" in msg and "unknown kernel 'int2_unpk2'" in msg
     assert "int2_sw" in msg and "like:" in msg and "Adding a kernel" in msg
+
+
+@pytest.mark.parametrize("kernel", [k for k, d in rusci.KERNELS.items()
+                                    if str(d.get("source", "")).startswith("mm_")])
+def test_kernel_header_counts_match_the_code(tmp_path, kernel):
+    """Each matmul kernel's header says how many instructions one loop iteration executes; it
+    must be what the assembled loop holds (mm_int2_sw.S said 106 where the profile showed 112)."""
+    import re
+    from isasim.toolchain.build import build_elf
+    from isasim.disasm import disassemble
+    src = os.path.join(KDIR, rusci.KERNELS[kernel]["source"])
+    m = re.search(r"subs\+bne = (\d+)", open(src).read())
+    assert m, f"{src}: no per-iteration count in the header"
+    w = rusci.conv_layer(kernel, seed=1, **SHAPES["s1_ci3_pad1"])
+    d = tmp_path / "data.S"
+    d.write_text(runner._data_asm(w))
+    defines = [f"{k}={v}" for k, v in w["defines"].items()]
+    elf = build_elf("cm7", rusci.kernel_sources(kernel, ROOT) + [str(d)], str(tmp_path / "k.elf"),
+                    include_dirs=[KDIR], defines=defines,
+                    plugins=["qnn"] if rusci.KERNELS[kernel]["qnn"] else [])
+    lines = list(disassemble(elf, plugins=["qnn"]))
+    start = next(i for i, l in enumerate(lines) if l.endswith("<mm_kernel>:"))
+    body = [l for l in lines[start + 1:] if l.startswith("  ")]
+    first = next(i for i, l in enumerate(body) if re.search(r"\bmovw\s+lr\b", l)) + 1
+    last = next(i for i, l in enumerate(body) if i > first and re.search(r"\bbne\b", l))
+    assert last - first + 1 == int(m.group(1)), (kernel, last - first + 1)

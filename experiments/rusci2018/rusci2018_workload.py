@@ -46,7 +46,15 @@ KERNELS = {
     "int4_unpk4": dict(bits=4, cgran=8, chblock=2, co_mult=2, qnn=True, im2col="unpk4", quant="tree", source="mm_int4_unpk4.S", label="INT4 qnn.unpk4+SMLAD"),
     "int2_sdot2": dict(bits=2, cgran=16, chblock=2, co_mult=4, qnn=True, im2col="copy", quant="tree", source="mm_int2_sdot2.S", label="INT2 qnn.sdot2"),
     "bin_xnorpc": dict(bits=1, cgran=32, chblock=2, co_mult=2, qnn=True, im2col="copy", quant="bin", source="mm_bin_xnorpc.S", label="BIN qnn.xnorpc"),
+    # Compiled C (clang -O3) with the CMSIS-NN / INT-Q source structure, the whole layer in C
+    # (kernels_asm/cm7/nn/: im2col, one matmul call per pixel pair over all output channels,
+    # output stage): same data layout as the kernel named in `layout`, own driver (`sources`).
+    "q7_c":       dict(bits=8, cgran=4, chblock=2, co_mult=2, qnn=False, im2col="q7", quant="q7", source="nn_conv_q7.c", label="8-bit CMSIS-NN (C -O3)", layout="q7"),
+    "int4_c":     dict(bits=4, cgran=8, chblock=2, co_mult=2, qnn=False, im2col="int4", quant="tree", source="nn_conv_intq.c", label="INT4 INT-Q (C -O3)", layout="int4_sw"),
+    "int2_c":     dict(bits=2, cgran=16, chblock=2, co_mult=4, qnn=False, im2col="int2", quant="tree", source="nn_conv_intq.c", label="INT2 INT-Q (C -O3)", layout="int2_sw"),
+    "bin_c":      dict(bits=1, cgran=32, chblock=1, co_mult=1, qnn=False, im2col="copy", quant="bin", source="nn_conv_intq.c", label="BIN INT-Q (C -O3)", layout="bin_sw"),
 }
+COMPILED_DIR = ("kernels_asm", "cm7", "nn")     # sources of the compiled kernels (entries with layout)
 # im2col schemes of conv_driver.c: name -> (EXPAND define, colbuf words per packed input word,
 # operand precisions it applies to)
 IM2COL = {"copy": (0, 1, (1, 2, 4, 8)), "q7": (1, 2, (8,)), "int4": (2, 4, (4,)),
@@ -201,10 +209,23 @@ def _words(a8):
 
 
 def kernel_sources(kernel, root):
-    """Source files of a kernel (paths under ``root`` = the repository)."""
+    """Source files of a kernel (paths under ``root`` = the repository): conv_driver.c and the
+    matmul source for the hand-written kernels, rusci_driver.c and the compiled layer source for
+    the compiled ones (entries with ``layout``)."""
     import os
+    kd = KERNELS[kernel]
+    if kd.get("layout"):
+        d = os.path.join(root, *COMPILED_DIR)
+        return [os.path.join(d, "rusci_driver.c"), os.path.join(d, kd["source"])]
     d = os.path.join(root, "kernels_asm", "cm7", "rusci")
-    return [os.path.join(d, "conv_driver.c"), os.path.join(d, KERNELS[kernel]["source"])]
+    return [os.path.join(d, "conv_driver.c"), os.path.join(d, kd["source"])]
+
+
+def include_dirs(kernel, root):
+    """Include directories of a kernel's sources."""
+    import os
+    sub = COMPILED_DIR if KERNELS[kernel].get("layout") else ("kernels_asm", "cm7", "rusci")
+    return [os.path.join(root, *sub)]
 
 
 def _validate(params):

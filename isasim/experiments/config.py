@@ -19,6 +19,7 @@ Schema (docs/experiments.md has the full description)::
         timing: {}                         # timing-model overrides (the target's own parameters)
         max_instructions: 1000000000       # default isasim.targets.DEFAULT_MAX_INSTRUCTIONS
         hwloop_csr_base: ri5cy-2018        # ri5cy/gap8 only: CSR number or core revision
+        memory: {code: flash, dcache: on}  # cm7 only: placement and caches (docs/cm7.md)
         params: {}                         # workload params for this variant only
     sweep: {n: [256, 1024]}                # grid over workload params
     baselines:                             # ratio columns: metric(baseline) / metric(row)
@@ -43,10 +44,11 @@ import yaml
 
 from ..errors import IsasimError
 
-TOP = {"name", "description", "workload", "variants", "sweep", "baselines", "paper", "postprocess"}
+TOP = {"name", "description", "workload", "variants", "sweep", "baselines", "paper", "postprocess",
+       "phases"}
 VARIANT = {"id", "target", "sources", "plugins", "defines", "include", "cores", "operating_point",
            "timing", "max_instructions", "params", "label", "tags", "cost",
-           "hwloop_csr_base"}
+           "hwloop_csr_base", "memory"}
 KNOB_PREFIXES = ("cost.", "timing.")     # sweep keys that are run options, not workload parameters
 BASELINE = {"name", "baseline", "compare", "metric", "match"}
 # results columns a workload parameter or a variant tag may not be called
@@ -190,7 +192,8 @@ def load(path):
         v["include"] = [d if os.path.isabs(d) else os.path.join(base, d) for d in v.get("include", [])]
         for key, t, what in (("defines", dict, "a mapping"), ("timing", dict, "a mapping"),
                              ("params", dict, "a mapping"), ("cores", int, "an integer"),
-                             ("max_instructions", int, "an integer"), ("tags", dict, "a mapping")):
+                             ("max_instructions", int, "an integer"), ("tags", dict, "a mapping"),
+                             ("memory", dict, "a mapping")):
             if key in v:
                 _type(loc, v[key], t, p + (key,), what)
         for k, val in (v.get("tags") or {}).items():
@@ -200,13 +203,23 @@ def load(path):
                                                  f"a workload parameter; choose another name")
         # every run option checked against the variant's target now, not after points have run
         for key in ("cores", "operating_point", "timing", "max_instructions",
-                    "hwloop_csr_base"):
+                    "hwloop_csr_base", "memory"):
             if key in v and v[key] is not None:
                 try:
                     T.validate_run_options(v["target"], **{key: v[key]})
                 except IsasimError as e:
                     raise loc.error(p + (key,), str(e).replace("--max-instructions",
                                                                "max_instructions"))
+    phases = cfg.get("phases") or {}
+    _type(loc, phases, dict, ("phases",), "a mapping {phase: [function names or patterns]}")
+    import re as _re
+    for name, pats in phases.items():
+        if not _re.fullmatch(r"[A-Za-z_]\w*", str(name)) or name == "other":
+            raise loc.error(("phases", name), f"'{name}' is not a phase name (an identifier, not "
+                                              f"'other', which is what no phase claims)")
+        _type(loc, pats, list, ("phases", name), "a list of function names or fnmatch patterns")
+        for j, pat in enumerate(pats):
+            _type(loc, pat, str, ("phases", name, j), "a function name or pattern")
     sweep = cfg.get("sweep", {}) or {}
     _type(loc, sweep, dict, ("sweep",), "a mapping of parameter: [values]")
     for k, vals in sweep.items():
@@ -335,15 +348,42 @@ def _check_params(loc, cfg, gen):
                                   f"{cfg['workload']['generator']} (parameters: {', '.join(known)})")
 
 
-def _resolve_generator(loc, spec, field=("workload", "generator")):
+def import_module(mod, base_dir):
+    """The module of a ``module:function`` spec: an importable module name (modules next to the
+    config are found: ``base_dir`` goes on sys.path), or a path to a .py file, relative to
+    ``base_dir`` (e.g. ``../experiments/rusci2018/rusci2018_workload.py``)."""
     import importlib
+    import importlib.util
     import sys
-    d = os.path.dirname(os.path.abspath(loc.path))
-    if d not in sys.path:       # generator modules may live next to the config
+    if base_dir and base_dir not in sys.path:
+        sys.path.insert(0, base_dir)
+    if not mod.endswith(".py"):
+        return importlib.import_module(mod)
+    path = os.path.normpath(os.path.join(base_dir or "", mod))
+    if not os.path.isfile(path):
+        raise ImportError(f"no such file {path}")
+    name = "isasim_gen_" + "".join(c if c.isalnum() else "_" for c in os.path.abspath(path))
+    if name in sys.modules:
+        return sys.modules[name]
+    d = os.path.dirname(path)
+    if d not in sys.path:       # its own sibling modules
         sys.path.insert(0, d)
-    mod, fn = spec.split(":", 1)
+    spec = importlib.util.spec_from_file_location(name, path)
+    m = importlib.util.module_from_spec(spec)
+    sys.modules[name] = m
     try:
-        m = importlib.import_module(mod)
+        spec.loader.exec_module(m)
+    except BaseException:
+        del sys.modules[name]
+        raise
+    return m
+
+
+def _resolve_generator(loc, spec, field=("workload", "generator")):
+    d = os.path.dirname(os.path.abspath(loc.path))
+    mod, fn = spec.rsplit(":", 1)
+    try:
+        m = import_module(mod, d)
     except SyntaxError as e:
         raise loc.error(field, f"'{mod}' has a syntax error: {e.filename}:{e.lineno}: {e.msg}")
     except ImportError as e:
@@ -387,6 +427,7 @@ def expand(cfg):
                     if mn in plug_names:
                         cost.setdefault(mn, {})[knob] = x
             points.append({"experiment": cfg["name"], "variant": v, "variant_index": vi,
+                           "profile": bool(cfg.get("phases")),
                            "params": params, "timing": timing, "cost": cost,
                            "knobs": {k: x for k, x in sw.items() if k.startswith(KNOB_PREFIXES)},
                            "generator": wl.get("generator"), "sweep": sw,

@@ -9,7 +9,6 @@ of the previous run into the same directory and leaves FAILED.txt instead, so no
 complete. One run at a time writes into an output directory (a lock file; a second run refuses).
 """
 import hashlib
-import importlib
 import json
 import os
 import re
@@ -64,10 +63,8 @@ def _data_asm(w, where="workload"):
 
 
 def _generator(spec, config_dir=None):
-    if config_dir and config_dir not in sys.path:   # generator modules next to the config
-        sys.path.insert(0, config_dir)
-    mod, fn = spec.split(":", 1)
-    return getattr(importlib.import_module(mod), fn)
+    mod, fn = spec.rsplit(":", 1)
+    return getattr(C.import_module(mod, config_dir), fn)
 
 
 _CODE_HASH = []
@@ -110,6 +107,30 @@ def _identity(point):
     return {"experiment": point["experiment"], "variant": v["id"], "label": v.get("label", v["id"]),
             "plugins": "+".join(os.path.basename(p).replace(".py", "") for p in v.get("plugins", []))
             or "-", **point["params"], **point.get("knobs", {}), **(v.get("tags") or {})}
+
+
+def _freq_mhz(res):
+    """The core clock of a run (MHz), wherever its platform reports it."""
+    for d in (res, res.get("operating_point"), (res.get("energy_model") or {}).get("operating_point")):
+        if isinstance(d, dict):
+            for k in ("freq_mhz", "f_mhz"):
+                if isinstance(d.get(k), (int, float)) and d[k] > 0:
+                    return float(d[k])
+    return None
+
+
+def _energy_range(res):
+    """(min, max) energy of a run in uJ from the platform's stated uncertainty, or (None, None)."""
+    for d in (res, res.get("energy_model") or {}):
+        r = d.get("energy_uj_range")
+        if isinstance(r, (list, tuple)) and len(r) == 2:
+            return float(r[0]), float(r[1])
+    u = (res.get("energy_model") or {}).get("uncertainty")
+    m = re.fullmatch(r"\+-(\d+(?:\.\d+)?)%", str(u or ""))
+    if m:
+        k = float(m.group(1)) / 100
+        return res["energy_uj"] * (1 - k), res["energy_uj"] * (1 + k)
+    return None, None
 
 
 def _profile_columns(prof):
@@ -166,13 +187,18 @@ def run_point(point, use_cache=True, cache_only=False):
         run_kw["cost"] = point["cost"]
     if v.get("hwloop_csr_base") is not None:       # only when set: other cache keys unchanged
         run_kw["hwloop_csr_base"] = v["hwloop_csr_base"]
+    if v.get("memory"):                            # cm7 placement and caches (same)
+        run_kw["memory"] = v["memory"]
+    build_kw = {}
+    if v.get("memory") or v.get("operating_point"):  # the placement they imply (cm7)
+        build_kw = {"memory": v.get("memory"), "operating_point": v.get("operating_point")}
     if point.get("profile"):
         run_kw["profile"] = True
     elf_dir = cache.subdir("experiments", "elf")
     tmp_elf = os.path.join(elf_dir, f".build_{os.getpid()}_{time.monotonic_ns()}.elf")
     try:
         build_elf(v["target"], sources, tmp_elf, include_dirs=v.get("include", []), defines=defines,
-                  plugins=v.get("plugins", []))
+                  plugins=v.get("plugins", []), **build_kw)
         with open(tmp_elf, "rb") as f:
             elf_bytes = f.read()
         plug_files = resolve(v.get("plugins", []))
@@ -203,6 +229,7 @@ def run_point(point, use_cache=True, cache_only=False):
                       plugins=v.get("plugins", []), timing=run_kw["timing"], cores=run_kw["cores"],
                       operating_point=run_kw["operating_point"], profile=bool(run_kw.get("profile")),
                       cost=run_kw.get("cost"), hwloop_csr_base=run_kw.get("hwloop_csr_base"),
+                      memory=run_kw.get("memory"),
                       read_symbols={k: np.asarray(a).nbytes for k, a in outs.items()} or None)
     except IsasimError as e:
         raise type(e)(f"{where}: {e}") from None
@@ -240,6 +267,13 @@ def run_point(point, use_cache=True, cache_only=False):
             raise IsasimError(f"{where}: the {v['target']} result's counter '{k}' would overwrite "
                               f"the results column of that name")
         row[k] = val
+    f = _freq_mhz(res)
+    if f:
+        row["freq_mhz"] = f
+        row["time_us"] = row["cycles"] / f
+    lo, hi = _energy_range(res)
+    if lo is not None:
+        row["energy_uj_min"], row["energy_uj_max"] = lo, hi
     row["mac_per_cycle"] = row["macs"] / row["cycles"] if row["cycles"] else float("nan")
     row["instr_per_mac"] = row["instructions"] / row["macs"] if row["macs"] else float("nan")
     opp = res.get("operating_point") or (res.get("energy_model") or {}).get("operating_point")
@@ -489,6 +523,7 @@ def _run_points(cfg, staging, jobs, dask, use_cache, quiet):
             finally:
                 exe.close()
         df = pd.DataFrame(rows)
+        df = add_phases(df, cfg)
         df = add_ratios(df, cfg)
         comp = comparison(df, cfg)
         from ..report import tables, plots
@@ -539,6 +574,37 @@ def _extra_comparison(comp, rows, cfg):
     if not add:
         return comp
     return pd.concat([comp, pd.DataFrame(add, columns=comp.columns)], ignore_index=True)
+
+
+def add_phases(df, cfg):
+    """Phase columns from the per-function profile (config ``phases: {name: [functions]}``):
+    cycles_phase_<name> per phase, cycles_phase_other for what no phase claims, and
+    amdahl_<name> = cycles / (cycles - cycles_phase_<name>): the speedup of the whole point if that
+    phase cost nothing. A function claimed by two phases is an error."""
+    import fnmatch
+    phases = cfg.get("phases") or {}
+    if not phases:
+        return df
+    fn_cols = [c for c in df.columns if c.startswith("cycles_fn_")]
+    owner = {}
+    for name, pats in phases.items():
+        cols = [c for c in fn_cols if any(fnmatch.fnmatchcase(c[len("cycles_fn_"):],
+                                                              re.sub(r"[^A-Za-z0-9_*?\[\]]", "_", p))
+                                          for p in pats)]
+        for c in cols:
+            if c in owner:
+                raise IsasimError(f"{cfg['_path']}: phases: function {c[len('cycles_fn_'):]} is in "
+                                  f"phase {owner[c]} and in phase {name}")
+            owner[c] = name
+        df[f"cycles_phase_{name}"] = df[cols].fillna(0).sum(axis=1) if cols else 0
+    claimed = sum(df[f"cycles_phase_{n}"] for n in phases)
+    df["cycles_phase_other"] = df["cycles"] - claimed
+    if (df["cycles_phase_other"] < 0).any():
+        raise IsasimError(f"{cfg['_path']}: phases add up to more than the cycles of a point")
+    for name in phases:
+        rest = df["cycles"] - df[f"cycles_phase_{name}"]
+        df[f"amdahl_{name}"] = (df["cycles"] / rest).where(rest > 0, np.nan)
+    return df
 
 
 def add_ratios(df, cfg):

@@ -95,13 +95,23 @@ def call(ins, vals, reg, pc=0, mem=None):
     return tuple(int(v) & 0xFFFFFFFF for v in outs)
 
 
+def _global_names(code):
+    """Global names a code object uses, including those of the code objects nested in it (a
+    comprehension is its own code object: ``[lane(x, i) for i in ...]``)."""
+    names = list(code.co_names)
+    for c in code.co_consts:
+        if isinstance(c, types.CodeType):
+            names += _global_names(c)
+    return names
+
+
 def jitify(fn, _memo={}):
     """numba-compiled copy of a plain-Python semantics function and the functions it calls."""
     import numba
     if fn in _memo:
         return _memo[fn]
     g = dict(fn.__globals__)
-    for name in fn.__code__.co_names:
+    for name in _global_names(fn.__code__):
         obj = g.get(name)
         if isinstance(obj, types.FunctionType):
             g[name] = jitify(obj)

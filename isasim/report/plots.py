@@ -194,13 +194,71 @@ def sweep_plot(df, x, y, out, hue=None, facet=None, kind="line", name=None):
     return _save(fig, out, re.sub(r"[^A-Za-z0-9_.-]", "_", name))
 
 
+def phase_breakdown(df, sweep, out, phases):
+    """Stacked bars: cycles of every point split into its phases (config ``phases``) and the rest."""
+    cols = [f"cycles_phase_{p}" for p in phases] + ["cycles_phase_other"]
+    if not all(c in df.columns for c in cols):
+        return []
+    many = len(df) > MAX_BARS
+    d = df.iloc[:MAX_HBARS] if many else df
+    fig, ax = plt.subplots(figsize=(8, 1.0 + 0.24 * len(d)) if many else (max(4, 1.1 * len(d) + 2), 3.8))
+    x = np.arange(len(d))
+    bottom = np.zeros(len(d))
+    bar = ax.barh if many else ax.bar
+    for j, c in enumerate(cols):
+        v = d[c].astype(float).values
+        bar(x, v, **{"left" if many else "bottom": bottom}, label=c.replace("cycles_phase_", ""),
+            color=plt.cm.tab10.colors[j % 10])
+        bottom += v
+    names = [_label(r, sweep) for _, r in d.iterrows()]
+    if many:
+        ax.set_yticks(x, [n.replace("\n", ", ") for n in names], fontsize=7)
+        ax.invert_yaxis()
+        ax.set_xlabel("cycles")
+    else:
+        ax.set_xticks(x, names, fontsize=8)
+        ax.set_ylabel("cycles")
+    ax.set_title("Cycles by phase (per-function profile)")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    return _save(fig, out, "phase_breakdown")
+
+
+def energy_bars(df, sweep, out):
+    """Energy of every point with the range its energy model states (error bars: energy_uj_min ..
+    energy_uj_max). Ratios of two points of one model share most of that uncertainty."""
+    if "energy_uj_min" not in df.columns or df["energy_uj_min"].isna().all():
+        return []
+    d = df.iloc[:MAX_HBARS]
+    many = len(df) > MAX_BARS
+    e = d["energy_uj"].astype(float).values
+    lo = e - d["energy_uj_min"].astype(float).fillna(d["energy_uj"]).values
+    hi = d["energy_uj_max"].astype(float).fillna(d["energy_uj"]).values - e
+    names = [_label(r, sweep).replace("\n", ", ") for _, r in d.iterrows()]
+    if many:
+        fig, ax = plt.subplots(figsize=(8, 1.0 + 0.24 * len(d)))
+        ax.barh(range(len(d)), e, xerr=[lo, hi], color="#3b75af", ecolor="black", capsize=2)
+        ax.set_yticks(range(len(d)), names, fontsize=7)
+        ax.invert_yaxis()
+        ax.set_xlabel("energy [uJ]")
+    else:
+        fig, ax = plt.subplots(figsize=(max(4, 1.1 * len(d) + 2), 3.6))
+        ax.bar(range(len(d)), e, yerr=[lo, hi], color="#3b75af", ecolor="black", capsize=3)
+        ax.set_xticks(range(len(d)), names, fontsize=8, rotation=30, ha="right")
+        ax.set_ylabel("energy [uJ]")
+    ax.set_title("Energy per point; error bars: the energy model's stated range (typ..max or +-)")
+    return _save(fig, out, "energy")
+
+
 def experiment_plots(df, comp, cfg, out):
     sweep = list((cfg.get("sweep") or {}).keys())
     files = []
+    if cfg.get("phases"):
+        files += phase_breakdown(df, sweep, out, cfg["phases"])
     for b in cfg.get("baselines") or []:
         files += speedup_bars(df, b["name"], b["baseline"], b["metric"], sweep, out,
                               compare=b.get("compare"))
     files += cycle_breakdown(df, sweep, out)
+    files += energy_bars(df, sweep, out)
     files += paper_vs_simulated(comp, out)
     files += mac_heatmaps(df, out)
     return files

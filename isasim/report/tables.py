@@ -44,14 +44,16 @@ def latex_table(df, cols=None):
 
 KNOWN = set(BASE_COLS + NUM_COLS) | {"experiment", "label", "cores", "exit_code", "macs", "golden",
                                      "operating_point", "energy_source", "sim_seconds",
-                                     "point_key", "cached", "core_cycles", "per_core"}
+                                     "point_key", "cached", "core_cycles", "per_core", "freq_mhz",
+                                     "time_us", "energy_uj_min", "energy_uj_max"}
 
 
 def sweep_columns(df):
     """From a results table alone: the parameters that vary within a variant (the sweep axes)."""
     out = []
     for c in df.columns:
-        if c in KNOWN or c.startswith("stall_") or df[c].dtype.kind == "f":
+        if c in KNOWN or c.startswith(("stall_", "cycles_fn_", "cycles_phase_", "amdahl_")) or \
+                df[c].dtype.kind == "f":
             continue
         if df.groupby("variant")[c].nunique().max() > 1:
             out.append(c)

@@ -4,6 +4,8 @@ Pipeline per source file:
   .S  -> C preprocessor (-I/-D) -> mnemonic front end -> assembler -> .o
   .s  ->                           mnemonic front end -> assembler -> .o
   .c  -> clang -S -O2            -> mnemonic front end -> assembler -> .o   (inline asm works too)
+         (a line ``// isasim: -O3`` in the file selects its optimisation level, -O0..-O3/-Os/-Oz,
+         optionally with -fno-strict-aliasing; see :func:`c_flags`)
 then ld.lld with the target's default linker script (or --ld-script) and, when no object defines
 ``_start``, the project's crt0. The front end rewrites instructions that clang does not know
 (XpulpV2, plug-ins) into ``.4byte``/``.inst.w`` words, driven by the instruction tables.
@@ -33,6 +35,29 @@ def _read(path):
         return f.read()
 
 
+_CFLAGS_LINE = re.compile(r"^//\s*isasim:\s*(.*?)\s*$", re.M)
+_CFLAGS_ALLOWED = re.compile(r"^(-O[0-3sz]|-fno-strict-aliasing)$")
+
+
+def c_flags(src, text):
+    """Per-file compiler flags of a .c source: the flags of a ``// isasim: FLAGS`` line (at most
+    one), else -O2. Only -O0..-O3, -Os, -Oz and -fno-strict-aliasing are accepted; anything else
+    is a BuildError naming the file and line."""
+    found = list(_CFLAGS_LINE.finditer(text))
+    if not found:
+        return ["-O2"]
+    line = text.count("\n", 0, found[0].start()) + 1
+    if len(found) > 1:
+        raise BuildError(f"{src}:{text.count(chr(10), 0, found[1].start()) + 1}: a second "
+                         f"'// isasim:' flags line (one per file)")
+    flags = found[0].group(1).split()
+    bad = [f for f in flags if not _CFLAGS_ALLOWED.match(f)]
+    if bad or sum(f.startswith("-O") for f in flags) > 1:
+        raise BuildError(f"{src}:{line}: '// isasim:' flags {' '.join(bad) or ' '.join(flags)} not "
+                         f"accepted (allowed: one of -O0 -O1 -O2 -O3 -Os -Oz, -fno-strict-aliasing)")
+    return (["-O2"] if not any(f.startswith("-O") for f in flags) else []) + flags
+
+
 def _to_asm(isa, src, inc, defs, tmp):
     """Return assembly text for one source (before the mnemonic front end)."""
     ext = os.path.splitext(src)[1]
@@ -45,11 +70,32 @@ def _to_asm(isa, src, inc, defs, tmp):
     elif ext == ".c":
         # -fno-integrated-as: clang would otherwise reject XpulpV2/plug-in mnemonics in inline asm
         # before the front end sees them
-        zig.cc(isa, flags + ["-O2", "-fomit-frame-pointer", "-fno-integrated-as", "-S", src, "-o", out],
-               "compile")
+        args = flags + c_flags(src, _read(src)) + ["-fomit-frame-pointer", "-fno-integrated-as"]
+        # compiled assembly cached by the preprocessed source (every header and -D included) and
+        # the flags: a repeated build of the same C (e.g. one kernel linked with the data of many
+        # experiment points) preprocesses instead of compiling
+        pre = os.path.join(tmp, os.path.basename(src) + ".pre")
+        zig.cc(isa, args + ["-E", src, "-o", pre], "preprocess")
+        h = hashlib.sha256()
+        for part in [__version__, _zig_version(), isa, repr(zig.TARGET_FLAGS[isa] + zig.COMMON + args),
+                     _read(pre)]:
+            h.update(part.encode())
+            h.update(b"\0")
+        cached = os.path.join(cache.subdir("build", "cc"), h.hexdigest()[:32] + ".s")
+        if not cache.read_blob(cached, out):
+            zig.cc(isa, args + ["-S", src, "-o", out], "compile")
+            cache.write_blob(cached, out)
     else:
         raise BuildError(f"{src}: unsupported source type '{ext}' (allowed: .S .s .c)")
     return _read(out)
+
+
+def _zig_version():
+    try:
+        from importlib.metadata import version
+        return version("ziglang")
+    except Exception:                       # pragma: no cover - not installed as a distribution
+        return "unknown"
 
 
 def _defines_start(obj):
@@ -58,8 +104,10 @@ def _defines_start(obj):
 
 
 def build_elf(target, sources, out, include_dirs=(), defines=(), plugins=(), ld_script=None,
-              use_cache=True):
-    """Build ``sources`` for ``target`` (a name of isasim.targets) into the ELF ``out``."""
+              use_cache=True, memory=None, operating_point=None):
+    """Build ``sources`` for ``target`` (a name of isasim.targets) into the ELF ``out``.
+    ``memory`` / ``operating_point`` (cm7): the placement of code and data (the target's linker
+    script is generated from them; isasim.cores.cm7.memory)."""
     from .. import targets
     from ..errors import IsasimError
     try:
@@ -76,9 +124,20 @@ def build_elf(target, sources, out, include_dirs=(), defines=(), plugins=(), ld_
     include_dirs = list(include_dirs) + [d for d in tgt.include_dirs if d not in include_dirs]
     from ..isa import registry
     table = registry.load_table(isa, plugins)
+    if memory and (not tgt.ld_generator or ld_script):
+        raise BuildError("--memory does not apply to " + ("--ld-script builds" if ld_script else
+                                                          f"target {target}"))
     script = ld_script or os.path.join(DATA, tgt.ld_script)
     crt0 = os.path.join(DATA, tgt.crt0)
     with tempfile.TemporaryDirectory(prefix="isasim-build-") as tmp:
+        if tgt.ld_generator and not ld_script:
+            try:
+                text = tgt.linker_script(memory=memory, operating_point=operating_point)
+            except IsasimError as e:
+                raise BuildError(str(e))
+            script = os.path.join(tmp, "memory.ld")
+            with open(script, "w") as f:
+                f.write(text)
         texts = []
         checks = []
         for src in sources:

@@ -27,17 +27,15 @@ import threading
 from unicorn import Uc, UcError, UC_ARCH_ARM, UC_MODE_THUMB
 from unicorn import unicorn_const as UC
 from unicorn import arm_const as ARM
-from capstone.arm_const import ARM_OP_MEM, ARM_OP_REG, ARM_OP_IMM
+from capstone.arm_const import ARM_OP_MEM, ARM_OP_REG, ARM_OP_IMM, ARM_INS_IT
 
 from ...errors import IsasimError, SimError
 from ...timing import cm7 as T
+from . import addrs
+from . import memory as MEM
 from . import traps as TR
 
-REGIONS = (  # name, base, size
-    ("itcm", 0x00000000, 64 * 1024),
-    ("dtcm", 0x20000000, 128 * 1024),
-    ("axisram", 0x24000000, 512 * 1024),
-)
+REGIONS = tuple((r.name, r.base, r.size) for r in MEM.REGIONS)   # name, base, size
 GPR = [getattr(ARM, f"UC_ARM_REG_R{i}") for i in range(13)] + [ARM.UC_ARM_REG_SP, ARM.UC_ARM_REG_LR,
                                                               ARM.UC_ARM_REG_PC]
 REG_NAMES = [f"r{i}" for i in range(13)] + ["sp", "lr", "pc"]
@@ -75,6 +73,27 @@ _SP_KEEPS_ALIGNMENT = {"push", "pop", "ldm", "ldmia", "ldmdb", "ldmfd", "ldmea",
                        "vstm", "vstmia", "vstmdb"}
 
 
+class NeedMemoryHooks(Exception):
+    """The program accessed a memory outside the TCMs that its ELF does not use: run it again
+    with memory hooks (Cm7Core(..., memory_hooks="always"))."""
+
+
+def _uses_other_memories(elf_path):
+    """True if the ELF has an allocated section outside ITCM/DTCM (or cannot be read: then the
+    loader reports it)."""
+    from elftools.elf.elffile import ELFFile
+    try:
+        with open(elf_path, "rb") as f:
+            for s in ELFFile(f).iter_sections():
+                if s["sh_flags"] & 2 and s["sh_size"] > 0:          # SHF_ALLOC
+                    r = MEM.region_of(s["sh_addr"])
+                    if r is None or r.kind != "tcm":
+                        return True
+    except Exception:
+        return True
+    return False
+
+
 def check_max_instructions(n):
     """None = no limit; a positive integer = limit on retired instructions; else a SimError."""
     if n is None:
@@ -93,33 +112,39 @@ def make_uc():
 
 
 class Cm7Core:
-    def __init__(self, elf_path, wait_states=None, traps=None, predictor=None, timing=None):
-        """``timing``: a CM7Timing (default: the documented model). ``wait_states`` ({region: N})
-        and ``predictor`` are shorthands that override its wait_<region> and predictor fields."""
+    def __init__(self, elf_path, traps=None, predictor=None, timing=None, native_plugins=None,
+                 memory=None, memory_hooks="auto"):
+        """``timing``: a CM7Timing (default: the documented model); ``predictor`` a shorthand for
+        its field. ``native_plugins``: (plug-in table, plug-in files) whose instructions the block
+        path executes with compiled handlers (isasim.cores.cm7.native) instead of the Python
+        traps. ``memory``: the cache keys of the memory option (isasim.cores.cm7.memory: icache,
+        dcache, sizes, ways, line, replacement, write_policy; default: both caches on).
+        ``memory_hooks``: "auto" -- a program whose ELF puts nothing outside the TCMs runs without
+        memory hooks (a hook on any region makes Unicorn take its slow path for every access); the
+        other memories are then mapped inaccessible, and the first access to one stops the run
+        with NeedMemoryHooks, so that the caller reruns it with "always"."""
         self.elf_path = elf_path
         t = timing if timing is not None else T.CM7Timing()
         if not isinstance(t, T.CM7Timing):
             raise SimError(f"timing: expected an isasim.timing.cm7.CM7Timing, got {type(t).__name__}")
-        kw = {}
-        for k, v in (wait_states or {}).items():
-            if k not in T.REGIONS:
-                raise SimError(f"wait_states: unknown region '{k}' (allowed: {', '.join(T.REGIONS)})")
-            if not isinstance(v, int) or v < 0:
-                raise SimError(f"wait_states: '{k}' must be a non-negative integer, got {v!r}")
-            kw["wait_" + k] = v
-        if predictor is not None:
-            kw["predictor"] = predictor
-        self.timing = dataclasses.replace(t).override(**kw) if kw else t
-        self.wait_states = self.timing.wait_states()
+        self.timing = dataclasses.replace(t).override(predictor=predictor) if predictor else t
+        self.memory_cfg = MEM.check(memory)
         self.traps = TR.TrapTable(traps)
         self.uc = make_uc()
-        for _, base, size in REGIONS:
-            self.uc.mem_map(base, size)
+        self.lazy_memory = memory_hooks == "auto" and not _uses_other_memories(elf_path)
+        for r in MEM.REGIONS:              # flash: programs cannot write it (a write is refused)
+            prot = UC.UC_PROT_ALL if r.write else UC.UC_PROT_READ | UC.UC_PROT_EXEC
+            if self.lazy_memory and r.kind != "tcm":
+                prot = UC.UC_PROT_NONE
+            self.uc.mem_map(r.base, r.size, prot)
+        self.need_memory_hooks = False
+        self.gpr = GPR
         self.symbols = {}
         self.funcs = []   # sorted (addr, end, name)
         self._load()
         self.cs = T.make_cs()
         self.descs = {}   # pc -> Desc
+        self._in_it = {}  # pc -> capstone instruction decoded in its IT block
         self.blocks = {}  # (addr, size) -> [Desc]
         self.checks = {}  # pc -> [(register, alignment, instruction pc, text)] checked before pc runs
         self.hooked = set()   # pcs with a check hook (fast path)
@@ -129,7 +154,9 @@ class Cm7Core:
         self.hook_error = None     # (exception, hook name, pc) of the first failing hook
         self.interrupted = False
         self.restart = None
-        self.mem_wait = 0
+        self.native_plugins = native_plugins
+        self.native_counts = {}      # plug-in executions done by the native handlers
+        self._engine = None          # the block path's BlockEngine while it runs
 
     # ------------------------------------------------------------------ loading
     def _load(self):
@@ -182,13 +209,27 @@ class Cm7Core:
         code = struct.pack("<HH", hw1, hw2)
         dec = TR.decode(hw1, hw2)
         cost = self.traps.cost_for(dec) if dec is not None else None
-        insn = next(self.cs.disasm(code, pc, 1), None)
+        insn = self._in_it.pop(pc, None) or next(self.cs.disasm(code, pc, 1), None)
+        if insn is not None and insn.id == ARM_INS_IT:
+            # capstone decodes the instructions of an IT block as conditional only when it
+            # decodes them after the IT instruction (alone, 'addne' reads as 'adds'): decode the
+            # block now and keep those instructions for their own addresses
+            n = len(insn.mnemonic) - 1
+            try:
+                blob = bytes(self.uc.mem_read(pc, 2 + 4 * n))
+            except UcError:
+                blob = code
+            for i in list(self.cs.disasm(blob, pc, n + 1))[1:]:
+                if i.address not in self.descs:
+                    self._in_it[i.address] = i
         if insn is None:
             size = 4 if (hw1 >> 11) in (0x1D, 0x1E, 0x1F) else 2
             d = T.undecoded(pc, size, f".inst {hw1:#06x}" if size == 2 else
                             f".inst.w {(hw1 << 16) | hw2:#010x}", cost)
+            d.aeff = {}
         else:
             d = T.classify(insn, self.timing, cost)
+            addrs.annotate(insn, d)
             if cost is None:
                 self._checks_for(insn)
             if cost is not None:
@@ -197,6 +238,8 @@ class Cm7Core:
         reg = self.traps.lookup(dec) if dec is not None else None
         if reg is not None and reg.describe is not None:
             d.text = reg.describe(dec.word)
+        if cost is not None:            # what a trapped instruction writes is unknown to addrs
+            d.aeff = {r: None for r in cost.writes if r < 15}
         self.descs[pc] = d
         return d
 
@@ -284,18 +327,28 @@ class Cm7Core:
         return b
 
     # ------------------------------------------------------------------ hooks common to both paths
-    def _install_common(self):
+    def _install_common(self, native=False):
         guard = self._guard
         uc = self.uc
-        uc.hook_add(UC.UC_HOOK_INTR, guard(self._on_intr, "interrupt hook"))
-        uc.hook_add(UC.UC_HOOK_INSN_INVALID, guard(self._on_invalid, "invalid-instruction hook", False))
+        on_intr = guard(self._on_intr, "interrupt hook")
+        on_invalid = guard(self._on_invalid, "invalid-instruction hook", False)
+        self._native_traps = None
+        if native and self.native_plugins is not None:
+            from .native import NativeTraps
+            table, files = self.native_plugins
+            nt = NativeTraps(table, files, lambda intno: on_intr(uc, intno, None),
+                             lambda: on_invalid(uc, None))
+            nt.install(uc)
+            self._native_traps = nt
+        else:
+            uc.hook_add(UC.UC_HOOK_INTR, on_intr)
+            uc.hook_add(UC.UC_HOOK_INSN_INVALID, on_invalid)
         uc.hook_add(UC.UC_HOOK_MEM_UNMAPPED | UC.UC_HOOK_MEM_PROT,
                     guard(self._on_bad_mem, "memory-fault hook", False))
-        for name, base, size in REGIONS:
-            ws = self.wait_states[name]
-            if ws:
-                uc.hook_add(UC.UC_HOOK_MEM_READ | UC.UC_HOOK_MEM_WRITE,
-                            guard(self._make_wait(ws), "wait-state hook"), begin=base, end=base + size - 1)
+        from .engine import hooks_module
+        self.mem = MEM.MemoryModel(self.memory_cfg, self.timing, hooks_module())
+        if not self.lazy_memory:
+            self.mem.install(uc)
 
     def _guard(self, fn, name, failed=None):
         """``fn`` as a hook callback: any exception stops the emulation and is kept for ``run``
@@ -317,13 +370,6 @@ class Cm7Core:
             self.hook_error = (exc, name, pc)
         self.uc.emu_stop()
 
-    def _make_wait(self, ws):
-        def cb(uc, access, address, size, value, ud):
-            # ASSUMPTION (§2.5 "not modelled"): each access to a region with N wait states stalls
-            # the whole pipeline for N cycles (no overlap with other work).
-            self.mem_wait += ws
-        return cb
-
     def _fail(self, msg):
         if self.error is None:
             self.error = msg
@@ -343,6 +389,18 @@ class Cm7Core:
 
     def _on_bad_mem(self, uc, access, address, size, value, ud):
         pc = self._pc()
+        r = MEM.region_of(address)
+        if self.lazy_memory and r is not None and r.kind != "tcm":
+            self.need_memory_hooks = True        # rerun with the memory model's hooks
+            uc.emu_stop()
+            return False
+        if access == UC.UC_MEM_WRITE_PROT and MEM.region_of(address) is not None:
+            r = MEM.region_of(address)
+            self.error = self.error or (f"write to {r.name} at address {address:#010x} (size {size}) "
+                                        f"at pc {pc:#010x}: the STM32H7 flash is read-only for "
+                                        "loads and stores (it is programmed through the flash "
+                                        "interface); place written data in RAM")
+            return False
         kind = {UC.UC_MEM_READ_UNMAPPED: "read from unmapped", UC.UC_MEM_WRITE_UNMAPPED: "write to unmapped",
                 UC.UC_MEM_FETCH_UNMAPPED: "instruction fetch from unmapped",
                 UC.UC_MEM_WRITE_PROT: "write to protected", UC.UC_MEM_READ_PROT: "read from protected",
@@ -440,18 +498,23 @@ class Cm7Core:
     # ------------------------------------------------------------------ running
     def run(self, max_instructions=None, trace=None):
         max_instructions = check_max_instructions(max_instructions)
-        self._install_common()
+        self._install_common(native=trace is None)
         self.bc = T.BlockCache(self.timing)
         self.trace_cycles = None
-        if trace is None:
-            self._run_fast(max_instructions)
-        else:
-            self._run_trace(max_instructions, trace)
+        try:
+            if trace is None:
+                self._run_fast(max_instructions)
+            else:
+                self._run_trace(max_instructions, trace)
+        finally:
+            if self._native_traps is not None:
+                self.native_counts = self._native_traps.executed()
         return self
 
     def _emu(self):
         """Run to the end (or the first error). A restart request from the block hook (new check
-        hooks installed, see on_block in _run_fast) resumes at the block that was not executed."""
+        or capture hooks installed, see engine.BlockEngine) resumes at the block that was not
+        executed."""
         start = self.symbols["_start"] | 1
         restore = self._catch_sigint()
         try:
@@ -460,7 +523,8 @@ class Cm7Core:
                 try:
                     self.uc.emu_start(start, STOP_ADDR)
                 except UcError as e:
-                    if self.error is None and self.hook_error is None and not self.interrupted:
+                    if self.error is None and self.hook_error is None and not self.interrupted \
+                            and not self.need_memory_hooks:
                         pc = self._pc()
                         if e.errno == UC.UC_ERR_INSN_INVALID:
                             self.error = f"illegal instruction at pc {pc:#010x}: word {self._word_at(pc)}"
@@ -468,9 +532,14 @@ class Cm7Core:
                             self.error = f"unhandled exception at pc {pc:#010x}: word {self._word_at(pc)}"
                         else:
                             self.error = f"emulation error at pc {pc:#010x}: {e}"
-                if self.restart is None or self.interrupted or self.hook_error or self.error:
+                if self.interrupted or self.hook_error or self.error or self.need_memory_hooks:
                     break
-                start, xpsr = self.restart
+                if self.restart is not None:
+                    if self._engine is not None:
+                        self._engine.clear_restart()
+                    start, xpsr = self.restart
+                else:
+                    break
                 start |= 1
                 if xpsr & 0x0600FC00:       # inside an IT block: keep its state for the restart
                     self.uc.reg_write(ARM.UC_ARM_REG_XPSR, xpsr)
@@ -478,6 +547,8 @@ class Cm7Core:
             restore()
         if self.interrupted:
             raise KeyboardInterrupt
+        if self.need_memory_hooks:
+            raise NeedMemoryHooks(self.elf_path)
         if self.hook_error is not None:
             exc, name, pc = self.hook_error
             if isinstance(exc, (KeyboardInterrupt, SimError)):
@@ -491,7 +562,12 @@ class Cm7Core:
     def _catch_sigint(self):
         """While Unicorn runs, SIGINT only records the interrupt and stops the emulation; ``_emu``
         raises KeyboardInterrupt once Unicorn has returned. Returns the function restoring the
-        previous handler (nothing is changed outside the main thread or when SIGINT is ignored)."""
+        previous handler (nothing is changed outside the main thread or when SIGINT is ignored).
+
+        The block path runs no Python while Unicorn runs, so a Python signal handler would only
+        run at the end. Python's C-level handler also writes the signal number to the wakeup fd
+        (signal.set_wakeup_fd): a watcher thread waits on it and stops the emulation at once (a
+        block boundary; the run then ends with KeyboardInterrupt, it is never resumed)."""
         if threading.current_thread() is not threading.main_thread():
             return lambda: None
         prev = signal.getsignal(signal.SIGINT)
@@ -502,7 +578,42 @@ class Cm7Core:
             self.interrupted = True
             self.uc.emu_stop()
         signal.signal(signal.SIGINT, on_sigint)
-        return lambda: signal.signal(signal.SIGINT, prev)
+        import os
+        import select
+        rfd, wfd = os.pipe()
+        os.set_blocking(wfd, False)
+        try:
+            prev_fd = signal.set_wakeup_fd(wfd)
+        except ValueError:                           # pragma: no cover - not the main thread
+            os.close(rfd)
+            os.close(wfd)
+            return lambda: signal.signal(signal.SIGINT, prev)
+        done = threading.Event()
+
+        def watch():
+            while not done.is_set():
+                r, _, _ = select.select([rfd], [], [], 0.5)
+                if r:
+                    data = os.read(rfd, 64)
+                    if done.is_set():
+                        break
+                    if data.strip(b"\x00"):         # a signal (SIGINT, SIGTERM): stop now
+                        self.uc.emu_stop()
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
+
+        def restore():
+            done.set()
+            signal.set_wakeup_fd(prev_fd)
+            try:
+                os.write(wfd, b"\x00")
+            except OSError:  # pragma: no cover
+                pass
+            watcher.join()
+            os.close(rfd)
+            os.close(wfd)
+            signal.signal(signal.SIGINT, prev)
+        return restore
 
     def _install_checks(self, pcs):
         """Code hooks on exactly the addresses that need a fault check (fast path only)."""
@@ -517,53 +628,17 @@ class Cm7Core:
             self.uc.ctl_remove_cache(pc, pc + 2)     # retranslate with the hook
 
     def _run_fast(self, max_instructions):
+        """Block path: native block hook (isasim.cores.cm7.engine); Python only for new blocks
+        and new transitions."""
+        from .engine import BlockEngine
         bc = self.bc
-        sched = bc.sched
-        sched.reset()
-        state = [bc.sid(sched.state()), 0]   # current state id, instructions so far
-        trans = bc.trans
-        counts = bc.counts
+        bc.sched.reset()
         limit = max_instructions if max_instructions is not None else 1 << 62
         self.runaway = False
-        block = self._block
-        core = self
         checks = self.checks
-        hooked = self.hooked
-        uch = self.uc._uch
-
-        def miss(addr, size, sid):
-            descs = block(addr, size)
-            nsid, ti = bc.transition(addr, descs, sid)
-            r = (nsid, ti, len(descs))
-            trans[(addr << 40) | (size << 24) | sid] = r
-            return r
-
-        def on_block(uc, addr, size, ud):
-            try:
-                sid = state[0]
-                r = trans.get((addr << 40) | (size << 24) | sid)
-                if r is None:
-                    r = miss(addr, size, sid)
-                    new = [pc for pc in checks if pc not in hooked]
-                    if new:
-                        # The block was translated before its checks were known: install them,
-                        # stop before it runs (a block hook runs ahead of the block's first
-                        # instruction) and restart there. Not counted now; counted on restart.
-                        core._install_checks(new)
-                        core.restart = (addr, uc_reg(ARM.UC_ARM_REG_XPSR))
-                        _uclib.uc_emu_stop(uch)
-                        return
-                state[0] = r[0]
-                counts[r[1]] += 1
-                n = state[1] + r[2]
-                state[1] = n
-                if n > limit:
-                    core.runaway = True
-                    _uclib.uc_emu_stop(uch)
-            except BaseException as e:  # a raw ctypes callback must not raise
-                core._abort(e, "block hook")
-
+        core = self
         regbuf = ctypes.c_uint64()
+        uch = self.uc._uch
 
         def uc_reg(reg):
             regbuf.value = 0
@@ -582,18 +657,21 @@ class Cm7Core:
 
         if _uclib is None:  # pragma: no cover
             raise SimError("the raw Unicorn library interface is not available")
-        self._cb = _BLOCK_CFUNC(on_block)
         self._check_cb = _BLOCK_CFUNC(on_check)
-        h = ctypes.c_size_t()
-        err = _uclib.uc_hook_add(uch, ctypes.byref(h), UC.UC_HOOK_BLOCK,
-                                 ctypes.cast(self._cb, ctypes.c_void_p), None,
-                                 ctypes.c_uint64(1), ctypes.c_uint64(0))
-        if err != 0:  # pragma: no cover
-            raise SimError(f"cannot install block hook (unicorn error {err})")
-        self._emu()
-        if self.runaway:
+        eng = self._engine = BlockEngine(self, limit)
+        eng.install()
+        try:
+            self._emu()
+        finally:
+            self._engine = None
+        if eng.status() == 0:
+            eng.finish()            # the last block (the program's exit) is still pending
+        if eng.status() == 1:
+            self.runaway = True
             raise SimError(f"runaway: more than {max_instructions} instructions executed "
                            f"(pc {self._pc():#010x}); raise max_instructions or fix the program")
+        eng.collect()
+        self._block_mstalls = eng.block_memory_stalls()
         self._finish_fast()
 
     def _finish_fast(self):
@@ -620,11 +698,17 @@ class Cm7Core:
             p = prof.setdefault(f, [0, 0])
             p[0] += n * dc
             p[1] += n * ni
+        for addr, ms in self._block_mstalls:        # memory stalls of each block, by function
+            if ms:
+                prof.setdefault(self.func_of(addr), [0, 0])[0] += ms
         self._set_results(cycles, insns, dual, mis, br, dict(zip(T.STALL_KINDS, stalls)), prof)
 
     def _set_results(self, sched_cycles, insns, dual, mis, br, stalls, prof):
-        stalls["memory_wait"] += self.mem_wait
-        self.cycles = sched_cycles + self.mem_wait
+        mstalls = self.mem.stalls()
+        stalls.update(mstalls)
+        self.mem_stall_cycles = sum(mstalls.values())
+        self.cycles = sched_cycles + self.mem_stall_cycles
+        self.counters = self.mem.counters()
         self.sched_cycles = sched_cycles
         self.instructions = insns
         self.dual_issued = dual
@@ -646,18 +730,31 @@ class Cm7Core:
         except OSError as e:
             raise SimError(f"{trace_path}: cannot write trace ({e.strerror})")
         out.write("# isasim cm7 trace: cycle pc disassembly  (cycle = issue cycle of the "
-                  "instruction in the cycle model; '+' marks the younger of a dual-issued pair)\n")
+                  "instruction in the cycle model + memory stall cycles so far; '+' marks the "
+                  "younger of a dual-issued pair)\n")
 
         prev = [None]
+        fetch = self.mem.fetch
+        mstall = self.mem.stall_total
+        mark = [0, None]          # memory stall cycles attributed so far, previous function
 
-        def issue(d, note=""):
+        def issue(d, note="", a=None):
             before = sched.cyc
             dual_before = sched.dual
-            t = sched.issue(d)
-            p = prof.setdefault(self.func_of(d.pc), [0, 0])
-            p[0] += t - before
+            s0 = mstall()                   # the previous instruction's data accesses
+            if mark[1] is not None:
+                prof.setdefault(mark[1], [0, 0])[0] += s0 - mark[0]
+            fetch(d.pc, d.size)
+            s1 = mstall()
+            t = sched.issue(d, a)
+            f = self.func_of(d.pc)
+            p = prof.setdefault(f, [0, 0])
+            p[0] += t - before + s1 - s0
             p[1] += 1
-            out.write(f"{t} {d.pc:08x} {'+' if sched.dual != dual_before else ' '} {d.text}{note}\n")
+            mark[0], mark[1] = s1, f
+            # the cycle column: pipeline issue cycle + memory stall cycles so far
+            out.write(f"{t + s1} {d.pc:08x} {'+' if sched.dual != dual_before else ' '} "
+                      f"{d.text}{note}\n")
             count[0] += 1
 
         def on_code(uc, addr, size, ud):
@@ -676,7 +773,8 @@ class Cm7Core:
             if addr in checks and self._run_checks(addr):
                 return
             prev[0] = d
-            issue(d)
+            a = addrs.concrete(d.mem, lambda r: uc.reg_read(GPR[r])) if d.mem is not None else None
+            issue(d, a=a)
             if count[0] > limit:
                 self.runaway = True
                 uc.emu_stop()
@@ -690,5 +788,7 @@ class Cm7Core:
             raise SimError(f"runaway: more than {max_instructions} instructions executed "
                            f"(pc {self._pc():#010x}); raise max_instructions or fix the program")
         s = sched
-        # first issue is at cycle 0 from cyc = -1: the profile sum equals cyc + 1
+        if mark[1] is not None:
+            prof.setdefault(mark[1], [0, 0])[0] += mstall() - mark[0]
+        # first issue is at cycle 0 from cyc = -1: the profile sum equals cyc + 1 + memory stalls
         self._set_results(s.cyc + 1, count[0], s.dual, s.mispredicts, s.branches, dict(s.stalls), prof)

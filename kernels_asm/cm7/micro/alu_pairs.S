@@ -1,11 +1,14 @@
 @ micro: alu_pairs -- independent ALU instructions dual-issue.
 @ EXPECT_CYCLES_PER_ITER: 3
-@ Derivation (isa_timing.md §2.2 ALU latency 1, §2.3 rules 1-2: 2 ALUs, 2 issue slots):
-@   c0: add r1 | add r2      (independent, 2 ALUs)
-@   c1: add r3 | add r4
-@   c2: subs r12 | bne       (branch may be the younger of a pair; backward branch predicted
-@                             taken by the static BTFN predictor -> no penalty)
-@   a branch closes its cycle, so the next iteration starts at c3: 3 cycles/iteration.
+@ Derivation (2 ALUs, 2 issue slots: LM, JN; a branch issues as the older op and a predicted
+@ taken branch pairs with the instruction at its target: JN "branching/cmp"):
+@   c0: bne | add r1         (backward branch predicted taken by BTFN: no penalty)
+@   c1: add r2 | add r3
+@   c2: add r4 | subs r12
+@   c3 = next c0             = 3 cycles/iteration
+@   (taken_branch_pairs = 0: bne alone, 4; predictor not_taken: the back-edge mispredicts with
+@   the flags set in the cycle before it: + mispredict_penalty 8 - 0 = 3 + 8 = 11)
+@   (LLVM-model value was 3 too: the branch was the younger of subs and closed its cycle)
 @ Checksum: result = r1+r2+r3+r4 = 16*N.
 #include "micro.h"
 MICRO_BEGIN

@@ -1,8 +1,9 @@
 @ micro: branch_fwd_not_taken -- a forward conditional branch that is never taken.
 @ EXPECT_CYCLES_PER_ITER: 3
-@ Static BTFN predictor (docs/cm7.md): forward -> predicted not taken -> correct, no penalty.
-@   c0: add r1 | cmp r2, #0    c1: beq (not taken)    c2: subs | bne
-@ (a branch closes its cycle; conditional branches do not wait for the flags, ASSUMPTION)
+@ Static BTFN predictor (docs/cm7.md): forward -> predicted not taken -> correct, no penalty; a
+@ not-taken branch dual-issues with the next instruction (JN "branching/cmp").
+@   c0: bne | add r1    c1: cmp r2, #0    c2: beq (not taken) | subs    c3 = next c0
+@   (not_taken_branch_pairs = 0: beq alone, subs at c3: 4)
 @ Checksum: result = r1 = N.
 #include "micro.h"
 MICRO_BEGIN

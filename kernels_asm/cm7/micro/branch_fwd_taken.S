@@ -1,9 +1,11 @@
 @ micro: branch_fwd_taken -- a forward conditional branch that is always taken.
-@ EXPECT_CYCLES_PER_ITER: 7
-@ Static BTFN predictor: forward -> predicted not taken -> mispredicted every iteration,
-@ LM MispredictPenalty 4 (§2.4):
-@   c0: add r1 | cmp r2, #0    c1: beq (taken, mispredicted)    c2..c5: 4 penalty cycles
-@   c6: subs | bne             = 7 cycles/iteration, 4 branch_mispredict stall cycles.
+@ EXPECT_CYCLES_PER_ITER: 11
+@ Static BTFN predictor: forward -> predicted not taken -> mispredicted every iteration; the flags
+@ come from the cmp one cycle before the branch, so the penalty is mispredict_penalty (8, JN;
+@ 6 only with the flags set >= 3 cycles before):
+@   c0: bne | add r1    c1: cmp r2, #0    c2: beq (taken, mispredicted)
+@   c10: subs (c2 + 8)  c11 = next c0     = 11 cycles/iteration, 8 branch_mispredict stall cycles
+@   (LLVM-model value 7: penalty 4 after the branch cycle)
 @ Checksum: the skipped add never runs: result = r1 + r3 = N.
 #include "micro.h"
 MICRO_BEGIN

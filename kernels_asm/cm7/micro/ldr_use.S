@@ -1,11 +1,10 @@
 @ micro: ldr_use -- a load feeding an ALU op.
-@ EXPECT_CYCLES_PER_ITER: 4
-@ Derivation (word load latency 1, §2.2; 2 load pipes, §2.3 rule 2):
-@   c0: ldr r2
-@   c1: add r3, r3, r2 | ldr r4, [r0, #4]   (add waits 1 cycle for r2: 1 load_use stall)
-@   c2: add r5, r5, r4 | subs               (r4 ready at c2; add is first of a new cycle)
-@   c3: bne
-@   = 4 cycles/iteration.
+@ EXPECT_CYCLES_PER_ITER: 3
+@ Derivation (word load latency 1 to the late ALU: JN, LM; 2 load pipes):
+@   c0: bne | ldr r2
+@   c1: add r3, r3, r2 | ldr r4, [r0, #4]   (r2 ready at c1)
+@   c2: add r5, r5, r4 | subs               (r4 ready at c2)
+@   c3 = next c0                            = 3 cycles/iteration (LLVM-model value 4)
 @ Checksum: result = N*(0x80FF7F01 + 0x12345678) (mod 2^32).
 #include "micro.h"
 MICRO_BEGIN

@@ -1,10 +1,10 @@
-@ micro: ldrb_use -- byte loads have latency 2 (LM M7SlowLoad, §2.2 row LDRB/LDRH).
-@ EXPECT_CYCLES_PER_ITER: 6
-@   c0: ldrb r2
-@   c2: add r4, r4, r2 | ldrb r3, [r0, #1]   (add: earliest c0 as younger of the pair -> c2: 2 load_use)
-@   c4: add r5, r5, r3 | subs                (earliest c3, r3 ready at c4: 1 load_use)
-@   c5: bne
-@   = 6 cycles/iteration, 3 load_use stall cycles.
+@ micro: ldrb_use -- byte loads have latency 2 (JN "loads"; LM M7SlowLoad).
+@ EXPECT_CYCLES_PER_ITER: 5
+@   c0: bne | ldrb r2
+@   c2: add r4, r4, r2 | ldrb r3, [r0, #1]   (r2 ready at c2)
+@   c4: add r5, r5, r3 | subs                (r3 ready at c4)
+@   c5 = next c0                             = 5 cycles/iteration, 2 load_use stall cycles
+@   (1 + 2 * lat_load_subword; LLVM-model value 6)
 @ Checksum: bytes 0x01 and 0x7F: result = N*(1 + 127).
 #include "micro.h"
 MICRO_BEGIN

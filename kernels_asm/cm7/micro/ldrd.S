@@ -1,8 +1,10 @@
-@ micro: ldrd -- LDRD is single-issue (§2.2 row LDRD, §2.3 rule 5), latency 1 for both registers.
-@ EXPECT_CYCLES_PER_ITER: 3
-@   c0: ldrd r2, r3            (pairs with nothing)
+@ micro: ldrd -- LDRD is single-issue (JN "load/store pair/multiple"; LM), latency 1.
+@ EXPECT_CYCLES_PER_ITER: 4
+@   c0: ldrd r2, r3            (pairs with nothing, not even with the branch before it)
 @   c1: add r4 | add r5        (both loaded registers ready at c1)
-@   c2: subs | bne
+@   c2: subs                   (a branch is never the younger op)
+@   c3: bne
+@   c4 = next c0 (LLVM-model value 3: subs | bne paired)
 @ Checksum: result = N*(0x80FF7F01 + 0x12345678) (mod 2^32).
 #include "micro.h"
 MICRO_BEGIN

@@ -1,8 +1,9 @@
-@ micro: mul_chain -- dependent MULs: latency 2 (LM WriteMUL32, §2.2 row MUL), 1 MAC unit.
+@ micro: mul_chain -- dependent MULs: latency 2 (JN; LM WriteMUL32), 1 MAC unit.
 @ EXPECT_CYCLES_PER_ITER: 4
 @   c0: mul r1, r1, r2
-@   c2: mul r1, r1, r2 | subs      (waits for r1: ready at c0+2)
+@   c2: mul r1, r1, r2 | subs      (waits for r1: ready at c0 + 2)
 @   c3: bne
+@   c4 = next c0 (the mul at the target waits for r1 until c4: 2 * lat_mul)
 @ Checksum: r1 starts at 1, r2 = 3: result = 3^(2N) mod 2^32.
 #include "micro.h"
 MICRO_BEGIN

@@ -1,10 +1,11 @@
 @ micro: smlad_chain -- back-to-back SMLAD accumulating into the same register.
-@ EXPECT_CYCLES_PER_ITER: 5
-@ Derivation: SMLAD latency 2 but the accumulator is read one cycle late (LM WriteMAC32 +
-@ ReadMAC, §2.2) so a chain on the same Rd issues 1/cycle; only 1 MAC unit (§2.3 rule 2), so two
-@ SMLADs never pair:
-@   c0 smlad | c1 smlad | c2 smlad | c3 smlad + subs (ALU pairs with the MAC) | c4 bne
-@   = 5 cycles/iteration (3 mac_resource pairing refusals per iteration).
+@ EXPECT_CYCLES_PER_ITER: 4
+@ Derivation: SMLAD latency 2, the accumulator read one stage after the late ALU (JN; LM ReadMAC):
+@ a chain on the same Rd issues 1/cycle; 1 MAC unit, so two SMLADs never pair:
+@   c0: bne | smlad          (the taken back-edge pairs with its target)
+@   c1: smlad   c2: smlad   c3: smlad | subs
+@   c4 = next c0             = 4 cycles/iteration (acc_late_read = 0: 8)
+@   (LLVM-model value 5: the branch closed its cycle)
 @ Checksum: r4 = 0x00020003, r5 = 0x00040005 -> each SMLAD adds 2*4 + 3*5 = 23: result = 92*N.
 #include "micro.h"
 MICRO_BEGIN
