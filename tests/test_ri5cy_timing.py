@@ -1,5 +1,5 @@
 """Exact RI5CY cycle counts for small programs, from the per-instruction costs of
-/work/shared/reference/isa_timing.md §1.7 (CV32E40P v1 cycle table / UM / RTL):
+docs/reference/isa_timing.md §1.7 (CV32E40P v1 cycle table / UM / RTL):
 
   ALU, lui/auipc, addi, ecall ........... 1          load / store (aligned) ..... 1
   load-use (next instr reads the load) .. +1         misaligned word, or halfword

@@ -12,7 +12,7 @@ Exception: GAP-8's pv.{add,sub}.{h,b}.div{2,4} are not in the public RTL (its OP
 has no funct3 010/011 forms); their encodings come from GreenWaves' GVSoC (`gap8` list) and their
 datapath is modelled as the ALU's vector add/sub followed by the normalisation shifter with
 bmask_b = 1 (div2) / 2 (div4), i.e. exactly the pv.avg path (decoder: BMASK_B_ONE) - the reading
-of ../shared/reference/xpulpv2_rtl.md.
+of docs/reference/xpulpv2_rtl.md.
 
 Operands: hypothesis draws batches of edge and random words; each batch is one program (one
 instruction per case, its result stored to TCDM), run through the compiled RI5CY engine.

@@ -1,7 +1,7 @@
 """Every XpulpV2 / GAP8 instruction of the table, executed in the RI5CY core, against an independent
 reference written here from the manual text.
 
-Sources of the reference (see /work/shared/reference/isa_timing.md §1.3-1.4):
+Sources of the reference (see docs/reference/isa_timing.md §1.3-1.4):
   * RI5CY user manual rev 3.0 (UM) / CV32E40P v1 docs for XpulpV2, with these readings where the text
     is silent about widths:
       - pv.avg/pv.avgu are a *modulo* average: lane-width sum, then shift (openhwgroup/cv32e40p

@@ -1,7 +1,7 @@
 """GAP-8 cluster energy model: consumes the timing model's counts (cycles per core, active vs
 clock-gated cycles, TCDM/L2 accesses) and an operating point.
 
-Sources (../shared/reference/isa_timing.md §1.8):
+Sources (docs/reference/isa_timing.md §1.8):
   [ASAP18] Flamand et al., ASAP 2018 abstract: "up to 10 GMAC/s ... at 90 MHz, 1.0 V; 600 GMAC/s/W".
   [GWT]    GreenWaves product page: cluster max 175 MHz; "22.65 GOPS, 4.24 mW/GOP".
   [CNX]    cnx-software 2018: core supply 1.0-1.2 V.

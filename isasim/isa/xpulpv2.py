@@ -1,11 +1,11 @@
 """XpulpV2 and the GAP8-only group, as instruction tables (GAP-8 = RV32IMC + XpulpV2 + VECT_GAP8).
 
 Encodings: PULP binutils ``riscv-opc.c`` (branch riscv-binutils-2.34-pulp), transcribed in
-../shared/reference/isa_timing.md §1.3 and checked word-by-word by tests/test_xpulp_encodings.py;
+docs/reference/isa_timing.md §1.3 and checked word-by-word by tests/test_xpulp_encodings.py;
 except pv.add/sub.h.div2/4, which use GAP-8's encodings (GVSoC ``gap8`` list; binutils has GAP9's).
 Semantics: RI5CY user manual rev. 3.0 (2018), CV32E40P v1 docs, GreenWaves GVSoC for the GAP8-only
 ops (§1.3-1.4 of the same file); where the GAP-8-era RTL (RI5CY f0180d6) computes something else,
-the RTL wins (../shared/reference/xpulpv2_rtl.md, tests/test_xpulp_rtl.py). Where sources disagree
+the RTL wins (docs/reference/xpulpv2_rtl.md, tests/test_xpulp_rtl.py). Where sources disagree
 the choice is written next to the entry.
 
 Operand names: ``rd rs1 rs2 rs3`` registers; ``imm`` signed 12-bit; ``L`` hardware-loop index;

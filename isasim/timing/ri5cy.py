@@ -1,6 +1,6 @@
 """RI5CY (GAP-8 cluster core) timing model parameters.
 
-Every number cites its row in ../shared/reference/isa_timing.md §1.7 (which cites the CV32E40P v1
+Every number cites its row in docs/reference/isa_timing.md §1.7 (which cites the CV32E40P v1
 user manual "V1", the RI5CY user manual rev 3.0 "UM" and the RTL). Where sources conflict the
 choice is a field of ``RI5CYTiming`` that a user can override (``isasim exec --timing key=value``
 or an experiment's ``timing:`` overrides).

@@ -1,6 +1,6 @@
 """Invoke the bundled cross toolchain (clang 22 + ld.lld from the PyPI package ``ziglang``).
 
-Facts this relies on (../shared/reference/toolchain.md, re-checked here): ``python -m ziglang cc``
+Facts this relies on (docs/reference/toolchain.md, re-checked here): ``python -m ziglang cc``
 assembles Thumb-2 (``-target thumb-freestanding-eabi -mcpu=cortex_m7``) and RV32IMC
 (``-target riscv32-freestanding -mcpu=generic_rv32+m+c``); ``python -m ziglang ld.lld`` links with a
 linker script. zig's driver prints hundreds of "argument unused" warnings when assembling; they are
