@@ -111,7 +111,8 @@ def _fields(node, out):
     if isinstance(node, dict):
         for k, v in node.items():
             out.add(k)
-            if k not in ("params", "defines", "sweep", "tags", "where", "timing", "phases", "cost"):
+            if k not in ("params", "defines", "sweep", "tags", "where", "timing", "phases", "cost",
+                         "memory"):     # memory: the cm7 memory keys, documented in docs/cm7.md
                 _fields(v, out)
     elif isinstance(node, list):
         for v in node:
@@ -210,3 +211,18 @@ def test_phases_and_amdahl(tmp_path):
     s = df[df.variant == "sw"].iloc[0]
     assert q["kernel_speedup"] == pytest.approx(s["cycles_phase_kernel"] / q["cycles_phase_kernel"])
     assert os.path.isfile(os.path.join(out, "phase_breakdown.png"))
+
+
+def test_a_phase_no_function_of_a_point_ran_is_empty_not_zero():
+    """A point whose profile has none of a phase's functions (e.g. a compiled kernel whose matmul
+    clang inlined) gets an empty phase and Amdahl column, not 0 cycles and speedup 1.0: the phase
+    was not measured there, it did not cost nothing."""
+    import numpy as np
+    import pandas as pd
+    from isasim.experiments.runner import add_phases
+    df = pd.DataFrame({"cycles": [100, 80], "cycles_fn_mm_kernel": [60, np.nan],
+                       "cycles_fn_main": [40, 80]})
+    out = add_phases(df, {"_path": "x.yaml", "phases": {"matmul": ["mm_*"]}})
+    assert out.loc[0, "cycles_phase_matmul"] == 60 and out.loc[0, "amdahl_matmul"] == 2.5
+    assert np.isnan(out.loc[1, "cycles_phase_matmul"]) and np.isnan(out.loc[1, "amdahl_matmul"])
+    assert list(out["cycles_phase_other"]) == [40, 80]

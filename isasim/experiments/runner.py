@@ -580,8 +580,10 @@ def add_phases(df, cfg):
     """Phase columns from the per-function profile (config ``phases: {name: [functions]}``):
     cycles_phase_<name> per phase, cycles_phase_other for what no phase claims, and
     amdahl_<name> = cycles / (cycles - cycles_phase_<name>): the speedup of the whole point if that
-    phase cost nothing. A function claimed by two phases is an error."""
+    phase cost nothing. A function claimed by two phases is an error. A point in which none of a
+    phase's functions ran has that phase's columns empty."""
     import fnmatch
+    import pandas as pd
     phases = cfg.get("phases") or {}
     if not phases:
         return df
@@ -596,8 +598,12 @@ def add_phases(df, cfg):
                 raise IsasimError(f"{cfg['_path']}: phases: function {c[len('cycles_fn_'):]} is in "
                                   f"phase {owner[c]} and in phase {name}")
             owner[c] = name
-        df[f"cycles_phase_{name}"] = df[cols].fillna(0).sum(axis=1) if cols else 0
-    claimed = sum(df[f"cycles_phase_{n}"] for n in phases)
+        # empty where none of the phase's functions ran in a point (not measured there; 0 would
+        # read as "costs nothing" and give an Amdahl speedup of 1)
+        ran = df[cols].notna().any(axis=1) if cols else pd.Series(False, index=df.index)
+        total = df[cols].fillna(0).sum(axis=1) if cols else pd.Series(0, index=df.index)
+        df[f"cycles_phase_{name}"] = total.where(ran, np.nan)
+    claimed = sum(df[f"cycles_phase_{n}"].fillna(0) for n in phases)
     df["cycles_phase_other"] = df["cycles"] - claimed
     if (df["cycles_phase_other"] < 0).any():
         raise IsasimError(f"{cfg['_path']}: phases add up to more than the cycles of a point")
