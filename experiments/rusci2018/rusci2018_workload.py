@@ -7,13 +7,15 @@ Data layout (all kernels): HWC activations, weights ``[co][ky][kx][ci]``, input 
 the kernel's channel granularity (``KERNELS[k]['cgran']``) with neutral values (see
 :mod:`isasim.qnn.golden`), packed into little-endian 32-bit words (lane i = channel i). Symbols:
 ``act_in`` (whole input tensor), ``wgt`` (all weights, one row per output channel), ``qparam``
-(int8 bias for q7, int16 thresholds otherwise), ``act_out`` (the output tile). Everything lives in
-DTCM (.data); code in ITCM.
+(int8 bias for q7, int16 thresholds otherwise), ``act_out`` (the output rows). Placement by role
+section: ``wgt`` and ``qparam`` in ``.weights``, ``act_in`` and ``act_out`` in ``.activations``
+(the Cortex-M7 target places the roles by the operating point and the variant's ``memory``:
+docs/cm7.md "Placement"); the im2col buffer is ``.scratch`` (the drivers).
 
-Spatial tiling: the simulator runs a tile of ``rows`` consecutive output rows from the middle of
-the output (``ROW0 = (OH - rows) // 2``), the same tile for every kernel; the kernels' control
-flow is identical for every output pixel pair, so full-layer cycles ~= tile cycles x OH / rows
-(boundary rows differ only in the cheaper zero-fill of im2col).
+Full layers by default: ``rows`` output rows from ``row0`` (default all OH rows) for a smaller
+test; the kernels' control flow is identical for every output pixel pair, so a centred tile's
+cycles x OH / rows approximate the layer (boundary rows differ only in the cheaper zero-fill of
+im2col).
 """
 import numpy as np
 
@@ -27,7 +29,6 @@ LAYERS = {
     "conv3": dict(ih=8, iw=8, ci=16, co=32, k=5, pad=2, stride=1),
     "l16": dict(ih=16, iw=16, ci=32, co=64, k=3, pad=1, stride=1),
 }
-TILE_ROWS = 4          # default simulated output rows per layer
 
 # The kernels. Each entry is data for conv_driver.c and the golden model:
 #   bits: operand precision; cgran: input-channel granularity; chblock: output channels per
@@ -128,13 +129,13 @@ def conv_layer(kernel="q7", layer="l16", rows=None, row0=None, seed=0, shape=Non
     kernel: key of :data:`KERNELS`, or the name of a new kernel with ``like`` = the existing kernel
     whose data layout and output stage it shares (``im2col``: its own im2col scheme of
     :data:`IM2COL`); layer: key of :data:`LAYERS` (or ``shape`` = dict with ih, iw, ci, co, k, pad,
-    stride); rows: simulated output rows (default :data:`TILE_ROWS`, capped at OH); row0: first row
-    (default: centred). Raises ValueError for shapes the kernel does not support."""
+    stride); rows: simulated output rows (default: the whole layer, OH; capped at OH); row0: first
+    row (default: centred). Raises ValueError for shapes the kernel does not support."""
     kd = kernel_def(kernel, like, im2col)
     s = layer_shape(layer, shape)
     ih, iw, ci, co, k, pad, stride = (s[n] for n in ("ih", "iw", "ci", "co", "k", "pad", "stride"))
     oh, ow = G.out_size(ih, k, stride, pad), G.out_size(iw, k, stride, pad)
-    rows = min(rows or TILE_ROWS, oh)
+    rows = min(rows or oh, oh)
     row0 = (oh - rows) // 2 if row0 is None else row0
     if not 0 <= row0 <= oh - rows:
         raise ValueError(f"row0={row0} with rows={rows} is outside the {oh} output rows")
@@ -197,7 +198,12 @@ def conv_layer(kernel="q7", layer="l16", rows=None, row0=None, seed=0, shape=Non
         out = pack(G.pad_channels(ob, 32, 0).reshape(-1), 1)
     # keep qparam 4-byte sized (the data file aligns symbols to 4)
     return {"data": data, "outputs": {"act_out": out}, "defines": defines,
-            "macs": rows * ow * co * k * k * ci, "sections": {}}
+            "macs": rows * ow * co * k * k * ci, "sections": SECTIONS}
+
+
+# role sections of the data symbols (docs/cm7.md "Placement")
+SECTIONS = {"wgt": ".weights", "qparam": ".weights", "act_in": ".activations",
+            "act_out": ".activations"}
 
 
 def _words(a8):
