@@ -226,3 +226,33 @@ def test_a_phase_no_function_of_a_point_ran_is_empty_not_zero():
     assert out.loc[0, "cycles_phase_matmul"] == 60 and out.loc[0, "amdahl_matmul"] == 2.5
     assert np.isnan(out.loc[1, "cycles_phase_matmul"]) and np.isnan(out.loc[1, "amdahl_matmul"])
     assert list(out["cycles_phase_other"]) == [40, 80]
+
+
+def test_a_variant_may_run_at_some_sweep_values_only(tmp_path, capsys):
+    """`only:` restricts a variant to some sweep values (a kernel that supports one of the swept
+    layers, e.g. the Cortex-M7 baseline of the Bruschi R6 rows); its ratios are empty elsewhere."""
+    import numpy as np
+    p = tmp_path / "o.yaml"
+    body = textwrap.dedent(f"""\
+        name: only
+        workload:
+          generator: isasim.qnn.workloads:packed_dot
+          params: {{bits: 4, seed: {SEED + 31}}}
+        sweep:
+          n: [64, 128]
+        variants:
+          - {{id: sw, target: ri5cy, sources: [{Q}/rv_dot4_sw.S], ONLY}}
+          - {{id: qnn, target: ri5cy, sources: [{Q}/rv_dot4_qnn.S], plugins: [qnn]}}
+        baselines:
+          - {{name: speedup, baseline: sw, compare: [qnn], metric: cycles}}
+        """)
+    p.write_text(body.replace("ONLY", "only: {n: [64]}"))
+    df, _ = run_experiment(str(p), out=str(tmp_path / "o"), jobs=1, quiet=True)
+    assert sorted(zip(df.variant, df.n)) == [("qnn", 64), ("qnn", 128), ("sw", 64)]
+    q = df[df.variant == "qnn"].set_index("n")
+    assert q.loc[64, "speedup"] > 1 and np.isnan(q.loc[128, "speedup"])
+    for bad, needle in (("only: {m: [64]}", "'m' is not a sweep key"),
+                        ("only: {n: [32]}", "not among the sweep values of 'n'")):
+        p.write_text(body.replace("ONLY", bad))
+        rc, _, err = cli(capsys, "run", str(p))
+        assert rc == 2 and "o.yaml:8: variants[0].only" in err and needle in err, err

@@ -48,7 +48,7 @@ TOP = {"name", "description", "workload", "variants", "sweep", "baselines", "pap
        "phases"}
 VARIANT = {"id", "target", "sources", "plugins", "defines", "include", "cores", "operating_point",
            "timing", "max_instructions", "params", "label", "tags", "cost",
-           "hwloop_csr_base", "memory"}
+           "hwloop_csr_base", "memory", "only"}
 KNOB_PREFIXES = ("cost.", "timing.")     # sweep keys that are run options, not workload parameters
 BASELINE = {"name", "baseline", "compare", "metric", "match"}
 # results columns a workload parameter or a variant tag may not be called
@@ -224,6 +224,20 @@ def load(path):
     _type(loc, sweep, dict, ("sweep",), "a mapping of parameter: [values]")
     for k, vals in sweep.items():
         _type(loc, vals, list, ("sweep", k), "a list of values")
+    for i, v in enumerate(cfg["variants"]):
+        only = v.get("only")
+        if only is None:
+            continue
+        p = ("variants", i, "only")
+        _type(loc, only, dict, p, "a mapping {sweep key: [values this variant runs at]}")
+        for k, vals in only.items():
+            if k not in sweep:
+                raise loc.error(p + (k,), f"'{k}' is not a sweep key (sweep: {', '.join(sweep) or 'none'})")
+            _type(loc, vals, list, p + (k,), "a list of values")
+            bad = [x for x in vals if x not in sweep[k]]
+            if bad or not vals:
+                raise loc.error(p + (k,), f"{bad or vals} not among the sweep values of '{k}' "
+                                          f"({', '.join(map(str, sweep[k]))})")
     _check_knobs(loc, cfg)
     gen = None
     if wl is not None:
@@ -409,8 +423,11 @@ def expand(cfg):
     points = []
     for vi, v in enumerate(cfg["variants"]):
         plug_names = None
+        only = v.get("only") or {}
         for combo in combos:
             sw = dict(zip(keys, combo))
+            if any(sw[k] not in vals for k, vals in only.items()):
+                continue                   # the variant runs only at these sweep values
             params = dict(wl.get("params", {}))
             params.update(v.get("params", {}))
             params.update({k: x for k, x in sw.items() if not k.startswith(KNOB_PREFIXES)})
