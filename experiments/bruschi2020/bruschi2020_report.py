@@ -18,6 +18,8 @@ import os
 import sys
 
 import numpy as np
+
+from isasim.energy.gap8 import DEFAULT_OP as GAP8_OP
 import pandas as pd
 
 P = (8, 4, 2)
@@ -32,7 +34,9 @@ def kernel_id(r):
 
 
 def sw_rows(df, cores=None, shape=None, skew=None):
-    d = df[df["isa"] == "xpulpv2"]
+    """The XpulpV2 kernels at GAP-8's default operating point (the R6 point at 90 MHz and the
+    Cortex-M7 baseline are not part of the 27-kernel grids)."""
+    d = df[(df["isa"] == "xpulpv2") & (df["target"] == "gap8") & (df["operating_point"] == GAP8_OP)]
     if cores is not None:
         d = d[d["cores"] == cores]
     if shape is not None:
@@ -109,6 +113,51 @@ def scaling(df):
                          cycles_1c=int(b["cycles"]), cycles_8c=int(r["cycles"]),
                          speedup_8c=b["cycles"] / r["cycles"]))
     return pd.DataFrame(rows)
+
+
+R6_BASE = "h7_q7_c"
+
+
+def _op_name(x):
+    """Operating-point name of a results row (gap8 writes the name, cm7 a JSON object)."""
+    import json
+    try:
+        v = json.loads(x)
+    except (TypeError, ValueError):
+        return str(x)
+    return v.get("name", str(x)) if isinstance(v, dict) else str(v)
+
+
+def r6_section(df):
+    """R6: the 8-bit layer on 8 GAP-8 cores (both operating points) against the compiled 8-bit
+    CMSIS-NN-style kernel on the STM32H7 model, as cycle, wall-clock and energy ratios with the
+    energy models' ranges."""
+    if R6_BASE not in set(df["variant"]):
+        return ["R6 is not in this run (no STM32H7 variant).\n"]
+    df = df.copy()
+    df["operating_point_name"] = [_op_name(x) for x in df["operating_point"]]
+    h7 = df[df["variant"] == R6_BASE].iloc[0]
+    d = df[(df["shape"] == h7["shape"]) & df["vs_stm32h7_cycles"].notna()
+           & (df["variant"] != R6_BASE)]
+    rows = [(h7["label"], h7["operating_point_name"], int(h7["cycles"]), h7["time_us"], h7["energy_uj"],
+             f"{h7['energy_uj_min']:,.1f}-{h7['energy_uj_max']:,.1f}", "", "", "", "")]
+    for _, r in d.iterrows():
+        lo, hi = h7["energy_uj_min"] / r["energy_uj_max"], h7["energy_uj_max"] / r["energy_uj_min"]
+        rows.append((r["label"], r["operating_point_name"], int(r["cycles"]), r["time_us"], r["energy_uj"],
+                     f"{r['energy_uj_min']:,.1f}-{r['energy_uj_max']:,.1f}", r["vs_stm32h7_cycles"],
+                     r["vs_stm32h7_time"], r["vs_stm32h7_energy"], f"{lo:.1f}-{hi:.1f}"))
+    return [f"## R6: GAP-8 vs STM32H7 (layer {h7['shape']})\n",
+            "The paper: \"21x to 25x faster than an STM32H7 with 15x to 21x better energy efficiency\"; "
+            "its kernels, clocks and STM32 software are not published. Here the 8-bit layer on 8 GAP-8 "
+            "cores (PULP-NN layout, and with the im2col buffers one word apart) against the compiled "
+            "8-bit CMSIS-NN-style kernel of the Rusci reproduction (kernels_asm/cm7/nn/nn_conv_q7.c, "
+            "clang -O3) on the Cortex-M7 model at the papers' group's STM32H7 set-up (400 MHz, VOS1, "
+            "caches on, code and weights in flash), the same layer shape and MACs (its own random data "
+            "and golden model). Ratios = STM32H7 / GAP-8: in cycles (clock-independent), in wall-clock "
+            "time at the stated clocks, and in energy (efficiency); the energy range pairs the models' "
+            "extremes (STM32H7 DS12110 typ..max current, GAP-8 model range):\n",
+            table(["variant", "operating point", "cycles", "time us", "energy uJ", "energy range uJ",
+                    "cycles ratio", "time ratio", "energy ratio", "energy ratio range"], rows), ""]
 
 
 def per_core(df):
@@ -258,9 +307,7 @@ def report(out_dir, doc=None, config="experiments/bruschi2020/bruschi2020.yaml",
         if abs(r["deviation_pct"]) > 10:
             L.append(f"- **{r['id']}** ({r['deviation_pct']:+.1f} %): {notes.get(r['id'], r['note'])}")
     L.append("")
-    L.append("R6 (21-25x faster, 15-21x more energy efficient than an STM32H7) is **left out**: it needs the "
-             "same kernels on the Cortex-M7 model (CMix-NN-style code), which is later work of another "
-             "agent; no number is given for it here.\n")
+    L += r6_section(df)
     L.append(f"## The 27 kernels: MAC/cycle (R4, R5), layer {shape}\n")
     L.append(f"R4: **{kernels_bit_exact(df)} of 27** kernels present and bit-exact on both layers, on 1 and 8 "
              "cores (XpulpV2 variants; counted from results.csv). Heatmaps (rows: input precision, columns: "
@@ -493,8 +540,9 @@ def assumptions(df):
         "better-optimised scalar baseline would lower the simulated ratio.",
         "- **XpulpNN instructions.** 1-cycle nibble/crumb sdotusp (same timing class as pv.sdotusp.b); "
         "not a GAP-8 instruction; no fused MAC&load, no pv.qnt.",
-        "- **Energy.** The GAP-8 energy model is used as it is (docs/gap8.md); no energy figure is compared "
-        "here (R6 left out).",
+        "- **Energy.** The GAP-8 energy model is used as it is (docs/gap8.md: derived from the ASAP 2018 "
+        "efficiency figure, with its stated range); the STM32H7's from the DS12110 current of its "
+        "operating point (docs/cm7.md). R6 compares them as they are.",
         "- **No cost constant is tuned** to a paper figure: every latency is the RI5CY / GAP-8 model's "
         "(docs/ri5cy.md, docs/gap8.md).",
     ]), ""]

@@ -21,7 +21,15 @@ Data: activations uniform in [0, 2^in_bits), weights uniform in the signed w_bit
 values included), seeded. Requantisation parameters are derived from the accumulators
 (:func:`isasim.qnn.quant.choose_requant`: mean +- 2 standard deviations onto the output range, every
 8th channel with a negative k); no trained network is available.
+
+STM32H7 comparison (R6, ``kernel="cmsis_q7_c"``): the same layer shape as the compiled 8-bit
+CMSIS-NN-style kernel of the Rusci reproduction on the Cortex-M7 (experiments/rusci2018/
+rusci2018_workload.py ``q7_c``: signed int8 activations and weights, shift requantisation, its own
+data and golden model), so the GAP-8 and STM32H7 points do the same MACs.
 """
+import importlib.util
+import os
+
 import numpy as np
 
 from isasim.qnn import quant as Q
@@ -101,11 +109,33 @@ def check_layer(s, act_bits, wgt_bits, out_bits, isa, im2col_skew=0):
     return oh, ow, numcol, bb
 
 
+# kernels of another reproduction run on the same layer shapes (R6): name -> that generator's kernel
+FOREIGN = {"cmsis_q7_c": "q7_c"}
+
+
+def _rusci():
+    """The Rusci 2018 workload module (experiments/rusci2018/), imported from its file."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "rusci2018",
+                        "rusci2018_workload.py")
+    spec = importlib.util.spec_from_file_location("rusci2018_workload", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
 def conv_layer(act_bits=8, wgt_bits=8, out_bits=8, shape="l16", isa="xpulpv2", im2col_skew=0,
-               seed=2020):
+               seed=2020, kernel=None):
     """Workload generator (contract: isasim/qnn/workloads.py) for one layer. ``im2col_skew``: words
-    of gap between the per-core im2col buffers (0 = PULP-NN's back-to-back layout)."""
+    of gap between the per-core im2col buffers (0 = PULP-NN's back-to-back layout). ``kernel``:
+    None = the PULP-NN kernels; a key of :data:`FOREIGN` = that kernel of another reproduction on
+    the same layer shape (8-bit only)."""
     s = layer_shape(shape)
+    if kernel is not None:
+        if kernel not in FOREIGN:
+            raise ValueError(f"unknown kernel '{kernel}' (known: {', '.join(FOREIGN)}; none = PULP-NN)")
+        if (act_bits, wgt_bits, out_bits) != (8, 8, 8):
+            raise ValueError(f"kernel {kernel} is 8-bit only (act_bits, wgt_bits, out_bits = 8)")
+        return _rusci().conv_layer(kernel=FOREIGN[kernel], shape=s, seed=seed)
     if not isinstance(im2col_skew, int) or not 0 <= im2col_skew <= 64:
         raise ValueError(f"im2col_skew={im2col_skew!r}: expected an integer 0..64 (words)")
     oh, ow, numcol, bb = check_layer(s, act_bits, wgt_bits, out_bits, isa, im2col_skew)

@@ -254,8 +254,10 @@ def report(out_dir, doc=None, config=CONFIG, wall=None, intq_dir=None):
          "golden model's output tensor, so each network is bit-exact end to end at every n.\n",
          "## Setup\n", cfg.get("description", "").strip() + "\n",
          f"Latency = cycles / {mhz:g} MHz (the cm7 operating point of the results). Energy: "
-         "isasim/energy/stm32h7.py, constant run-mode power x cycles (its source string: "
-         f"{df['energy_source'].iloc[0]}), so energy ratios equal cycle ratios. Model size = the weights and "
+         "isasim/energy/stm32h7.py, the DS12110 supply current of the operating point's row x voltage x "
+         f"time ({df['energy_source'].iloc[0]}); the current depends on the operating point, code "
+         "location and caches, not on the instructions, so within these runs energy ratios equal cycle "
+         "ratios. Model size = the weights and "
          "biases exactly as stored (VQ bitstream rows padded to whole units, int8 biases). Peak RAM = the "
          "largest sum of live activation tensors at any layer plus the largest scratch buffer "
          "(isasim/networks/memory.py).\n"]
@@ -281,7 +283,7 @@ def report(out_dir, doc=None, config=CONFIG, wall=None, intq_dir=None):
     L.append("Cycles per layer, stacked, per n (`per_layer_cycles.png`; values in per_layer.csv):\n")
     L.append("![Per-layer cycles](figures/per_layer_cycles.png)\n")
     L.append("Trade-off by n over the networks (ratios to the same network with the 8-bit CMSIS-NN "
-             "kernels; energy ratio = cycle ratio under the constant-power model):\n")
+             "kernels; energy ratio = cycle ratio: one supply current for every run):\n")
     rows = []
     for n, d in nt.groupby("wbits"):
         rows.append((n, f"{d.size_vs_int8.min():.3f} .. {d.size_vs_int8.max():.3f}",
@@ -365,11 +367,10 @@ def report(out_dir, doc=None, config=CONFIG, wall=None, intq_dir=None):
         "processes 4 channels per step with SMLABB/SMLATT (3x3 interior pixels with the taps unrolled); max "
         "pooling compares 4 channels per word (SSUB8/SEL), average pooling sums 4 channels per word load. First layers with 1 or 3 input "
         "channels use the natural-order (_basic) im2col instead of channel padding.",
-        "- **Memory.** Placement follows cm7.ld's role sections (weights in AXI SRAM, activations in DTCM, else "
-        "AXI SRAM when they do not fit, scratch in DTCM), all 0 wait states in this version of the M7 model; "
-        "flash is not in the memory map yet, so MobileNet at n = 7, 8 does not fit (weights + activations "
-        "exceed the 512 KiB AXI SRAM). When the memory-hierarchy work lands (weights in flash, caches) the "
-        "planner reads the new regions from cm7.ld and a re-run gives the new figures.",
+        "- **Memory.** Placement by role section at the operating point (docs/cm7.md \"Placement\"): code "
+        "and weights in flash (2 wait states, through the I- and D-cache), activations in DTCM, else AXI "
+        "SRAM when they do not fit, scratch in DTCM. The planner reads the regions from the target's "
+        "linker script; the memory stall causes (cache misses, uncached accesses) are in results.csv.",
         "- **INT-Q native kernels.** They run per layer (peluso2019_intq.yaml, table above when that run is "
         "given), not as whole networks: INT-Q has no depthwise, pooling or fully connected kernels and needs "
         "sub-byte activations end to end, so no zoo network runs on INT-Q kernels alone.",
