@@ -27,17 +27,20 @@ def test_config_is_valid_and_complete():
     for suf in ("c1", "c8", "c8s"):
         assert len([i for i in ids if re.fullmatch(rf"u\d_u\d_i\d_{suf}", i)]) == 27
         assert len([i for i in ids if re.fullmatch(rf"xnn_u\d_u\d_i\d_{suf}", i)]) == 6
-    assert "plain_u8_u8_i8" in ids
-    assert len(cfg["points"]) == 2 * len(ids)
+    assert "plain_u8_u8_i8" in ids and {"h7_q7_c", "u8_u8_i8_c8_90"} <= ids
+    # the two R6 variants run on l16 only
+    assert len(cfg["points"]) == 2 * len(ids) - 2
     for v in cfg["variants"]:          # the params of a variant match its id and sources
         p = v["params"]
-        if p["isa"] == "rv32imc":
+        if p.get("isa") == "rv32imc" or v["id"] in ("h7_q7_c", "u8_u8_i8_c8_90"):
             continue
         name = f"u{p['act_bits']}_u{p['out_bits']}_i{p['wgt_bits']}"
         assert name in v["id"] and any(s.endswith(name + ".S") for s in v["sources"])
         assert v["cores"] == (1 if v["id"].endswith("_c1") else 8)
         assert p.get("im2col_skew", 0) == (1 if v["id"].endswith("_c8s") else 0)
-    assert {r["id"] for r in cfg["paper"]} >= {"R5", "R7a", "R7b", "A4a", "A4b", "A5a", "A5b"}
+    assert {r["id"] for r in cfg["paper"]} >= {"R5", "R7a", "R7b", "A4a", "A4b", "A5a", "A5b",
+                                               "R6-cycles", "R6-time-175", "R6-energy-175",
+                                               "R6-time-90", "R6-energy-90"}
 
 
 def reduced_config(tmp_path):
@@ -53,7 +56,8 @@ def reduced_config(tmp_path):
            "baselines": [b for b in full["baselines"] if b["baseline"] in keep
                          and set(b.get("compare", [])) <= keep],
            "paper": [dict(r, simulated=dict(r["simulated"], where=dict(r["simulated"].get("where", {}), shape="s5")))
-                     for r in full["paper"] if r["simulated"].get("variant", "u8_u8_i8_c8") in keep]}
+                     for r in full["paper"] if r["simulated"].get("variant", "u8_u8_i8_c8") in keep
+                     and not r["id"].startswith("R6")]}     # R6 needs the l16-only STM32H7 variant
     path = tmp_path / "bruschi_small.yaml"
     path.write_text(yaml.safe_dump(cfg, sort_keys=False))
     return path
@@ -88,4 +92,27 @@ def test_full_experiment(tmp_path):
     assert (df["golden"] == "bit-exact").all()
     comp = pd.read_csv(os.path.join(out, "comparison.csv"))
     assert comp[comp["id"] == "R4"]["simulated"].iloc[0] == 27
-    assert len(df) == 200
+    assert len(df) == 202
+    r6 = comp.set_index("id")
+    # a cycle ratio does not depend on the clock; time ratios follow the clocks
+    c = r6.loc["R6-cycles", "simulated"]
+    assert r6.loc["R6-time-175", "simulated"] == pytest.approx(c * 175 / 400, rel=1e-3)
+    assert r6.loc["R6-time-90", "simulated"] == pytest.approx(c * 90 / 400, rel=1e-3)
+    assert r6.loc["R6-energy-90", "simulated"] > r6.loc["R6-energy-175", "simulated"] > 1
+
+
+def test_r6_section_ratios_and_ranges():
+    """R6 in the report: STM32H7 / GAP-8 ratios and the energy-ratio range pairing the models'
+    extremes, from results rows (synthetic figures, so the arithmetic is checked)."""
+    import json
+    h7_op = json.dumps({"name": "400MHz-flash", "freq_mhz": 400})
+    df = pd.DataFrame([
+        dict(variant="h7_q7_c", label="H7", shape="l16", operating_point=h7_op, cycles=1000,
+             time_us=2.5, energy_uj=100.0, energy_uj_min=100.0, energy_uj_max=150.0,
+             vs_stm32h7_cycles=1.0, vs_stm32h7_time=1.0, vs_stm32h7_energy=1.0),
+        dict(variant="g", label="G", shape="l16", operating_point="max_175MHz_1.2V", cycles=100,
+             time_us=100 / 175, energy_uj=5.0, energy_uj_min=4.0, energy_uj_max=10.0,
+             vs_stm32h7_cycles=10.0, vs_stm32h7_time=2.5 / (100 / 175), vs_stm32h7_energy=20.0)])
+    text = "\n".join(R.r6_section(df))
+    assert "| G | max_175MHz_1.2V | 100 |" in text and "| H7 | 400MHz-flash | 1,000 |" in text
+    assert "| 10.00 |" in text and "| 20.00 |" in text and "| 10.0-37.5 |" in text   # 100/10, 150/4
