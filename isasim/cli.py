@@ -50,20 +50,68 @@ def cmd_build(a):
     return 0
 
 
+def _cost(items):
+    """--cost MNEMONIC.KNOB=VALUE (repeatable) -> {mnemonic: {knob: number}}."""
+    from .experiments.config import split_cost_key
+    out = {}
+    for it in items or ():
+        if "=" not in it:
+            raise IsasimError(f"--cost expects MNEMONIC.KNOB=VALUE, got '{it}'")
+        k, v = (x.strip() for x in it.split("=", 1))
+        mn, knob = split_cost_key("cost." + k)
+        if mn is None:
+            raise IsasimError(f"--cost expects MNEMONIC.KNOB=VALUE, got '{it}'")
+        try:
+            val = int(v)
+        except ValueError:
+            try:
+                val = float(v)
+            except ValueError:
+                raise IsasimError(f"--cost {k}: '{v}' is not a number") from None
+        out.setdefault(mn, {})[knob] = val
+    return out
+
+
+def _guarded(a, fn):
+    """Run ``fn``; with --json an error is an object too (a status and the error, never a number)."""
+    try:
+        return fn()
+    except IsasimError as e:
+        if a.json:
+            print(json.dumps({"status": "error", "error": str(e), "exit_status": e.exit_code},
+                             indent=None if a.compact else 2))
+        raise
+
+
 def cmd_exec(a):
     from .simulate import run_elf
     if not os.path.isfile(a.elf):
         raise IsasimError(f"{a.elf}: no such file")
-    try:
-        res = run_elf(a.elf, a.target, max_instructions=a.max_instructions, trace=a.trace,
-                      plugins=a.plugin, profile=a.profile, timing=_kv(a.timing), cores=a.cores,
-                      operating_point=a.operating_point, timeline=a.timeline,
-                      hwloop_csr_base=a.hwloop_csr_base or a.core_revision, memory=_memory(a))
-    except IsasimError as e:
-        if a.json:      # machines get an object too: a status and the error, never a number
-            print(json.dumps({"status": "error", "error": str(e), "exit_status": e.exit_code},
-                             indent=None if a.compact else 2))
-        raise
+    extra = {}
+    if a.record:
+        extra["record"] = a.record
+    if a.lanes:
+        extra["lanes"] = True
+    cost = _cost(a.cost)
+    if cost:
+        extra["cost"] = cost
+    res = _guarded(a, lambda: run_elf(
+        a.elf, a.target, max_instructions=a.max_instructions, trace=a.trace,
+        plugins=a.plugin, profile=a.profile, timing=_kv(a.timing), cores=a.cores,
+        operating_point=a.operating_point, timeline=a.timeline,
+        hwloop_csr_base=a.hwloop_csr_base or a.core_revision, memory=_memory(a), **extra))
+    return _report(a, res)
+
+
+def cmd_retime(a):
+    from .retime import retime
+    res = _guarded(a, lambda: retime(a.record, timing=_kv(a.timing), cost=_cost(a.cost),
+                                     **({"profile": True} if a.profile else {})))
+    return _report(a, res)
+
+
+def _report(a, res):
+    """Print a run's (or a re-timed run's) result: --json the whole dict, else one line."""
     if a.json:
         print(json.dumps(res, indent=None if a.compact else 2, default=str))
     else:
@@ -171,7 +219,36 @@ def parser():
     hw.add_argument("--core-revision", choices=["ri5cy-2018", "ri5cy-2019", "cv32e40p-v1",
                                                 "cv32e40p-v2"],
                     help="ri5cy/gap8: hardware-loop CSR base of that core (0x7B0/0x7C0/0x800/0xCC0)")
+    e.add_argument("--cost", action="append", metavar="MNEMONIC.KNOB=VALUE",
+                   help="override a plug-in instruction's cost knob (latency, occupancy, "
+                        "resource, dual_issue, energy), e.g. qnn.sdot4.latency=4")
+    e.add_argument("--record", metavar="FILE",
+                   help="write a recording of the run that `isasim retime` re-times for other "
+                        "--timing/--cost values without re-executing (targets with a re-timer)")
+    e.add_argument("--lanes", action="store_true",
+                   help="lane and precision profile of the SIMD multiplies (slower path, same "
+                        "cycles; targets that support it)")
     e.set_defaults(fn=cmd_exec)
+
+    rt = sub.add_parser("retime", help="re-time a recorded run for other timing/cost knobs",
+                        description="Recompute the cycles, stalls, counters and energy of a run "
+                                    "recorded with `isasim exec --record FILE` for other timing "
+                                    "parameters and plug-in cost knobs, without executing the "
+                                    "program again; the result equals a fresh `exec` with the "
+                                    "same --timing/--cost (tested bit for bit). --timing and "
+                                    "--cost are the full overrides of the new run, not changes "
+                                    "relative to the recorded one. Options that change what "
+                                    "executes or where (memory placement, cores, plug-in "
+                                    "semantics, operating point) cannot be re-timed: re-run.")
+    rt.add_argument("record", help="a recording written by `isasim exec --record`")
+    rt.add_argument("--timing", action="append", metavar="KEY=VALUE",
+                    help="a timing-model parameter of the recorded target (repeatable)")
+    rt.add_argument("--cost", action="append", metavar="MNEMONIC.KNOB=VALUE",
+                    help="a plug-in cost knob, e.g. qnn.sdot4.latency=4 (repeatable)")
+    rt.add_argument("--profile", action="store_true", help="per-function profile (if recorded)")
+    rt.add_argument("--json", action="store_true", help="print one JSON object")
+    rt.add_argument("--compact", action="store_true", help="JSON on one line")
+    rt.set_defaults(fn=cmd_retime)
 
     d = sub.add_parser("disasm", help="disassemble an ELF (capstone for Thumb-2, the tables for RV)")
     d.add_argument("elf")

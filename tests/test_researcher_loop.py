@@ -112,7 +112,7 @@ def _fields(node, out):
         for k, v in node.items():
             out.add(k)
             if k not in ("params", "defines", "sweep", "tags", "where", "timing", "phases", "cost",
-                         "memory"):     # memory: the cm7 memory keys, documented in docs/cm7.md
+                         "memory", "only"):   # memory: docs/cm7.md; only: sweep keys
                 _fields(v, out)
     elif isinstance(node, list):
         for v in node:
