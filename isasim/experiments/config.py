@@ -54,7 +54,7 @@ BASELINE = {"name", "baseline", "compare", "metric", "match"}
 # results columns a workload parameter or a variant tag may not be called
 RESERVED = {"experiment", "variant", "label", "target", "cores", "plugins", "exit_code", "cycles",
             "core_cycles", "instructions", "energy_uj", "macs", "golden", "mac_per_cycle",
-            "instr_per_mac", "operating_point", "energy_source", "sim_seconds", "point_key", "cached"}
+            "instr_per_mac", "operating_point", "energy_source", "sim_seconds", "point_key", "cached", "retimed"}
 PAPER = {"id", "quantity", "value", "unit", "simulated", "note"}
 SIMULATED = {"column", "variant", "where", "aggregate"}
 

@@ -163,10 +163,87 @@ def workload(point):
     return w
 
 
-def run_point(point, use_cache=True, cache_only=False):
+def run_point(point, use_cache=True, cache_only=False, record=None):
     """Build and run one point; returns a flat result row (dict). Runs in worker processes.
-    ``cache_only``: return the cached row, or None without simulating."""
+    ``cache_only``: return the cached row, or None without simulating. ``record``: also write a
+    recording of the run there (targets with a re-timer; see :func:`run_group`)."""
     from ..simulate import run_elf
+    prep = _prepare(point)
+    w, elf, key, run_kw, res_path = prep
+    v = point["variant"]
+    row = cache.read_json(res_path) if use_cache else None
+    if row is not None:
+        # the key covers what was measured; names come from this point (a renamed variant or
+        # another experiment with the same ELF must not show the first run's names)
+        row.update(_identity(point))
+        row["cached"] = True
+        return row
+    if cache_only:
+        return None
+    outs = w.get("outputs") or {}
+    t0 = time.perf_counter()
+    where = _where(point)
+    extra = {"record": record} if record else {}
+    try:
+        res = run_elf(elf, v["target"], max_instructions=run_kw["max_instructions"],
+                      plugins=v.get("plugins", []), timing=run_kw["timing"], cores=run_kw["cores"],
+                      operating_point=run_kw["operating_point"], profile=bool(run_kw.get("profile")),
+                      cost=run_kw.get("cost"), hwloop_csr_base=run_kw.get("hwloop_csr_base"),
+                      memory=run_kw.get("memory"),
+                      read_symbols={k: np.asarray(a).nbytes for k, a in outs.items()} or None,
+                      **extra)
+    except IsasimError as e:
+        raise type(e)(f"{where}: {e}") from None
+    wall = time.perf_counter() - t0
+    if res["exit_code"] != 0:
+        raise GoldenMismatch(f"{where}: kernel exited with code {res['exit_code']} (expected 0)")
+    for sym, exp in outs.items():
+        exp = np.ascontiguousarray(exp)
+        got = np.frombuffer(res["memory"][sym], dtype=exp.dtype).reshape(exp.shape)
+        if not np.array_equal(got, exp):
+            bad = np.flatnonzero(got.reshape(-1) != exp.reshape(-1))
+            i = int(bad[0])
+            raise GoldenMismatch(f"{where}: output '{sym}' differs from the golden model in "
+                                 f"{bad.size} of {exp.size} elements (first at {i}: got "
+                                 f"{got.reshape(-1)[i]}, expected {exp.reshape(-1)[i]})")
+    return _finish(point, prep, res, wall, "bit-exact" if outs else "exit-code", retimed=False)
+
+
+def run_group(points, use_cache=True):
+    """Points that differ only in timing/cost knobs (same variant, workload and ELF), on a target
+    with a re-timer: the first point that is not cached runs once with a recording, the other
+    uncached points are re-timed from it (isasim.retime: identical to fresh runs, tested per
+    target) instead of executing the program again. Their functional result, and so the golden
+    check, is the recorded run's: timing and cost knobs do not change what a program computes.
+    Returns the rows in the order of ``points``."""
+    import tempfile
+    from ..retime import retime
+    rows = [run_point(p, use_cache, cache_only=True) if use_cache else None for p in points]
+    todo = [i for i, r in enumerate(rows) if r is None]
+    if not todo:
+        return rows
+    with tempfile.TemporaryDirectory(prefix="isasim_rec_") as d:
+        rec = os.path.join(d, "run.npz")
+        lead = points[todo[0]]
+        rows[todo[0]] = run_point(lead, use_cache=False, record=rec)
+        golden = rows[todo[0]]["golden"]
+        for i in todo[1:]:
+            p = points[i]
+            prep = _prepare(p)
+            run_kw = prep[3]
+            t0 = time.perf_counter()
+            try:
+                res = retime(rec, timing=run_kw["timing"] or {}, cost=run_kw.get("cost") or {},
+                             **({"profile": True} if run_kw.get("profile") else {}))
+            except IsasimError as e:
+                raise type(e)(f"{_where(p)}: re-timing: {e}") from None
+            rows[i] = _finish(p, prep, res, time.perf_counter() - t0, golden, retimed=True)
+    return rows
+
+
+def _prepare(point):
+    """Build a point's ELF (cached by content) and derive its run options and cache key:
+    (workload, elf path, key, run options, result cache path)."""
     from ..plugins import resolve
     from ..toolchain.build import build_elf
     v = point["variant"]
@@ -212,39 +289,15 @@ def run_point(point, use_cache=True, cache_only=False):
         if os.path.exists(tmp_elf):
             os.remove(tmp_elf)
     res_path = os.path.join(cache.subdir("experiments", "results"), key + ".json")
-    row = cache.read_json(res_path) if use_cache else None
-    if row is not None:
-        # the key covers what was measured; names come from this point (a renamed variant or
-        # another experiment with the same ELF must not show the first run's names)
-        row.update(_identity(point))
-        row["cached"] = True
-        return row
-    if cache_only:
-        return None
-    outs = w.get("outputs") or {}
-    t0 = time.perf_counter()
+    return w, elf, key, run_kw, res_path
+
+
+def _finish(point, prep, res, wall, golden, retimed):
+    """The results row of a point from its run's (or re-timed run's) result; cached."""
+    from ..plugins import resolve
+    w, elf, key, run_kw, res_path = prep
+    v = point["variant"]
     where = _where(point)
-    try:
-        res = run_elf(elf, v["target"], max_instructions=run_kw["max_instructions"],
-                      plugins=v.get("plugins", []), timing=run_kw["timing"], cores=run_kw["cores"],
-                      operating_point=run_kw["operating_point"], profile=bool(run_kw.get("profile")),
-                      cost=run_kw.get("cost"), hwloop_csr_base=run_kw.get("hwloop_csr_base"),
-                      memory=run_kw.get("memory"),
-                      read_symbols={k: np.asarray(a).nbytes for k, a in outs.items()} or None)
-    except IsasimError as e:
-        raise type(e)(f"{where}: {e}") from None
-    wall = time.perf_counter() - t0
-    if res["exit_code"] != 0:
-        raise GoldenMismatch(f"{where}: kernel exited with code {res['exit_code']} (expected 0)")
-    for sym, exp in outs.items():
-        exp = np.ascontiguousarray(exp)
-        got = np.frombuffer(res["memory"][sym], dtype=exp.dtype).reshape(exp.shape)
-        if not np.array_equal(got, exp):
-            bad = np.flatnonzero(got.reshape(-1) != exp.reshape(-1))
-            i = int(bad[0])
-            raise GoldenMismatch(f"{where}: output '{sym}' differs from the golden model in "
-                                 f"{bad.size} of {exp.size} elements (first at {i}: got "
-                                 f"{got.reshape(-1)[i]}, expected {exp.reshape(-1)[i]})")
     row = {"experiment": point["experiment"], "variant": v["id"], "label": v.get("label", v["id"]),
            "target": v["target"], "cores": res.get("cores", 1),
            "plugins": "+".join(os.path.basename(p).replace(".py", "") for p in v.get("plugins", [])) or "-",
@@ -252,7 +305,7 @@ def run_point(point, use_cache=True, cache_only=False):
            **(v.get("tags") or {}),
            "exit_code": res["exit_code"], "cycles": res["cycles"], "instructions": res["instructions"],
            "energy_uj": res["energy_uj"], "macs": w.get("macs", res.get("macs", 0)),
-           "golden": "bit-exact" if outs else "exit-code"}
+           "golden": golden}
     if "core_cycles" in res:            # multi-core: cycles = wall, core_cycles = summed over cores
         row["core_cycles"] = res["core_cycles"]
     if res.get("per_core"):             # per-core cycles, instructions and stalls (JSON)
@@ -281,6 +334,7 @@ def run_point(point, use_cache=True, cache_only=False):
     em = res.get("energy_model") or {}
     row["energy_source"] = str(em.get("source", ""))[:200]
     row["sim_seconds"] = round(wall, 3)
+    row["retimed"] = bool(retimed)
     row["point_key"] = key
     if run_kw.get("profile"):
         row.update(_profile_columns(res.get("profile")))
@@ -517,9 +571,13 @@ def _run_points(cfg, staging, jobs, dask, use_cache, quiet):
                             warm.join(0.2)
                         if warm_err:
                             raise warm_err[0]
-                    for i, r in zip(group, exe.map(_RunPoint(use_cache), [pts[i] for i in group],
-                                                   lambda: bar.update(1))):
-                        rows[i] = r
+                    for idx, rs in zip(_retime_groups(pts, group),
+                                       exe.map(_RunGroup(use_cache),
+                                               [[pts[i] for i in g] for g in _retime_groups(pts, group)],
+                                               lambda: None)):
+                        for i, r in zip(idx, rs):
+                            rows[i] = r
+                        bar.update(len(idx))
             finally:
                 exe.close()
         df = pd.DataFrame(rows)
@@ -548,12 +606,32 @@ def _run_points(cfg, staging, jobs, dask, use_cache, quiet):
     return df
 
 
-class _RunPoint:
+class _RunGroup:
     def __init__(self, use_cache):
         self.use_cache = use_cache
 
-    def __call__(self, point):
-        return run_point(point, self.use_cache)
+    def __call__(self, points):
+        if len(points) == 1:
+            return [run_point(points[0], self.use_cache)]
+        return run_group(points, self.use_cache)
+
+
+def _retime_groups(pts, idx):
+    """``idx`` (indices of points to simulate) split into groups: points that differ only in their
+    timing/cost knobs on a target with a re-timer form one group (run once, re-time the rest);
+    every other point is a group of its own. Deterministic, in index order."""
+    from .. import targets
+    groups, by_key = [], {}
+    for i in idx:
+        p = pts[i]
+        if getattr(targets.get(p["variant"]["target"]), "retimer", "") and p.get("knobs"):
+            k = (p["variant_index"], json.dumps(p["params"], sort_keys=True, default=str))
+            if k in by_key:
+                groups[by_key[k]].append(i)
+                continue
+            by_key[k] = len(groups)
+        groups.append([i])
+    return groups
 
 
 def _extra_comparison(comp, rows, cfg):

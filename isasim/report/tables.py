@@ -44,7 +44,7 @@ def latex_table(df, cols=None):
 
 KNOWN = set(BASE_COLS + NUM_COLS) | {"experiment", "label", "cores", "exit_code", "macs", "golden",
                                      "operating_point", "energy_source", "sim_seconds",
-                                     "point_key", "cached", "core_cycles", "per_core", "freq_mhz",
+                                     "point_key", "cached", "retimed", "core_cycles", "per_core", "freq_mhz",
                                      "time_us", "energy_uj_min", "energy_uj_max"}
 
 
@@ -146,7 +146,7 @@ def main(args):
     df = load_results(args.results)
     cols = BASE_COLS + [c for c in df.columns if c not in BASE_COLS and c not in (
         "experiment", "label", "exit_code", "golden", "operating_point", "energy_source",
-        "sim_seconds", "point_key", "per_core") and not c.startswith(("stall_", "cycles_fn_"))]
+        "sim_seconds", "retimed", "point_key", "per_core") and not c.startswith(("stall_", "cycles_fn_"))]
     if args.format == "csv":
         print(df[cols].to_csv(index=False), end="")
     elif args.format == "latex":
