@@ -256,3 +256,25 @@ def test_a_variant_may_run_at_some_sweep_values_only(tmp_path, capsys):
         p.write_text(body.replace("ONLY", bad))
         rc, _, err = cli(capsys, "run", str(p))
         assert rc == 2 and "o.yaml:8: variants[0].only" in err and needle in err, err
+
+
+def test_phases_carry_instructions_and_stalls_where_the_profile_has_them():
+    """Issue 18 item 3: a profile {function: {cycles, instructions, stalls}} gives per-phase
+    instructions and stall cycles by cause (phasestall_<phase>__<cause>); a point none of whose
+    phase functions ran has them empty; the phases' instructions add up to the run's."""
+    import numpy as np
+    import pandas as pd
+    from isasim.experiments.runner import add_phases, _profile_columns
+    rows = []
+    for prof, cyc, ins in (({"mm_kernel": {"cycles": 60, "instructions": 50, "stalls": {"load_use": 5}},
+                             "main": {"cycles": 40, "instructions": 30, "stalls": {"load_use": 1}}}, 100, 80),
+                           ({"main": {"cycles": 80, "instructions": 70, "stalls": {}}}, 80, 70)):
+        rows.append({"cycles": cyc, "instructions": ins, **_profile_columns(prof)})
+    out = add_phases(pd.DataFrame(rows), {"_path": "x.yaml", "phases": {"matmul": ["mm_*"]}})
+    assert out.loc[0, "instructions_phase_matmul"] == 50 and out.loc[0, "phasestall_matmul__load_use"] == 5
+    assert out.loc[0, "instructions_phase_other"] == 30
+    assert np.isnan(out.loc[1, "instructions_phase_matmul"]) and out.loc[1, "instructions_phase_other"] == 70
+    # a plain {function: cycles} profile (targets without per-function instructions) still works
+    old = add_phases(pd.DataFrame([{"cycles": 10, "instructions": 9, **_profile_columns({"mm_kernel": 4})}]),
+                     {"_path": "x.yaml", "phases": {"matmul": ["mm_*"]}})
+    assert old.loc[0, "cycles_phase_matmul"] == 4 and "instructions_phase_matmul" not in old.columns

@@ -198,7 +198,8 @@ def load(path):
                 _type(loc, v[key], t, p + (key,), what)
         for k, val in (v.get("tags") or {}).items():
             _type(loc, val, (str, int, float, bool), p + ("tags", k), "a scalar tag value")
-            if k in RESERVED or k in (v.get("params") or {}) or k.startswith(("stall_", "cycles_fn_")):
+            if k in RESERVED or k in (v.get("params") or {}) or k.startswith(("stall_", "cycles_fn_", "instructions_fn_", "fnstall_",
+                                                                   "phasestall_", "instructions_phase_")):
                 raise loc.error(p + ("tags", k), f"tag '{k}' would collide with a results column or "
                                                  f"a workload parameter; choose another name")
         # every run option checked against the variant's target now, not after points have run

@@ -133,13 +133,31 @@ def _energy_range(res):
     return None, None
 
 
+# prefixes of the per-function profile columns: cycles, instructions and stall cycles by cause
+# (``fnstall_<function>__<cause>``; not ``stall_``, which names the run's own stall causes)
+FN_PREFIXES = ("cycles_fn_", "instructions_fn_", "fnstall_")
+PHASE_PREFIXES = ("cycles_phase_", "instructions_phase_", "phasestall_", "amdahl_")
+
+
 def _profile_columns(prof):
-    """Per-function cycles of a run's profile as results columns ``cycles_fn_<function>``."""
+    """A run's per-function profile as results columns: ``cycles_fn_<function>`` and, where the
+    target's profile has them ({function: {"cycles", "instructions", "stalls"}}),
+    ``instructions_fn_<function>`` and ``fnstall_<function>__<cause>`` (non-zero causes)."""
     out = {}
+
+    def add(key, v):
+        out[key] = out.get(key, 0) + int(v)
     for name, val in (prof or {}).items():
-        c = val["cycles"] if isinstance(val, dict) else val
-        key = "cycles_fn_" + re.sub(r"[^A-Za-z0-9_]", "_", str(name))
-        out[key] = out.get(key, 0) + int(c)
+        fn = re.sub(r"[^A-Za-z0-9_]", "_", str(name))
+        if not isinstance(val, dict):
+            add("cycles_fn_" + fn, val)
+            continue
+        add("cycles_fn_" + fn, val["cycles"])
+        if "instructions" in val:
+            add("instructions_fn_" + fn, val["instructions"])
+        for cause, v in (val.get("stalls") or {}).items():
+            if v:
+                add(f"fnstall_{fn}__{cause}", v)
     return out
 
 
@@ -681,8 +699,24 @@ def add_phases(df, cfg):
         ran = df[cols].notna().any(axis=1) if cols else pd.Series(False, index=df.index)
         total = df[cols].fillna(0).sum(axis=1) if cols else pd.Series(0, index=df.index)
         df[f"cycles_phase_{name}"] = total.where(ran, np.nan)
+        # instructions and stalls by cause of the phase, where the target's profile has them
+        fns = [c[len("cycles_fn_"):] for c in cols]
+        icols = [f"instructions_fn_{f}" for f in fns if f"instructions_fn_{f}" in df.columns]
+        if icols:
+            has = df[icols].notna().any(axis=1) & ran
+            df[f"instructions_phase_{name}"] = df[icols].fillna(0).sum(axis=1).where(has, np.nan)
+            causes = sorted({c.split("__", 1)[1] for c in df.columns
+                             if c.startswith("fnstall_") and c[len("fnstall_"):].split("__", 1)[0] in fns})
+            for cause in causes:
+                sc = [f"fnstall_{f}__{cause}" for f in fns if f"fnstall_{f}__{cause}" in df.columns]
+                df[f"phasestall_{name}__{cause}"] = df[sc].fillna(0).sum(axis=1).where(has, np.nan)
     claimed = sum(df[f"cycles_phase_{n}"].fillna(0) for n in phases)
     df["cycles_phase_other"] = df["cycles"] - claimed
+    if all(f"instructions_phase_{n}" in df.columns for n in phases) and \
+            any(c.startswith("instructions_fn_") for c in df.columns):
+        has = df[[c for c in df.columns if c.startswith("instructions_fn_")]].notna().any(axis=1)
+        df["instructions_phase_other"] = (df["instructions"] - sum(
+            df[f"instructions_phase_{n}"].fillna(0) for n in phases)).where(has, np.nan)
     if (df["cycles_phase_other"] < 0).any():
         raise IsasimError(f"{cfg['_path']}: phases add up to more than the cycles of a point")
     for name in phases:

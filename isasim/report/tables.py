@@ -52,7 +52,9 @@ def sweep_columns(df):
     """From a results table alone: the parameters that vary within a variant (the sweep axes)."""
     out = []
     for c in df.columns:
-        if c in KNOWN or c.startswith(("stall_", "cycles_fn_", "cycles_phase_", "amdahl_")) or \
+        if c in KNOWN or c.startswith(("stall_", "cycles_fn_", "instructions_fn_", "fnstall_",
+                                       "cycles_phase_", "instructions_phase_", "phasestall_",
+                                       "amdahl_")) or \
                 df[c].dtype.kind == "f":
             continue
         if df.groupby("variant")[c].nunique().max() > 1:
@@ -146,7 +148,8 @@ def main(args):
     df = load_results(args.results)
     cols = BASE_COLS + [c for c in df.columns if c not in BASE_COLS and c not in (
         "experiment", "label", "exit_code", "golden", "operating_point", "energy_source",
-        "sim_seconds", "retimed", "point_key", "per_core") and not c.startswith(("stall_", "cycles_fn_"))]
+        "sim_seconds", "retimed", "point_key", "per_core") and not c.startswith(("stall_", "cycles_fn_", "instructions_fn_", "fnstall_",
+                                    "phasestall_", "instructions_phase_"))]
     if args.format == "csv":
         print(df[cols].to_csv(index=False), end="")
     elif args.format == "latex":
