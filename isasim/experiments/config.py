@@ -45,7 +45,7 @@ import yaml
 from ..errors import IsasimError
 
 TOP = {"name", "description", "workload", "variants", "sweep", "baselines", "paper", "postprocess",
-       "phases"}
+       "phases", "lanes"}
 VARIANT = {"id", "target", "sources", "plugins", "defines", "include", "cores", "operating_point",
            "timing", "max_instructions", "params", "label", "tags", "cost",
            "hwloop_csr_base", "memory", "only"}
@@ -54,7 +54,8 @@ BASELINE = {"name", "baseline", "compare", "metric", "match"}
 # results columns a workload parameter or a variant tag may not be called
 RESERVED = {"experiment", "variant", "label", "target", "cores", "plugins", "exit_code", "cycles",
             "core_cycles", "instructions", "energy_uj", "macs", "golden", "mac_per_cycle",
-            "instr_per_mac", "operating_point", "energy_source", "sim_seconds", "point_key", "cached", "retimed"}
+            "instr_per_mac", "operating_point", "energy_source", "sim_seconds", "point_key", "cached", "retimed", "op_counts",
+            "lanes", "lane_useful_pct"}
 PAPER = {"id", "quantity", "value", "unit", "simulated", "note"}
 SIMULATED = {"column", "variant", "where", "aggregate"}
 
@@ -239,6 +240,15 @@ def load(path):
             if bad or not vals:
                 raise loc.error(p + (k,), f"{bad or vals} not among the sweep values of '{k}' "
                                           f"({', '.join(map(str, sweep[k]))})")
+    if "lanes" in cfg:
+        _type(loc, cfg["lanes"], bool, ("lanes",), "true or false")
+        if cfg["lanes"]:
+            from .. import targets as TT
+            for i, v in enumerate(cfg["variants"]):
+                if "lanes" not in TT.get(v["target"]).options:
+                    raise loc.error(("variants", i, "target"), f"lanes: true, but target "
+                                    f"{v['target']} has no lane profile (targets with one: "
+                                    f"{', '.join(n for n in TT.NAMES if 'lanes' in TT.get(n).options) or 'none'})")
     _check_knobs(loc, cfg)
     gen = None
     if wl is not None:
@@ -445,7 +455,7 @@ def expand(cfg):
                     if mn in plug_names:
                         cost.setdefault(mn, {})[knob] = x
             points.append({"experiment": cfg["name"], "variant": v, "variant_index": vi,
-                           "profile": bool(cfg.get("phases")),
+                           "profile": bool(cfg.get("phases")), "lanes": bool(cfg.get("lanes")),
                            "params": params, "timing": timing, "cost": cost,
                            "knobs": {k: x for k, x in sw.items() if k.startswith(KNOB_PREFIXES)},
                            "generator": wl.get("generator"), "sweep": sw,

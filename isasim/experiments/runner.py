@@ -202,6 +202,8 @@ def run_point(point, use_cache=True, cache_only=False, record=None):
     t0 = time.perf_counter()
     where = _where(point)
     extra = {"record": record} if record else {}
+    if run_kw.get("lanes"):
+        extra["lanes"] = True
     try:
         res = run_elf(elf, v["target"], max_instructions=run_kw["max_instructions"],
                       plugins=v.get("plugins", []), timing=run_kw["timing"], cores=run_kw["cores"],
@@ -259,6 +261,16 @@ def run_group(points, use_cache=True):
     return rows
 
 
+def _plugin_classes(v):
+    """{plug-in mnemonic: its declared params['class'] or None} of a variant (op classes)."""
+    if not v.get("plugins"):
+        return {}
+    from .. import targets
+    from ..isa.registry import load_table
+    t = load_table(targets.get(v["target"]).isa, v["plugins"])
+    return {i.name: (i.params or {}).get("class") for i in t.instrs[t.n_builtin:]}
+
+
 def _prepare(point):
     """Build a point's ELF (cached by content) and derive its run options and cache key:
     (workload, elf path, key, run options, result cache path)."""
@@ -289,6 +301,8 @@ def _prepare(point):
         build_kw = {"memory": v.get("memory"), "operating_point": v.get("operating_point")}
     if point.get("profile"):
         run_kw["profile"] = True
+    if point.get("lanes"):
+        run_kw["lanes"] = True
     elf_dir = cache.subdir("experiments", "elf")
     tmp_elf = os.path.join(elf_dir, f".build_{os.getpid()}_{time.monotonic_ns()}.elf")
     try:
@@ -351,6 +365,16 @@ def _finish(point, prep, res, wall, golden, retimed):
     row["operating_point"] = json.dumps(opp, sort_keys=True) if isinstance(opp, dict) else str(opp)
     em = res.get("energy_model") or {}
     row["energy_source"] = str(em.get("source", ""))[:200]
+    if res.get("op_counts"):
+        from ..report import opclass
+        row["op_counts"] = json.dumps(res["op_counts"], sort_keys=True)
+        for c, x in opclass.shares(res["op_counts"], _plugin_classes(v)).items():
+            row[f"opshare_{c}"] = x
+    if res.get("lanes") is not None:
+        row["lanes"] = json.dumps(res["lanes"], sort_keys=True)
+        pairs = sum(x["executions"] * x["lanes"] for x in res["lanes"].values())
+        row["lane_useful_pct"] = (100.0 * sum(x["useful"] for x in res["lanes"].values()) / pairs
+                                  if pairs else float("nan"))
     row["sim_seconds"] = round(wall, 3)
     row["retimed"] = bool(retimed)
     row["point_key"] = key
@@ -642,7 +666,8 @@ def _retime_groups(pts, idx):
     groups, by_key = [], {}
     for i in idx:
         p = pts[i]
-        if getattr(targets.get(p["variant"]["target"]), "retimer", "") and p.get("knobs"):
+        if getattr(targets.get(p["variant"]["target"]), "retimer", "") and p.get("knobs") \
+                and not p.get("lanes"):
             k = (p["variant_index"], json.dumps(p["params"], sort_keys=True, default=str))
             if k in by_key:
                 groups[by_key[k]].append(i)

@@ -249,6 +249,46 @@ def energy_bars(df, sweep, out):
     return _save(fig, out, "energy")
 
 
+def op_class_bars(df, sweep, out):
+    """Stacked bars: the share of each point's executed instructions per instruction class
+    (isasim.report.opclass: MAC, pack/unpack, extract/insert, shift, loads, stores, branches,
+    plug-ins, other), where the target reports op counts."""
+    from .opclass import CLASSES
+    cols = [f"opshare_{c}" for c in CLASSES if f"opshare_{c}" in df.columns]
+    if not cols or df[cols].isna().all().all():
+        return []
+    d = df[df[cols].notna().any(axis=1)].iloc[:MAX_HBARS]
+    fig, ax = plt.subplots(figsize=(8, 1.0 + 0.26 * len(d)))
+    left = np.zeros(len(d))
+    for j, c in enumerate(cols):
+        v = 100.0 * d[c].astype(float).fillna(0).values
+        ax.barh(range(len(d)), v, left=left, label=c[len("opshare_"):], color=plt.cm.tab10.colors[j % 10])
+        left += v
+    ax.set_yticks(range(len(d)), [_label(r, sweep).replace("\n", ", ") for _, r in d.iterrows()], fontsize=7)
+    ax.invert_yaxis()
+    ax.set_xlabel("% of executed instructions")
+    ax.set_title("Executed instructions by class")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    return _save(fig, out, "op_classes")
+
+
+def lane_bars(df, sweep, out):
+    """Per point, the share of SIMD lane pairs doing useful work (both lane values non-zero) over
+    all SIMD multiplies / dot products it executed (run with ``lanes: true``)."""
+    if "lane_useful_pct" not in df.columns or df["lane_useful_pct"].isna().all():
+        return []
+    d = df[df["lane_useful_pct"].notna()].iloc[:MAX_HBARS]
+    fig, ax = plt.subplots(figsize=(8, 1.0 + 0.26 * len(d)))
+    v = d["lane_useful_pct"].astype(float).values
+    ax.barh(range(len(d)), v, color="#3b75af")
+    for i, x in enumerate(v):
+        ax.text(x, i, f" {x:.1f}", va="center", fontsize=7)
+    ax.set_yticks(range(len(d)), [_label(r, sweep).replace("\n", ", ") for _, r in d.iterrows()], fontsize=7)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 105)
+    ax.set_xlabel("% of SIMD lane pairs with both values non-zero")
+    ax.set_title("Useful SIMD lanes")
+    return _save(fig, out, "lanes_useful")
 def experiment_plots(df, comp, cfg, out):
     sweep = list((cfg.get("sweep") or {}).keys())
     files = []
@@ -259,6 +299,8 @@ def experiment_plots(df, comp, cfg, out):
                               compare=b.get("compare"))
     files += cycle_breakdown(df, sweep, out)
     files += energy_bars(df, sweep, out)
+    files += op_class_bars(df, sweep, out)
+    files += lane_bars(df, sweep, out)
     files += paper_vs_simulated(comp, out)
     files += mac_heatmaps(df, out)
     return files

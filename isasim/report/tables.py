@@ -45,6 +45,7 @@ def latex_table(df, cols=None):
 KNOWN = set(BASE_COLS + NUM_COLS) | {"experiment", "label", "cores", "exit_code", "macs", "golden",
                                      "operating_point", "energy_source", "sim_seconds",
                                      "point_key", "cached", "retimed", "core_cycles", "per_core", "freq_mhz",
+                                     "op_counts", "lanes", "lane_useful_pct",
                                      "time_us", "energy_uj_min", "energy_uj_max"}
 
 
@@ -148,8 +149,8 @@ def main(args):
     df = load_results(args.results)
     cols = BASE_COLS + [c for c in df.columns if c not in BASE_COLS and c not in (
         "experiment", "label", "exit_code", "golden", "operating_point", "energy_source",
-        "sim_seconds", "retimed", "point_key", "per_core") and not c.startswith(("stall_", "cycles_fn_", "instructions_fn_", "fnstall_",
-                                    "phasestall_", "instructions_phase_"))]
+        "sim_seconds", "retimed", "point_key", "per_core", "op_counts", "lanes") and not c.startswith(("stall_", "cycles_fn_", "instructions_fn_", "fnstall_",
+                                    "phasestall_", "instructions_phase_", "opshare_"))]
     if args.format == "csv":
         print(df[cols].to_csv(index=False), end="")
     elif args.format == "latex":
