@@ -362,6 +362,8 @@ def report(out_dir, doc=None, config="experiments/bruschi2020/bruschi2020.yaml",
     L += xpulpnn_section(df, shape)
     L += l11_section(df)
     L += assumptions(df)
+    from isasim.report.provenance import markdown as provenance
+    L.append(provenance(["gap8", "ri5cy", "cm7"]))
     L += ["## Regenerate\n",
           "```sh\nisasim run experiments/bruschi2020/bruschi2020.yaml --out out/bruschi2020\n"
           "python experiments/bruschi2020/bruschi2020_report.py out/bruschi2020\n"

@@ -379,6 +379,8 @@ def report(out_dir, doc=None, config=CONFIG, wall=None, intq_dir=None):
     L.append("## Paper vs simulation (comparison.csv)\n")
     L.append(f"{len(comp)} rows R8.<network>.<n> with the simulated latency in ms; the paper column is empty "
              "because the paper's figures are not public.\n")
+    from isasim.report.provenance import markdown as provenance
+    L.append(provenance(["cm7"]))
     L.append("## Regenerate\n")
     L.append(f"```sh\nisasim run experiments/peluso2019/{os.path.basename(config)} --out out/peluso2019\n"
              "isasim run experiments/peluso2019/peluso2019_intq.yaml --out out/peluso2019_intq\n"

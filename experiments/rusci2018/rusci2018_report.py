@@ -476,6 +476,8 @@ def report(out_dir, doc=None, config=CONFIG):
              f"schemes of conv_driver.c: {', '.join(f'`{k}`' for k in rusci.IM2COL)}. An unknown "
              "kernel name is refused when the config is loaded, with the variant's file:line, the known "
              "kernels and this recipe.\n")
+    from isasim.report.provenance import markdown as provenance
+    L.append(provenance(["cm7"]))
     L.append("## Regenerate\n")
     L.append("```sh\nisasim run experiments/rusci2018/rusci2018.yaml --out out/rusci2018\n"
              "python experiments/rusci2018/rusci2018_report.py out/rusci2018\n```\n")

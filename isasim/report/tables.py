@@ -104,6 +104,8 @@ def report(df, comp, cfg, figs):
             pass
         out.append(f"- **{t}**: operating point {opp}; energy model: {sub.get('energy_source', '')}")
     out.append("")
+    from .provenance import markdown as provenance
+    out += [provenance(sorted(df["target"].unique())), ""]
     if figs:
         out += ["## Plots", ""] + [f"![{os.path.basename(f)}]({os.path.basename(f)})" for f in figs
                                    if f.endswith(".png")] + [""]
