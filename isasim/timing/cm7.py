@@ -350,7 +350,8 @@ class Desc:
     __slots__ = ("pc", "size", "text", "srcs", "dsts", "res", "begin_group", "single", "occ",
                  "branch", "target", "fallthrough", "is_load", "is_mac", "cls", "early",
                  "oflags", "sh_op2", "has_early", "mem", "msize", "sb_store", "stm_even",
-                 "it", "cond", "cbz_reg", "is_store", "word_load", "needs_addr", "aeff", "nregs")
+                 "it", "cond", "cbz_reg", "is_store", "word_load", "needs_addr", "aeff", "nregs",
+                 "mnem", "lanes")
 
     def __init__(self, pc, size, text):
         self.pc = pc
@@ -384,6 +385,9 @@ class Desc:
         self.it = False
         self.cond = False       # conditional (in an IT block), not a branch
         self.cbz_reg = None     # CBZ/CBNZ: the register whose producer sets the penalty
+        self.mnem = text.split()[0] if text else "?"   # op counts: capstone's, no .w/.n
+        self.lanes = None       # SIMD multiply: (a reg, b reg, lanes, lane bits, signed a, signed b,
+        #                         exchange) for the lane profile (isasim.cores.cm7.lanes)
 
     def __repr__(self):
         return f"Desc({self.pc:#x} {self.text!r} {self.cls})"
@@ -464,6 +468,7 @@ def classify(insn, timing, trap_cost=None):
     implements."""
     d = Desc(insn.address, insn.size, f"{insn.mnemonic} {insn.op_str}".strip())
     mn = _mn(insn)
+    d.mnem = mn
     try:
         rd, wr = insn.regs_access()
     except Exception:  # pragma: no cover - capstone lacks access info for a few encodings
@@ -916,6 +921,7 @@ class BlockCache:
         self.states = []
         self.trans = {}          # key -> transition index
         self.trans_info = []     # (block addr, ninsn, dcycles, (stall deltas), dual, mispredicts, branches)
+        self.trans_descs = []    # the block's instructions, per transition (op counts)
         self.counts = []         # executions per transition
 
     def sid(self, st):
@@ -942,5 +948,6 @@ class BlockCache:
                 s.mispredicts, s.branches)
         ti = len(self.trans_info)
         self.trans_info.append(info)
+        self.trans_descs.append(descs)
         self.counts.append(0)
         return nst, ti
