@@ -234,11 +234,10 @@ def retime(record_path, timing=None, cost=None, **run):
     run options given in ``run`` must equal the recording's (else a one-line IsasimError names
     the option: it changes what executes or where, re-run instead)."""
     import os
-    import tempfile
     from ..cores.cm7 import replay
     from ..cores.cm7.engine import hooks_module
     from ..timing import cm7 as T
-    rec = replay.Recording(record_path)
+    rec = replay.load(record_path)
     h = rec.header
     for k, v in run.items():
         if k not in _RUN_KEYS and k != "profile":
@@ -287,19 +286,14 @@ def retime(record_path, timing=None, cost=None, **run):
         pt = PluginTraps(load_table("cm7", h["plugins"], cost=cost))
         regs = pt.registrations
         pt.counts.update(h["plugin_counts"])
-    fd, tmp = tempfile.mkstemp(suffix=".elf")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(rec.elf)
-        sections = _sections(tmp)
-        core = Cm7Core(tmp, traps=regs, timing=t, memory=cache_keys, memory_hooks="always")
-        core.mem = MEM.MemoryModel(core.memory_cfg, core.timing, hooks_module())
-        core.bc = T.BlockCache(core.timing)
-        replay.replay(core, rec)
-        core.mem.replay(h["counters"], rec.events)
-        core._finish_fast([a for a, _ in rec.blocks], rec.events)
-    finally:
-        os.remove(tmp)
+    from ..cores.cm7 import decoder
+    segments, symbols, functions, sections = decoder.program(rec.elf)
+    core = decoder.decoder(Cm7Core, segments, symbols, functions, regs, t, cache_keys)
+    core.mem = MEM.MemoryModel(core.memory_cfg, core.timing, hooks_module())
+    core.bc = T.BlockCache(core.timing)
+    replay.replay(core, rec)
+    core.mem.replay(h["counters"], rec.events)
+    core._finish_fast([a for a, _ in rec.blocks], rec.events)
     core.exit_code = h["exit_code"]
     if core.instructions != h["instructions"]:
         raise IsasimError(f"{record_path}: the re-timed run has {core.instructions} instructions, "

@@ -683,6 +683,23 @@ class Scheduler:
         self.mispredicts = 0
         self.branches = 0
 
+    _SNAP = ("cyc", "open", "ostate", "pending", "min_next", "sb_done", "dual", "mispredicts",
+             "branches")
+    _SNAP_LISTS = ("used", "rl", "re", "kind", "isload", "wcyc", "sb_bank")
+
+    def snapshot(self):
+        """Everything ``issue`` reads or writes (absolute), for ``restore``."""
+        return (tuple(getattr(self, k) for k in self._SNAP),
+                tuple(list(getattr(self, k)) for k in self._SNAP_LISTS), dict(self.stalls))
+
+    def restore(self, snap):
+        vals, lists, stalls = snap
+        for k, v in zip(self._SNAP, vals):
+            setattr(self, k, v)
+        for k, v in zip(self._SNAP_LISTS, lists):
+            setattr(self, k, list(v))
+        self.stalls = dict(stalls)
+
     # -- state capture (relative to cyc), used as the cache key of block transitions
     def state(self):
         c = self.cyc
@@ -923,6 +940,7 @@ class BlockCache:
         self.trans_info = []     # (block addr, ninsn, dcycles, (stall deltas), dual, mispredicts, branches)
         self.trans_descs = []    # the block's instructions, per transition (op counts)
         self.counts = []         # executions per transition
+        self._shared = {}        # (block, state id, address bits of a prefix) -> scheduler snapshot
 
     def sid(self, st):
         i = self.state_ids.get(st)
@@ -931,6 +949,31 @@ class BlockCache:
             self.state_ids[st] = i
             self.states.append(st)
         return i
+
+    def transition_shared(self, key, addr, descs, sid, abits, every=8):
+        """``transition``, resuming from the scheduler state of an earlier transition of the same
+        block ``key`` and entry state whose address bits agree on a prefix (checkpoints every
+        ``every`` instructions): a block executed with many address-bit variants is scheduled
+        once up to where they differ. The scheduler is deterministic, so the result is the same."""
+        s = self.sched
+        shared = self._shared
+        abits = tuple(abits)
+        n = len(descs)
+        start = 0
+        for c in range(((n - 1) // every) * every, 0, -every):
+            snap = shared.get((key, sid, abits[:c]))
+            if snap is not None:
+                s.restore(snap)
+                start = c
+                break
+        else:
+            s.reset()
+            s.load_state(self.states[sid])
+        for i in range(start, n):
+            if i and i % every == 0 and i > start:
+                shared.setdefault((key, sid, abits[:i]), s.snapshot())
+            s.issue(descs[i], abits[i])
+        return self._finish_transition(addr, descs)
 
     def transition(self, addr, descs, sid, abits=None):
         """Compute the effect of executing ``descs`` from state ``sid`` with access address bits
@@ -942,6 +985,10 @@ class BlockCache:
             abits = (None,) * len(descs)
         for d, a in zip(descs, abits):
             s.issue(d, a)
+        return self._finish_transition(addr, descs)
+
+    def _finish_transition(self, addr, descs):
+        s = self.sched
         dcyc = s.cyc
         nst = self.sid(s.state())
         info = (addr, len(descs), dcyc, tuple(s.stalls[k] for k in STALL_KINDS), s.dual,

@@ -160,6 +160,7 @@ class Cm7Core:
         self.recording = None        # what run(record=True) recorded (isasim.cores.cm7.replay)
         self.lane_spec = None        # lanes=True: Desc -> lane operands (isasim.cores.cm7.lanes)
         self.op_counts = {}
+        self.decode_only = False     # a decoder of a recording (isasim.cores.cm7.decoder)
 
     # ------------------------------------------------------------------ loading
     def _load(self):
@@ -231,9 +232,8 @@ class Cm7Core:
                             f".inst.w {(hw1 << 16) | hw2:#010x}", cost)
             d.aeff = {}
         else:
-            d = T.classify(insn, self.timing, cost)
-            addrs.annotate(insn, d)
-            if cost is None:
+            d = self._classify(insn, cost)
+            if cost is None and not self.decode_only:
                 self._checks_for(insn)
             if cost is not None:
                 d.text = f"{dec.kind} p{dec.coproc} ({insn.mnemonic} {insn.op_str})" if dec.kind != "udf" \
@@ -247,6 +247,12 @@ class Cm7Core:
         if cost is not None:            # what a trapped instruction writes is unknown to addrs
             d.aeff = {r: None for r in cost.writes if r < 15}
         self.descs[pc] = d
+        return d
+
+    def _classify(self, insn, cost):
+        """The Desc of a decoded instruction for this core's timing (with its address recipe)."""
+        d = T.classify(insn, self.timing, cost)
+        addrs.annotate(insn, d)
         return d
 
     def _halfwords(self, pc):
@@ -705,7 +711,7 @@ class Cm7Core:
         nk = len(T.STALL_KINDS)
         stalls = [0] * nk
         prof = {}
-        ops = {}
+        per_block = {}                  # id(descs) -> [descs, executions]
         for ti, n in enumerate(bc.counts):
             if not n:
                 continue
@@ -717,8 +723,12 @@ class Cm7Core:
             br += n * b
             for i, v in enumerate(st):
                 stalls[i] += n * v
-            for d in bc.trans_descs[ti]:
-                ops[d.mnem] = ops.get(d.mnem, 0) + n
+            ds = bc.trans_descs[ti]
+            e = per_block.get(id(ds))
+            if e is None:
+                per_block[id(ds)] = [ds, n]
+            else:
+                e[1] += n
             f = self.func_of(addr)
             p = prof.get(f)
             if p is None:
@@ -739,6 +749,10 @@ class Cm7Core:
                     p[0] += sum(row)
                     for i, v in enumerate(row):
                         p[2][nk + i] += v
+        ops = {}
+        for ds, n in per_block.values():
+            for d in ds:
+                ops[d.mnem] = ops.get(d.mnem, 0) + n
         self.op_counts = ops
         self._set_results(cycles, insns, dual, mis, br, dict(zip(T.STALL_KINDS, stalls)), prof)
 
