@@ -159,6 +159,7 @@ class Cm7Core:
         self._engine = None          # the block path's BlockEngine while it runs
         self.recording = None        # what run(record=True) recorded (isasim.cores.cm7.replay)
         self.lane_spec = None        # lanes=True: Desc -> lane operands (isasim.cores.cm7.lanes)
+        self.lane_profile = None     # its LaneProfile (collects the operands)
         self.op_counts = {}
         self.decode_only = False     # a decoder of a recording (isasim.cores.cm7.decoder)
 
@@ -851,6 +852,8 @@ class Cm7Core:
             if addr in checks and self._run_checks(addr):
                 return
             prev[0] = d
+            if d.lanes is not None:
+                self.lane_profile.add(d, uc.reg_read(GPR[d.lanes[0]]), uc.reg_read(GPR[d.lanes[1]]))
             a = addrs.concrete(d.mem, lambda r: uc.reg_read(GPR[r])) if d.mem is not None else None
             issue(d, a=a)
             if count[0] > limit:

@@ -75,6 +75,8 @@ class BlockEngine:
         self.ntrans = 0
         self.capid = {}           # pc -> capture id
         self._capud = []          # user-data arrays of the capture hooks (kept alive)
+        self.lane_hooked = {}     # pc -> Desc with a lane-profile hook (lanes=True)
+        self._lane_cb = None
         self._miss_cb = _MISS_CB(self._miss)
         fns = uc_functions()
         c = self.ctx
@@ -146,6 +148,10 @@ class BlockEngine:
                 self._add_capture(pc, descs[i].mem)
                 restart = True
             cap_ids.append(self.capid[pc])
+        for d in descs:
+            if d.lanes is not None and d.pc not in self.lane_hooked:
+                self._add_lane_hook(d)
+                restart = True
         new_checks = [pc for pc in core.checks if pc not in core.hooked]
         if new_checks:
             core._install_checks(new_checks)
@@ -211,6 +217,40 @@ class BlockEngine:
         if err != 0:  # pragma: no cover
             raise SimError(f"cannot install a capture hook at pc {pc:#010x} (unicorn error {err})")
         self.core.uc.ctl_remove_cache(pc, pc + 2)
+
+    def _add_lane_hook(self, d):
+        """A Python code hook reading the two multiplied operands of ``d`` before it executes
+        (isasim.cores.cm7.lanes; lanes=True only)."""
+        from unicorn import unicorn_const as UC
+        from unicorn.unicorn_py3.unicorn import uclib
+        core = self.core
+        if self._lane_cb is None:
+            regbuf = ctypes.c_uint64()
+            uch = core.uc._uch
+            hooked = self.lane_hooked
+            prof = core.lane_profile
+            gpr = core.gpr
+
+            def reg(r):
+                regbuf.value = 0
+                uclib.uc_reg_read(uch, gpr[r], ctypes.byref(regbuf))
+                return regbuf.value & 0xFFFFFFFF
+
+            def on_lane(uc, addr, size, ud):
+                try:
+                    dd = hooked[addr]
+                    prof.add(dd, reg(dd.lanes[0]), reg(dd.lanes[1]))
+                except BaseException as e:
+                    core._abort(e, "lane hook")
+            self._lane_cb = _HOOK_CB(on_lane)
+        self.lane_hooked[d.pc] = d
+        h = ctypes.c_size_t()
+        err = uclib.uc_hook_add(core.uc._uch, ctypes.byref(h), UC.UC_HOOK_CODE,
+                                ctypes.cast(self._lane_cb, ctypes.c_void_p), None,
+                                ctypes.c_uint64(d.pc), ctypes.c_uint64(d.pc))
+        if err != 0:  # pragma: no cover
+            raise SimError(f"cannot install a lane hook at pc {d.pc:#010x} (unicorn error {err})")
+        core.uc.ctl_remove_cache(d.pc, d.pc + 2)
 
     def _new_transition(self, tbid, sid, s0, *sig):
         m = self.m
