@@ -192,3 +192,54 @@ def test_a_changed_plugin_file_is_refused(tmp_path):
                                              "rd - dot(rn, rm, 4, True, True)"))
     with pytest.raises(IsasimError, match="changed"):
         stm32h7.retime(rec)
+
+
+def _rusci_l16(tmp_path, kernel):
+    """The ELF of the Rusci 2018 l16 layer (4 rows) for ``kernel``, built as the runner builds it."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    exp = os.path.join(root, "experiments", "rusci2018")
+    sys.path.insert(0, exp)
+    import rusci2018_workload as rusci
+    from isasim.experiments import runner
+    kd = rusci.KERNELS[kernel]
+    v = {"id": kernel, "target": "cm7", "sources": rusci.kernel_sources(kernel, root),
+         "plugins": ["qnn"] if kd["qnn"] else [], "include": rusci.include_dirs(kernel, root)}
+    point = {"experiment": "l16", "variant": v, "generator": "rusci2018_workload:conv_layer",
+             "params": dict(kernel=kernel, seed=2018, rows=4, layer="l16"), "config_dir": exp,
+             "sweep": {"layer": "l16"}}
+    w = runner.workload(point)
+    data = tmp_path / f"{kernel}_data.S"
+    data.write_text(runner._data_asm(w, "l16"))
+    elf = str(tmp_path / f"{kernel}.elf")
+    build_elf("cm7", v["sources"] + [str(data)], elf, include_dirs=v["include"],
+              defines=[f"{k}={x}" for k, x in w["defines"].items()], plugins=v["plugins"])
+    return elf, v["plugins"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kernel", ["q7", "int4_sdot4"])
+def test_rusci_l16_sweep_record_size_and_speed(tmp_path, kernel):
+    """A 10-point latency sweep of the Rusci l16 layer: retime == rerun; prints the record size
+    per instruction and the rerun / retime time ratio (python -m pytest -m slow -s -k l16)."""
+    import time
+    elf, plugins = _rusci_l16(tmp_path, kernel)
+    rec = str(tmp_path / "l16.npz")
+    first = stm32h7.run(elf, plugins=plugins, record=rec)
+    sweep = [{"lat_mac": 1 + i % 3, "mispredict_penalty": 4 + i, "axi_latency": 1 + i % 4}
+             for i in range(10)]
+    t0 = time.perf_counter()
+    fresh = [stm32h7.run(elf, plugins=plugins, timing=t) for t in sweep]
+    t1 = time.perf_counter()
+    re = [stm32h7.retime(rec, timing=t) for t in sweep]
+    t2 = time.perf_counter()
+    re2 = [stm32h7.retime(rec, timing=t) for t in sweep]
+    t3 = time.perf_counter()
+    for a, b, c in zip(fresh, re, re2):
+        _same(a, b)
+        _same(a, c)
+    size = os.path.getsize(rec)
+    print(f"\n{kernel} l16: {first['instructions']} instructions, record {size} B = "
+          f"{size / first['instructions']:.4f} B/instruction; 10 points: rerun {t1 - t0:.2f} s, "
+          f"retime {t2 - t1:.3f} s ({(t1 - t0) / (t2 - t1):.1f}x), again {t3 - t2:.3f} s "
+          f"({(t1 - t0) / (t3 - t2):.1f}x)")
+    assert size / first["instructions"] < 0.5
