@@ -168,6 +168,10 @@ def test_what_a_recording_cannot_retime_is_refused(tmp_path):
         with pytest.raises(IsasimError, match=word) as e:
             stm32h7.retime(rec, **kw)
         assert "\n" not in str(e.value)
+    assert stm32h7.retime(rec, memory={}, operating_point=None, max_instructions=None,
+                          plugins=[])["cycles"] > 0          # the recorded run's own options
+    with pytest.raises(IsasimError, match="operating_point"):
+        stm32h7.retime(rec, operating_point="480MHz-flash")
     with pytest.raises(Exception, match="nosuch"):
         stm32h7.retime(rec, timing={"nosuch": 1})
     with pytest.raises(IsasimError, match="plug-in"):
