@@ -133,7 +133,7 @@ def run(elf_path, max_instructions=None, trace=None, plugins=(), timing=None, op
         res["memory"] = {k: core.read_symbol(k, n) for k, n in read_symbols.items()}
     if record is not None:
         _write_record(record, elf_path, core, pt, plugins, cost, t, op, given, freq_mhz,
-                      max_instructions, native_traps, profile)
+                      max_instructions, native_traps, profile, actual)
     return res
 
 
@@ -198,7 +198,7 @@ def _timing_overrides(t):
 
 
 def _write_record(path, elf_path, core, pt, plugins, cost, t, op, given, freq_mhz,
-                  max_instructions, native_traps, profile):
+                  max_instructions, native_traps, profile, placement):
     import hashlib
     from ..cores.cm7 import replay
     from ..version import __version__
@@ -218,7 +218,7 @@ def _write_record(path, elf_path, core, pt, plugins, cost, t, op, given, freq_mh
         "version": __version__,
         "exit_code": core.exit_code if core.exit_code is not None else 1,
         "plugin_counts": dict(pt.counts) if pt is not None else {},
-        "instructions": core.instructions, "profile": bool(profile),
+        "instructions": core.instructions, "profile": bool(profile), "placement": placement,
     }
     replay.save(path, header, elf, core.recording, dict(core.counters))
 
@@ -293,7 +293,7 @@ def retime(record_path, timing=None, cost=None, **run):
         regs = pt.registrations
         pt.counts.update(h["plugin_counts"])
     from ..cores.cm7 import decoder
-    segments, symbols, functions, sections = decoder.program(rec.elf)
+    segments, symbols, functions = decoder.program(rec.elf)
     core = decoder.decoder(Cm7Core, segments, symbols, functions, regs, t, cache_keys)
     core.mem = MEM.MemoryModel(core.memory_cfg, core.timing, hooks_module())
     core.bc = T.BlockCache(core.timing)
@@ -304,7 +304,7 @@ def retime(record_path, timing=None, cost=None, **run):
     if core.instructions != h["instructions"]:
         raise IsasimError(f"{record_path}: the re-timed run has {core.instructions} instructions, "
                           f"the recording {h['instructions']} (corrupt recording)")
-    res = _result(core, pt, op, mem, MEM.placement_of(sections),
+    res = _result(core, pt, op, mem, h["placement"],
                   run.get("profile", h["profile"]))
     res["path"] = "block"
     code = int(res["exit_code"]) & 0xFFFFFFFF

@@ -19,7 +19,7 @@ from . import memory as MEM
 from . import traps as TR
 
 _FROZEN = {}          # (code bytes, address, count) -> [FrozenInsn]
-_PROGRAMS = {}        # sha256 of the ELF -> (segments, symbols, functions, sections)
+_PROGRAMS = {}        # sha256 of the ELF -> (segments, symbols, functions)
 _LIMIT = 1 << 18
 
 
@@ -30,7 +30,6 @@ class _Obj:
 
 class FrozenInsn:
     """The capstone attributes the cycle model and address analysis use, read once."""
-    _names = {}
 
     def __init__(self, insn):
         self.address = insn.address
@@ -100,20 +99,19 @@ class _Image:
 
 
 def program(elf_bytes):
-    """(segments, symbols, functions, sections) of an ELF's bytes (read once per content)."""
+    """(segments, symbols, functions) of an ELF's bytes (read once per content)."""
     key = hashlib.sha256(elf_bytes).hexdigest()
     p = _PROGRAMS.get(key)
     if p is None:
         import os
         import tempfile
         from ...elf import Program
-        from ...platforms.stm32h7 import _sections
         fd, path = tempfile.mkstemp(suffix=".elf")
         try:
             with os.fdopen(fd, "wb") as f:
                 f.write(elf_bytes)
             prog = Program(path)
-            p = (list(prog.segments), dict(prog.symbols), list(prog.functions), _sections(path))
+            p = (list(prog.segments), dict(prog.symbols), list(prog.functions))
         finally:
             os.remove(path)
         if len(_PROGRAMS) > 16:
