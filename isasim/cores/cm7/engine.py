@@ -67,7 +67,7 @@ class BlockEngine:
         self.events = np.zeros(256 * m.NEV, np.int64)     # memory events per block
         # recording (isasim.cores.cm7.replay): the transition of every executed block, and per
         # transition its token (block id, access address bits of each instruction)
-        self.rec = np.zeros(1 << 16, np.int32) if record else None
+        self.rec = np.zeros(1 << 10, np.int32) if record else None
         self.tokens = {}          # (block id, address bits) -> token
         self.trans_token = []     # transition index -> token
         self.blocks = []          # block id -> (addr, descs, forms, syms, caps)
