@@ -211,6 +211,7 @@ def _write_record(path, elf_path, core, pt, plugins, cost, t, op, given, freq_mh
     header = {
         "isasim_record": replay.FORMAT, "target": "cm7",
         "elf_sha256": hashlib.sha256(elf).hexdigest(),
+        "functions": [list(f) for f in core.funcs], "start": core.symbols["_start"],
         "plugins": files, "plugin_sha256": {p: _sha256(p) for p in files},
         "run": {"operating_point": op["name"], "freq_mhz": freq_mhz, "memory": given,
                 "max_instructions": max_instructions, "native_traps": bool(native_traps)},
@@ -220,7 +221,8 @@ def _write_record(path, elf_path, core, pt, plugins, cost, t, op, given, freq_mh
         "plugin_counts": dict(pt.counts) if pt is not None else {},
         "instructions": core.instructions, "profile": bool(profile), "placement": placement,
     }
-    replay.save(path, header, elf, core.recording, dict(core.counters))
+    code = replay.code_ranges(core.recording["blocks"], core.segments)
+    replay.save(path, header, code, core.recording, dict(core.counters))
 
 
 # run options a recording keeps fixed: re-timing with another value is refused
@@ -293,8 +295,9 @@ def retime(record_path, timing=None, cost=None, **run):
         regs = pt.registrations
         pt.counts.update(h["plugin_counts"])
     from ..cores.cm7 import decoder
-    segments, symbols, functions = decoder.program(rec.elf)
-    core = decoder.decoder(Cm7Core, segments, symbols, functions, regs, t, cache_keys)
+    functions = [(a, end - a, name) for a, end, name in h["functions"]]
+    core = decoder.decoder(Cm7Core, rec.segments, {"_start": h["start"]}, functions, regs, t,
+                           cache_keys)
     core.mem = MEM.MemoryModel(core.memory_cfg, core.timing, hooks_module())
     core.bc = T.BlockCache(core.timing)
     replay.replay(core, rec)

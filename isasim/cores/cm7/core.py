@@ -176,6 +176,7 @@ class Cm7Core:
                                "is outside the cm7 memory map")
             self.uc.mem_write(addr, data)
         self.symbols = dict(prog.symbols)
+        self.segments = prog.segments          # (address, bytes, executable): the program as loaded
         self.funcs = [(a, a + max(n, 0), name) for a, n, name in prog.functions]
         if "_start" not in self.symbols:
             raise SimError(f"{self.elf_path}: no _start symbol")

@@ -9,7 +9,6 @@ holds the values capstone returned, once per (bytes, address) in this process, s
 address analysis run on plain attributes: the same values, hence the same Desc.
 """
 import bisect
-import hashlib
 
 from unicorn import UcError
 from unicorn import unicorn_const as UC
@@ -19,7 +18,6 @@ from . import memory as MEM
 from . import traps as TR
 
 _FROZEN = {}          # (code bytes, address, count) -> [FrozenInsn]
-_PROGRAMS = {}        # sha256 of the ELF -> (segments, symbols, functions)
 _LIMIT = 1 << 18
 
 
@@ -96,28 +94,6 @@ class _Image:
             if addr + n <= a + len(d):
                 return bytearray(d[addr - a:addr - a + n])
         raise UcError(UC.UC_ERR_READ_UNMAPPED)
-
-
-def program(elf_bytes):
-    """(segments, symbols, functions) of an ELF's bytes (read once per content)."""
-    key = hashlib.sha256(elf_bytes).hexdigest()
-    p = _PROGRAMS.get(key)
-    if p is None:
-        import os
-        import tempfile
-        from ...elf import Program
-        fd, path = tempfile.mkstemp(suffix=".elf")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(elf_bytes)
-            prog = Program(path)
-            p = (list(prog.segments), dict(prog.symbols), list(prog.functions))
-        finally:
-            os.remove(path)
-        if len(_PROGRAMS) > 16:
-            _PROGRAMS.clear()
-        _PROGRAMS[key] = p
-    return p
 
 
 class _Reads:

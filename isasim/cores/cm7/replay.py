@@ -8,7 +8,9 @@ addresses and the cache geometry only, and its stall cycles are (number of event
 that the timing parameters give, per region and stall kind). A recording therefore holds:
 
 * ``blocks``: the executed translation blocks (address, size), in block-id order; a re-timing
-  decodes them again from the program (embedded: ``elf``) with the new timing and costs;
+  decodes them again with the new timing and costs from ``code`` (the program's bytes of these
+  blocks and the next CODE_SLACK bytes, at ``code_ranges``: address, length) and the function
+  symbols of the header (profiles);
 * ``tokens``: the distinct (block, access address bits of each of its instructions) pairs, and
   ``seq``: the token of every executed block, in order;
 * ``events``: per block, the memory events of all its executions (region x stall kind, the layout
@@ -21,7 +23,6 @@ hook does during a run, so retime(record(run(T0, C0)), T, C) == run(T, C) by con
 tests/test_m7x_retime.py checks it). Knobs that change what executes or where (placement, cache
 geometry, operating point, plug-in semantics, the program) are not re-timed: they are refused.
 """
-import hashlib
 import json
 import os
 
@@ -32,8 +33,31 @@ from ...errors import IsasimError
 FORMAT = 1
 
 
-def save(path, header, elf_bytes, rec, counters):
-    """Write recording ``rec`` (BlockEngine.recording()) atomically as an npz file."""
+CODE_SLACK = 20       # decoding reads the next halfword and an IT block's 4 instructions ahead
+
+
+def code_ranges(blocks, segments):
+    """[(address, bytes)] of the program (loadable ``segments``) that decoding ``blocks`` reads:
+    each block and the next CODE_SLACK bytes, merged, clipped to the segments."""
+    spans = []
+    for a, n in sorted(blocks):
+        e = a + n + CODE_SLACK
+        if spans and a <= spans[-1][1]:
+            spans[-1][1] = max(spans[-1][1], e)
+        else:
+            spans.append([a, e])
+    out = []
+    for a, e in spans:
+        for sa, data, _ in segments:
+            lo, hi = max(a, sa), min(e, sa + len(data))
+            if lo < hi:
+                out.append((lo, bytes(data[lo - sa:hi - sa])))
+    return out
+
+
+def save(path, header, code, rec, counters):
+    """Write recording ``rec`` (BlockEngine.recording()) with the program bytes ``code``
+    ([(address, bytes)], code_ranges) atomically as an npz file."""
     toks = rec["tokens"]
     tok_block = np.array([t for t, _ in toks], np.int32)
     lens = [len(ab) for _, ab in toks]
@@ -50,7 +74,9 @@ def save(path, header, elf_bytes, rec, counters):
     try:
         with open(tmp, "wb") as f:
             np.savez_compressed(f, header=np.array([json.dumps(header, sort_keys=True)]),
-                                elf=np.frombuffer(elf_bytes, np.uint8),
+                                code=np.frombuffer(b"".join(d for _, d in code), np.uint8),
+                                code_ranges=np.array([(a, len(d)) for a, d in code],
+                                                     np.int64).reshape(-1, 2),
                                 blocks=np.array(rec["blocks"], np.int64).reshape(-1, 2),
                                 tok_block=tok_block, tok_off=off, tok_abits=abits, seq=seq,
                                 events=rec["events"])
@@ -86,7 +112,12 @@ class Recording:
         try:
             z = np.load(path, allow_pickle=False)
             self.header = json.loads(str(z["header"][0]))
-            self.elf = z["elf"].tobytes()
+            code = z["code"].tobytes()
+            self.segments = []
+            off = 0
+            for a, n in z["code_ranges"]:
+                self.segments.append((int(a), code[off:off + int(n)], True))
+                off += int(n)
             self.blocks = [(int(a), int(n)) for a, n in z["blocks"]]
             tb, off, ab = z["tok_block"], z["tok_off"], z["tok_abits"]
             self.tokens = [(int(tb[i]), tuple(None if x < 0 else int(x)
@@ -104,8 +135,6 @@ class Recording:
             raise IsasimError(f"{path}: not a cm7 recording of format {FORMAT} "
                               f"(isasim_record {h.get('isasim_record')!r}, target "
                               f"{h.get('target')!r})")
-        if hashlib.sha256(self.elf).hexdigest() != h.get("elf_sha256"):
-            raise IsasimError(f"{path}: the embedded program does not match its elf_sha256")
         self.path = path
 
 
