@@ -111,6 +111,14 @@ def _programs(tmp_path):
     tcm.write_text(bench_cm7.KERNEL)
     yield "tcm", build_elf("cm7", [str(tcm)], str(tmp_path / "tcm.elf"), defines=["ITER=3"],
                            memory={"code": "itcm"}), {"code": "itcm"}, ()
+    # all of the ELF in TCM, a pointer into AXI SRAM: the platform reruns it with memory hooks
+    # (NeedMemoryHooks), the recording is the rerun's
+    late = tmp_path / "late.S"
+    late.write_text(HEAD + "  ldr r0, =0x24000100\n  movs r1, #7\n  movs r3, #20\n1:\n"
+                    "  str r1, [r0], #32\n  ldr r2, [r0, #-32]\n  subs r3, r3, #1\n  bne 1b\n"
+                    "  movs r0, #0\n  bx lr\n  .pool\n")
+    yield "late_hooks", build_elf("cm7", [str(late)], str(tmp_path / "late.elf"),
+                                  memory={"code": "itcm"}), {"code": "itcm"}, ()
 
 
 def test_retime_equals_fresh_runs(tmp_path):
@@ -134,10 +142,12 @@ def test_retime_equals_fresh_runs(tmp_path):
                 seen.add((name, fresh["cycles"]))
         if name == "cache":
             assert base["stalls"]["dcache_writeback"] == 0 and base["counters"]["dcache_writebacks"] > 0
+        if name == "late_hooks":
+            assert base["counters"]["dcache_misses"] == 20
         if name == "cache_off":
             assert base["counters"]["uncached_stores"] > 0
     # the knobs change the figures (the comparison is not between equal runs)
-    assert len(seen) >= 3 * 6
+    assert len(seen) >= 3 * 7
 
 
 def test_record_file_and_header(tmp_path):
