@@ -929,6 +929,25 @@ class Scheduler:
         return self.cyc + 1
 
 
+def canonical_bits(d, a):
+    """The representative of the access address bits ``a`` (0-7 or None) of ``d`` among those
+    the scheduler cannot tell apart under any timing: it reads bit 2 (bank), whether a load is
+    unaligned (``_unaligned``), whether a word store is unaligned and whether a halfword store
+    crosses a word (the store buffer's banks, ``issue``); nothing else of ``a``. Re-timing merges
+    the executions of a block whose address bits differ only in what no rule reads."""
+    if a is None:
+        return None
+    c = a & 4
+    if d.sb_store:
+        if d.msize == 4 and a & 3:
+            c |= 1
+        elif d.msize == 2 and a & 3 == 3:
+            c |= 3
+    elif d.is_load and d.msize > 1 and a & (d.msize - 1):
+        c |= 1
+    return c
+
+
 class BlockCache:
     """Cached transitions (block, entry state, access address bits) -> effect."""
 

@@ -151,19 +151,32 @@ def replay(core, rec):
         if len(ab) != len(descs[tbid]):
             raise IsasimError(f"{rec.path}: block at {rec.blocks[tbid][0]:#010x} decodes to "
                               f"{len(descs[tbid])} instructions, the recording has {len(ab)}")
+    # tokens whose address bits differ only in bits no scheduler rule reads are one token
+    from ...timing.cm7 import canonical_bits
+    canon = {}
+    tokens = []
+    remap = np.zeros(len(rec.tokens), np.int64)
+    for i, (tbid, ab) in enumerate(rec.tokens):
+        key = (tbid, tuple(canonical_bits(d, a) for d, a in zip(descs[tbid], ab)))
+        j = canon.get(key)
+        if j is None:
+            j = canon[key] = len(tokens)
+            tokens.append(key)
+        remap[i] = j
+    seq = remap[rec.seq]
     cap = 1 << 12
     keys = np.full(cap, -1, np.int64)
     vals = np.zeros(cap, np.int64)
     counts = np.zeros(1 << 10, np.int64)
-    n = len(rec.seq)
+    n = len(seq)
     pos = 0
     ntrans = 0
     while True:
-        pos, sid = m.replay(rec.seq, pos, sid, keys, vals, counts)
+        pos, sid = m.replay(seq, pos, sid, keys, vals, counts)
         if pos >= n:
             break
-        tok = int(rec.seq[pos])
-        tbid, ab = rec.tokens[tok]
+        tok = int(seq[pos])
+        tbid, ab = tokens[tok]
         nsid, ti = bc.transition_shared(tbid, rec.blocks[tbid][0], descs[tbid], sid, ab)
         if ti >= len(counts):
             counts = np.concatenate([counts, np.zeros(max(ti + 1, 2 * len(counts)) - len(counts),
