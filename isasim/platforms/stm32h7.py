@@ -222,7 +222,7 @@ def _write_record(path, elf_path, core, pt, plugins, cost, t, op, given, freq_mh
         "instructions": core.instructions, "profile": bool(profile), "placement": placement,
     }
     code = replay.code_ranges(core.recording["blocks"], core.segments)
-    replay.save(path, header, code, core.recording, dict(core.counters))
+    replay.save(path, header, code, core.recording, dict(core.counters), core.keep_insns)
 
 
 # run options a recording keeps fixed: re-timing with another value is refused
@@ -297,7 +297,7 @@ def retime(record_path, timing=None, cost=None, **run):
     from ..cores.cm7 import decoder
     functions = [(a, end - a, name) for a, end, name in h["functions"]]
     core = decoder.decoder(Cm7Core, rec.segments, {"_start": h["start"]}, functions, regs, t,
-                           cache_keys)
+                           cache_keys, rec.insns)
     core.mem = MEM.MemoryModel(core.memory_cfg, core.timing, hooks_module())
     core.bc = T.BlockCache(core.timing)
     replay.replay(core, rec)

@@ -162,6 +162,7 @@ class Cm7Core:
         self.lane_profile = None     # its LaneProfile (collects the operands)
         self.op_counts = {}
         self.decode_only = False     # a decoder of a recording (isasim.cores.cm7.decoder)
+        self.keep_insns = None       # {pc: capstone instruction} while recording (the decoder's)
 
     # ------------------------------------------------------------------ loading
     def _load(self):
@@ -249,6 +250,8 @@ class Cm7Core:
         if cost is not None:            # what a trapped instruction writes is unknown to addrs
             d.aeff = {r: None for r in cost.writes if r < 15}
         self.descs[pc] = d
+        if self.keep_insns is not None:
+            self.keep_insns[pc] = insn
         return d
 
     def _classify(self, insn, cost):
@@ -516,6 +519,8 @@ class Cm7Core:
         max_instructions = check_max_instructions(max_instructions)
         if record and trace is not None:
             raise SimError("a recording is made on the block path: run without a trace")
+        if record:
+            self.keep_insns = {}
         self._install_common(native=trace is None)
         self.bc = T.BlockCache(self.timing)
         self.trace_cycles = None

@@ -54,6 +54,30 @@ class FrozenInsn:
             regs.update((op.reg, op.mem.base, op.mem.index, op.shift.value))
         self._reg_names = {r: insn.reg_name(r) for r in regs if r}
 
+    _FIELDS = ("address", "size", "mnemonic", "op_str", "id", "cc", "update_flags", "writeback",
+               "post_index")
+
+    def to_json(self):
+        """A JSON-able form (the recording keeps the instructions its blocks decoded to)."""
+        return {"f": [getattr(self, k) for k in self._FIELDS], "b": self.bytes.hex(),
+                "o": [[o.type, o.reg, o.imm, o.mem.base, o.mem.index, o.mem.disp, o.shift.type,
+                       o.shift.value] for o in self.operands],
+                "a": self._access, "n": {str(k): v for k, v in self._reg_names.items()}}
+
+    @classmethod
+    def from_json(cls, j):
+        x = cls.__new__(cls)
+        for k, v in zip(cls._FIELDS, j["f"]):
+            setattr(x, k, v)
+        x.bytes = bytes.fromhex(j["b"])
+        x.operands = [_Obj(type=t, reg=r, imm=i, mem=_Obj(base=b, index=ix, disp=dp),
+                           shift=_Obj(type=st, value=sv)) for t, r, i, b, ix, dp, st, sv in j["o"]]
+        x._access = tuple(j["a"]) if j["a"] is not None else None
+        x._access_error = None if j["a"] is not None else \
+            ValueError("capstone gave no register access information")
+        x._reg_names = {int(k): v for k, v in j["n"].items()}
+        return x
+
     def regs_access(self):
         if self._access_error is not None:
             raise self._access_error
@@ -64,12 +88,21 @@ class FrozenInsn:
 
 
 class _FrozenCs:
-    """capstone's disasm(code, address, count), answered from FrozenInsns."""
+    """capstone's disasm(code, address, count), answered from FrozenInsns: the recorded ones of
+    the addresses (``by_pc``: what the recorded run decoded there), else capstone's, frozen."""
 
-    def __init__(self, cs):
+    def __init__(self, cs, by_pc=None):
         self.cs = cs
+        self.by_pc = by_pc or {}
 
     def disasm(self, code, address, count=0):
+        if address in self.by_pc and count >= 1:
+            out = []
+            a = address
+            while len(out) < count and a in self.by_pc:
+                out.append(self.by_pc[a])
+                a += self.by_pc[a].size
+            return iter(out)
         key = (bytes(code), address, count)
         out = _FROZEN.get(key)
         if out is None:
@@ -78,6 +111,15 @@ class _FrozenCs:
                 _FROZEN.clear()
             _FROZEN[key] = out
         return iter(out)
+
+
+_CS = []
+
+
+def _cs():
+    if not _CS:
+        _CS.append(T.make_cs())
+    return _CS[0]
 
 
 class _Image:
@@ -130,9 +172,10 @@ def classify(insn, timing, cost):
     return d
 
 
-def decoder(core_cls, segments, symbols, functions, traps, timing, memory):
+def decoder(core_cls, segments, symbols, functions, traps, timing, memory, insns=None):
     """A ``core_cls`` (Cm7Core) that decodes blocks (``_block``) and finishes results
-    (``_finish_fast``) but cannot run: no Unicorn, no fault checks."""
+    (``_finish_fast``) but cannot run: no Unicorn, no fault checks. ``insns``: {pc: FrozenInsn}
+    of a recording (no capstone call for them)."""
     c = core_cls.__new__(core_cls)
     c._classify = lambda insn, cost: classify(insn, c.timing, cost)
     c.elf_path = "<recording>"
@@ -143,9 +186,10 @@ def decoder(core_cls, segments, symbols, functions, traps, timing, memory):
     c.symbols = dict(symbols)
     c.funcs = [(a, a + max(n, 0), name) for a, n, name in functions]
     c._func_addrs = [f[0] for f in c.funcs]
-    c.cs = _FrozenCs(T.make_cs())
+    c.cs = _FrozenCs(_cs(), insns)
     c.descs, c._in_it, c.blocks, c.checks = {}, {}, {}, {}
     c.decode_only = True
+    c.keep_insns = None
     c.lane_spec = None
     c.op_counts = {}
     c.exit_code = None

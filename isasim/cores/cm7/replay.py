@@ -15,7 +15,9 @@ that the timing parameters give, per region and stall kind). A recording therefo
   ``seq``: the token of every executed block, in order;
 * ``events``: per block, the memory events of all its executions (region x stall kind, the layout
   of native_hooks.NEV), and the run's cache counters (hits/misses: timing-independent);
-* the plug-in execution counts (energy and MACs of plug-ins), the exit code.
+* the plug-in execution counts (energy and MACs of plug-ins), the exit code;
+* ``insns``: the capstone instructions the run decoded at each address (decoder.FrozenInsn, as
+  JSON), so that a re-timing does not call capstone.
 
 A re-timing replays ``seq`` through a fresh BlockCache: a (token, entry state) transition is
 scheduled once by Python and then counted by a compiled loop (native_hooks.replay), as the block
@@ -55,9 +57,12 @@ def code_ranges(blocks, segments):
     return out
 
 
-def save(path, header, code, rec, counters):
+def save(path, header, code, rec, counters, insns):
     """Write recording ``rec`` (BlockEngine.recording()) with the program bytes ``code``
-    ([(address, bytes)], code_ranges) atomically as an npz file."""
+    ([(address, bytes)], code_ranges) and the decoded instructions ``insns`` ({pc: capstone
+    instruction}) atomically as an npz file."""
+    from .decoder import FrozenInsn
+    insns = {str(pc): FrozenInsn(i).to_json() for pc, i in insns.items() if i is not None}
     toks = rec["tokens"]
     tok_block = np.array([t for t, _ in toks], np.int32)
     lens = [len(ab) for _, ab in toks]
@@ -74,6 +79,7 @@ def save(path, header, code, rec, counters):
     try:
         with open(tmp, "wb") as f:
             np.savez_compressed(f, header=np.array([json.dumps(header, sort_keys=True)]),
+                                insns=np.array([json.dumps(insns)]),
                                 code=np.frombuffer(b"".join(d for _, d in code), np.uint8),
                                 code_ranges=np.array([(a, len(d)) for a, d in code],
                                                      np.int64).reshape(-1, 2),
@@ -125,6 +131,9 @@ class Recording:
                            for i in range(len(tb))]
             self.seq = np.ascontiguousarray(z["seq"], np.int64)
             self.events = z["events"]
+            from .decoder import FrozenInsn
+            self.insns = {int(pc): FrozenInsn.from_json(j)
+                          for pc, j in json.loads(str(z["insns"][0])).items()}
         except FileNotFoundError:
             raise IsasimError(f"{path}: no such recording")
         except (OSError, ValueError, KeyError, IndexError, json.JSONDecodeError) as e:
