@@ -322,3 +322,12 @@ buf: .space 64
                     assert n1 == n2 and bc.trans_info[t1] == bc.trans_info[t2], (name, tbid, ab)
                     checked += 1
     assert checked > 200
+
+
+def test_code_ranges_cover_blocks_and_look_ahead():
+    from isasim.cores.cm7.replay import CODE_SLACK, code_ranges
+    segs = [(0, b"a" * 0x20, True), (0x20, b"b" * 0x40, True)]
+    # a block near a segment end: its look-ahead continues in the next segment, as one range
+    assert code_ranges([(0x10, 8), (0x14, 2)], segs) == [(0x10, b"a" * 16 + b"b" * (8 + CODE_SLACK - 16))]
+    assert code_ranges([(0x50, 8)], segs) == [(0x50, b"b" * 0x10)]        # clipped at the end
+    assert code_ranges([(0x100, 4)], segs) == []

@@ -53,7 +53,11 @@ def code_ranges(blocks, segments):
         for sa, data, _ in segments:
             lo, hi = max(a, sa), min(e, sa + len(data))
             if lo < hi:
-                out.append((lo, bytes(data[lo - sa:hi - sa])))
+                chunk = bytes(data[lo - sa:hi - sa])
+                if out and out[-1][0] + len(out[-1][1]) == lo:    # adjacent segments: one range
+                    out[-1] = (out[-1][0], out[-1][1] + chunk)
+                else:
+                    out.append((lo, chunk))
     return out
 
 
