@@ -10,7 +10,7 @@ from .errors import IsasimError
 
 def run_elf(elf, target, max_instructions=None, trace=None, plugins=(), profile=False,
             timing=None, cores=None, operating_point=None, timeline=None, read_symbols=None,
-            cost=None, hwloop_csr_base=None, memory=None):
+            cost=None, hwloop_csr_base=None, memory=None, record=None, lanes=False):
     """Run ``elf`` on ``target``; return a result dict (exit_code, status, instructions, cycles,
     energy_uj, stalls by cause, ...). ``read_symbols`` {name: nbytes}: memory read back after the
     run into ``result["memory"]`` (bytes; used by golden-model checks).
@@ -20,7 +20,10 @@ def run_elf(elf, target, max_instructions=None, trace=None, plugins=(), profile=
     ``cost`` {mnemonic: {knob: value}} overrides cost knobs of loaded plug-in instructions.
     ``hwloop_csr_base`` (ri5cy, gap8): CSR number or core revision name, see
     isasim.cores.ri5cy.core.hwloop_csr_base. ``memory`` (cm7): placement and cache keys, see
-    isasim.cores.cm7.memory (placement keys are checked against the ELF).
+    isasim.cores.cm7.memory (placement keys are checked against the ELF). ``record`` (targets
+    with a retimer): file written after the run that the target's retimer re-times for other
+    timing/cost overrides. ``lanes``: add ``result["lanes"]``, the lane and precision profile of
+    the SIMD multiplies.
     ``exit_code`` is the program's full exit code as a signed 32-bit integer; a run that fails
     raises instead of returning a result. Output files (trace, timeline) are written under a
     temporary name and renamed when the run ends; a trace of a failed run is kept, with a last
@@ -29,7 +32,7 @@ def run_elf(elf, target, max_instructions=None, trace=None, plugins=(), profile=
     opts = targets.validate_run_options(
         target, cores=cores, timeline=timeline, profile=profile, trace=trace,
         operating_point=operating_point, timing=timing, max_instructions=max_instructions,
-        hwloop_csr_base=hwloop_csr_base, memory=memory)
+        hwloop_csr_base=hwloop_csr_base, memory=memory, record=record, lanes=lanes)
     if cost and not plugins:
         raise IsasimError("cost overrides apply to plug-in instructions, and no --plugin is loaded")
     tr = _Output(trace, "trace") if trace else None
@@ -46,6 +49,10 @@ def run_elf(elf, target, max_instructions=None, trace=None, plugins=(), profile=
         kw["hwloop_csr_base"] = hwloop_csr_base
     if "memory" in t.options:
         kw["memory"] = opts["memory"]
+    if record is not None:
+        kw["record"] = record
+    if lanes:
+        kw["lanes"] = True
     try:
         res = t.runner_fn()(elf, **kw)
     except BaseException as e:

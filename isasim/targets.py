@@ -39,12 +39,22 @@ class Target:
     # 'module:function' returning the linker script text for (memory=, operating_point=), or ""
     # (the fixed ld_script)
     ld_generator: str = ""
+    # 'module:function' re-timing a recording: retime(record_path, timing=None, cost=None) -> the
+    # result of the recorded run with these timing/cost overrides (see docs/explorer.md), or ""
+    retimer: str = ""
 
     def linker_script(self, memory=None, operating_point=None):
         import importlib
         mod, name = self.ld_generator.split(":")
         return getattr(importlib.import_module(mod), name)(memory=memory,
                                                            operating_point=operating_point)
+
+    def retimer_fn(self):
+        import importlib
+        if not self.retimer:
+            raise IsasimError(f"target {self.name} cannot re-time recordings")
+        mod, name = self.retimer.split(":")
+        return getattr(importlib.import_module(mod), name)
 
     def runner_fn(self):
         import importlib
@@ -61,13 +71,15 @@ class Target:
 
 
 # run options a target may support (besides max_instructions, plugins, operating_point, timing)
-OPTIONS = ("cores", "timeline", "profile", "trace", "hwloop_csr_base", "memory")
+OPTIONS = ("cores", "timeline", "profile", "trace", "hwloop_csr_base", "memory", "record", "lanes")
 
 TARGETS = {
     "cm7": Target("cm7", "cm7", "Cortex-M7 (Armv7E-M + DSP) on Unicorn, STM32H7 memory map and energy",
-                  "cm7.ld", "crt0_cm7.S", options=frozenset({"profile", "trace", "memory"}),
+                  "cm7.ld", "crt0_cm7.S",
+                  options=frozenset({"profile", "trace", "memory", "record", "lanes"}),
                   timing="isasim.timing.cm7:CM7Timing", runner="isasim.platforms.stm32h7:run",
-                  ld_generator="isasim.platforms.stm32h7:linker_script"),
+                  ld_generator="isasim.platforms.stm32h7:linker_script",
+                  retimer="isasim.platforms.stm32h7:retime"),
     "ri5cy": Target("ri5cy", "rv32", "one RI5CY core (RV32IMC + XpulpV2, GAP-8 ISA)",
                     "gap8.ld", "crt0_rv.S",
                     include_dirs=(os.path.join(_REPO, "kernels_asm", "ri5cy", "include"),),
@@ -134,13 +146,13 @@ def check_timing(name, overrides):
 
 def validate_run_options(name, cores=None, timeline=None, profile=False, trace=None,
                          hwloop_csr_base=None, operating_point=None, timing=None,
-                         max_instructions=None, memory=None):
+                         max_instructions=None, memory=None, record=None, lanes=False):
     """Check a run's options against target ``name``; return the normalised options
     (cores, max_instructions, operating_point, memory). Raises IsasimError naming the option."""
     t = get(name)
     given = {"cores": cores is not None, "timeline": bool(timeline), "profile": bool(profile),
              "trace": bool(trace), "hwloop_csr_base": hwloop_csr_base is not None,
-             "memory": bool(memory)}
+             "memory": bool(memory), "record": record is not None, "lanes": bool(lanes)}
     for opt, on in given.items():
         if on and opt not in t.options:
             flag = "--" + opt.replace("_", "-")

@@ -45,7 +45,7 @@ def _sections(elf_path):
 
 def run(elf_path, max_instructions=None, trace=None, plugins=(), timing=None, operating_point=None,
         profile=False, read_symbols=None, traps=None, freq_mhz=None, predictor=None, cost=None,
-        native_traps=True, memory=None):
+        native_traps=True, memory=None, record=None, lanes=False):
     """Run a Thumb ELF on the Cortex-M7 model and return the result dict.
 
     plugins: plug-in files / built-in names (their Thumb-2 instructions are trapped and timed);
@@ -59,13 +59,26 @@ def run(elf_path, max_instructions=None, trace=None, plugins=(), timing=None, op
     trace path does).
     trace: file path; when given, the per-instruction path runs and writes one line per
     instruction: ``<issue cycle> <pc hex> <'+' if dual-issued with the previous> <disassembly>``.
+    record: file path; after the run, a recording that ``retime`` re-times for other timing
+    parameters and plug-in costs (isasim.cores.cm7.replay; block path only).
+    lanes: add ``result["lanes"]``, the lane and precision profile of the SIMD multiplies
+    (isasim.cores.cm7.lanes; code hooks on those instructions, same cycles).
     """
     max_instructions = check_max_instructions(max_instructions)
     if isinstance(timing, CM7Timing):
         t = timing
     else:
         t = CM7Timing().override(**(timing or {}))
+    if predictor:
+        t = CM7Timing().override(**t.as_dict()).override(predictor=predictor)
     op = _energy.point(operating_point, freq_mhz)           # validated before running
+    if record is not None:
+        if trace:
+            raise IsasimError("--record: a recording is made on the block path; run it without "
+                              "--trace")
+        if traps:
+            raise IsasimError("--record: runs with raw trap registrations cannot be recorded")
+        _check_record_path(record)
     given = MEM.check(memory)
     mem = effective_memory(op["name"], given)
     sections = _sections(elf_path)
@@ -85,21 +98,47 @@ def run(elf_path, max_instructions=None, trace=None, plugins=(), timing=None, op
         if native_traps:
             native = (pt.table, tuple(plugins))
     cache_keys = {k: v for k, v in mem.items() if k in MEM.CACHE_DEFAULTS}
+    lane_spec = None
+    if lanes:
+        from ..cores.cm7.lanes import LaneProfile
+        lane_spec = LaneProfile(pt.table if pt is not None else None)
+
+    def make(hooks="auto"):
+        c = Cm7Core(elf_path, traps=regs, timing=t, native_plugins=native, memory=cache_keys,
+                    memory_hooks=hooks)
+        if lane_spec is not None:
+            lane_spec.attach(c)
+        return c
     try:
-        core = Cm7Core(elf_path, traps=regs, predictor=predictor, timing=t, native_plugins=native,
-                       memory=cache_keys)
-        core.run(max_instructions=max_instructions, trace=trace)
+        core = make()
+        core.run(max_instructions=max_instructions, trace=trace, record=record is not None)
     except NeedMemoryHooks:
         # the ELF has nothing outside the TCMs but the program reached another memory: run it
         # again from the start with the memory model's hooks (deterministic: the same run)
         if pt is not None:
             pt.counts.clear()
-        core = Cm7Core(elf_path, traps=regs, predictor=predictor, timing=t, native_plugins=native,
-                       memory=cache_keys, memory_hooks="always")
-        core.run(max_instructions=max_instructions, trace=trace)
+        if lane_spec is not None:
+            lane_spec.clear()
+        core = make("always")
+        core.run(max_instructions=max_instructions, trace=trace, record=record is not None)
     if pt is not None:
         for k, n in core.native_counts.items():
             pt.counts[k] = pt.counts.get(k, 0) + n
+    res = _result(core, pt, op, mem, actual, profile)
+    res["path"] = "trace" if trace else "block"
+    res["stdout"] = "".join(core.stdout)
+    if lane_spec is not None:
+        res["lanes"] = lane_spec.result()
+    if read_symbols:
+        res["memory"] = {k: core.read_symbol(k, n) for k, n in read_symbols.items()}
+    if record is not None:
+        _write_record(record, elf_path, core, pt, plugins, cost, t, op, given, freq_mhz,
+                      max_instructions, native_traps, profile, actual)
+    return res
+
+
+def _result(core, pt, op, mem, actual, profile):
+    """The result dict of a finished core (a run or a re-timing), without stdout and memory."""
     code = actual.get("code") or (MEM.region_of(core.symbols["_start"]).name
                                   if MEM.region_of(core.symbols["_start"]) else "?")
     e_uj, opd, model = _energy.energy(core.cycles, op, code, mem["icache"], mem["dcache"])
@@ -115,13 +154,12 @@ def run(elf_path, max_instructions=None, trace=None, plugins=(), timing=None, op
         "dual_issued": core.dual_issued,
         "branches": core.branches,
         "mispredicts": core.mispredicts,
-        "stdout": "".join(core.stdout),
         "operating_point": opd,
         "energy_model": model,
         "memory_system": dict(core.mem.describe(), placement=actual),
         "timing": core.timing.as_dict(),
-        "path": "trace" if trace else "block",
         "macs": pt.macs() if pt is not None else 0,     # declared by plug-ins (params macs)
+        "op_counts": dict(sorted(core.op_counts.items())),
     }
     if pt is not None:
         res["plugin_counts"] = dict(pt.counts)
@@ -131,6 +169,149 @@ def run(elf_path, max_instructions=None, trace=None, plugins=(), timing=None, op
             res["energy_uj"] = res["energy_uj"] + extra
     if profile:
         res["profile"] = core.profile
-    if read_symbols:
-        res["memory"] = {k: core.read_symbol(k, n) for k, n in read_symbols.items()}
+    return res
+
+
+# ---------------------------------------------------------------------------------------------
+# record once, re-time many (isasim.cores.cm7.replay)
+# ---------------------------------------------------------------------------------------------
+def _check_record_path(path):
+    import os
+    d = os.path.dirname(os.path.abspath(path)) or "."
+    if os.path.isdir(path):
+        raise IsasimError(f"--record {path}: is a directory")
+    if not os.path.isdir(d):
+        raise IsasimError(f"--record {path}: directory {d} does not exist")
+    if not os.access(d, os.W_OK):
+        raise IsasimError(f"--record {path}: not writable")
+
+
+def _sha256(path):
+    import hashlib
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def _timing_overrides(t):
+    default = CM7Timing().as_dict()
+    return {k: v for k, v in t.as_dict().items() if default[k] != v}
+
+
+def _write_record(path, elf_path, core, pt, plugins, cost, t, op, given, freq_mhz,
+                  max_instructions, native_traps, profile, placement):
+    import hashlib
+    from ..cores.cm7 import replay
+    from ..version import __version__
+    with open(elf_path, "rb") as f:
+        elf = f.read()
+    files = []
+    if plugins:
+        from ..plugins import resolve
+        files = resolve(plugins)
+    header = {
+        "isasim_record": replay.FORMAT, "target": "cm7",
+        "elf_sha256": hashlib.sha256(elf).hexdigest(),
+        "functions": [list(f) for f in core.funcs], "start": core.symbols["_start"],
+        "plugins": files, "plugin_sha256": {p: _sha256(p) for p in files},
+        "run": {"operating_point": op["name"], "freq_mhz": freq_mhz, "memory": given,
+                "max_instructions": max_instructions, "native_traps": bool(native_traps)},
+        "timing": _timing_overrides(t), "cost": cost or {},
+        "version": __version__,
+        "exit_code": core.exit_code if core.exit_code is not None else 1,
+        "plugin_counts": dict(pt.counts) if pt is not None else {},
+        "instructions": core.instructions, "profile": bool(profile), "placement": placement,
+    }
+    code = replay.code_ranges(core.recording["blocks"], core.segments)
+    replay.save(path, header, code, core.recording, dict(core.counters), core.keep_insns)
+
+
+# run options a recording keeps fixed: re-timing with another value is refused
+_RUN_KEYS = ("operating_point", "freq_mhz", "memory", "max_instructions", "plugins")
+
+
+def retime(record_path, timing=None, cost=None, **run):
+    """The result of the recorded run re-timed with CM7Timing overrides ``timing`` and plug-in
+    cost overrides ``cost`` (full override dicts, not deltas from the recording's): the same keys
+    as ``run``'s result except ``memory`` and ``stdout``, equal to a fresh run with them. Other
+    run options given in ``run`` must equal the recording's (else a one-line IsasimError names
+    the option: it changes what executes or where, re-run instead)."""
+    import os
+    from ..cores.cm7 import replay
+    from ..cores.cm7.engine import hooks_module
+    from ..timing import cm7 as T
+    rec = replay.load(record_path)
+    h = rec.header
+    for k, v in run.items():
+        if k not in _RUN_KEYS and k != "profile":
+            raise IsasimError(f"retime: {k} cannot be re-timed from a recording; re-run the "
+                              f"program (a recording re-times timing.* and cost.* knobs only)")
+    for k in _RUN_KEYS:
+        if k not in run or k == "plugins":
+            continue
+        want = run[k]
+        have = h["run"].get(k)
+        if k == "max_instructions":
+            # the recorded run completes under any limit >= its instruction count
+            from ..targets import check_max_instructions as limit
+            want = limit(want)
+            if h["instructions"] > want:
+                raise IsasimError(f"retime: max_instructions={want}: the recorded run executed "
+                                  f"{h['instructions']} instructions, a fresh run would stop")
+            continue
+        if k == "memory":
+            want = MEM.check(want)
+        elif k == "operating_point":
+            want = _energy.point(want)["name"]
+        if want != have:
+            raise IsasimError(f"retime: {k}={want!r} differs from the recording's {have!r}; it "
+                              f"changes what executes or where: re-run the program")
+    if "plugins" in run:
+        from ..plugins import resolve
+        files = resolve(run["plugins"] or ())
+        if files != h["plugins"]:
+            raise IsasimError(f"retime: plugins {files} differ from the recording's "
+                              f"{h['plugins']}: re-run the program")
+    for p, sha in h["plugin_sha256"].items():
+        if not os.path.isfile(p) or _sha256(p) != sha:
+            raise IsasimError(f"retime: plug-in {p} changed (or is gone) since the recording "
+                              f"{record_path}: its semantics may differ, re-run the program")
+    if isinstance(timing, CM7Timing):
+        t = timing
+    else:
+        t = CM7Timing().override(**(timing or {}))
+    if cost and not h["plugins"]:
+        raise IsasimError("cost overrides apply to plug-in instructions, and the recorded run "
+                          "loaded no plug-in")
+    op = _energy.point(h["run"]["operating_point"], h["run"]["freq_mhz"])
+    given = h["run"]["memory"]
+    mem = effective_memory(op["name"], given)
+    cache_keys = {k: v for k, v in mem.items() if k in MEM.CACHE_DEFAULTS}
+    pt = None
+    regs = []
+    if h["plugins"]:
+        from ..isa.registry import load_table
+        from ..cores.cm7.plugins import PluginTraps
+        pt = PluginTraps(load_table("cm7", h["plugins"], cost=cost))
+        regs = pt.registrations
+        pt.counts.update(h["plugin_counts"])
+    from ..cores.cm7 import decoder
+    functions = [(a, end - a, name) for a, end, name in h["functions"]]
+    core = decoder.decoder(Cm7Core, rec.segments, {"_start": h["start"]}, functions, regs, t,
+                           cache_keys, rec.insns)
+    core.mem = MEM.MemoryModel(core.memory_cfg, core.timing, hooks_module())
+    core.bc = T.BlockCache(core.timing)
+    replay.replay(core, rec)
+    core.mem.replay(h["counters"], rec.events)
+    core._finish_fast([a for a, _ in rec.blocks], rec.events)
+    core.exit_code = h["exit_code"]
+    if core.instructions != h["instructions"]:
+        raise IsasimError(f"{record_path}: the re-timed run has {core.instructions} instructions, "
+                          f"the recording {h['instructions']} (corrupt recording)")
+    res = _result(core, pt, op, mem, h["placement"],
+                  run.get("profile", h["profile"]))
+    res["path"] = "block"
+    code = int(res["exit_code"]) & 0xFFFFFFFF
+    res["exit_code"] = code - (1 << 32) if code & 0x80000000 else code
+    res["status"] = "exit"
+    res["retimed_from"] = record_path
     return res

@@ -350,7 +350,8 @@ class Desc:
     __slots__ = ("pc", "size", "text", "srcs", "dsts", "res", "begin_group", "single", "occ",
                  "branch", "target", "fallthrough", "is_load", "is_mac", "cls", "early",
                  "oflags", "sh_op2", "has_early", "mem", "msize", "sb_store", "stm_even",
-                 "it", "cond", "cbz_reg", "is_store", "word_load", "needs_addr", "aeff", "nregs")
+                 "it", "cond", "cbz_reg", "is_store", "word_load", "needs_addr", "aeff", "nregs",
+                 "mnem", "lanes")
 
     def __init__(self, pc, size, text):
         self.pc = pc
@@ -384,6 +385,9 @@ class Desc:
         self.it = False
         self.cond = False       # conditional (in an IT block), not a branch
         self.cbz_reg = None     # CBZ/CBNZ: the register whose producer sets the penalty
+        self.mnem = text.split()[0] if text else "?"   # op counts: capstone's, no .w/.n
+        self.lanes = None       # SIMD multiply: (a reg, b reg, lanes, lane bits, signed a, signed b,
+        #                         exchange) for the lane profile (isasim.cores.cm7.lanes)
 
     def __repr__(self):
         return f"Desc({self.pc:#x} {self.text!r} {self.cls})"
@@ -464,6 +468,7 @@ def classify(insn, timing, trap_cost=None):
     implements."""
     d = Desc(insn.address, insn.size, f"{insn.mnemonic} {insn.op_str}".strip())
     mn = _mn(insn)
+    d.mnem = mn
     try:
         rd, wr = insn.regs_access()
     except Exception:  # pragma: no cover - capstone lacks access info for a few encodings
@@ -677,6 +682,23 @@ class Scheduler:
         self.dual = 0
         self.mispredicts = 0
         self.branches = 0
+
+    _SNAP = ("cyc", "open", "ostate", "pending", "min_next", "sb_done", "dual", "mispredicts",
+             "branches")
+    _SNAP_LISTS = ("used", "rl", "re", "kind", "isload", "wcyc", "sb_bank")
+
+    def snapshot(self):
+        """Everything ``issue`` reads or writes (absolute), for ``restore``."""
+        return (tuple(getattr(self, k) for k in self._SNAP),
+                tuple(list(getattr(self, k)) for k in self._SNAP_LISTS), dict(self.stalls))
+
+    def restore(self, snap):
+        vals, lists, stalls = snap
+        for k, v in zip(self._SNAP, vals):
+            setattr(self, k, v)
+        for k, v in zip(self._SNAP_LISTS, lists):
+            setattr(self, k, list(v))
+        self.stalls = dict(stalls)
 
     # -- state capture (relative to cyc), used as the cache key of block transitions
     def state(self):
@@ -907,6 +929,25 @@ class Scheduler:
         return self.cyc + 1
 
 
+def canonical_bits(d, a):
+    """The representative of the access address bits ``a`` (0-7 or None) of ``d`` among those
+    the scheduler cannot tell apart under any timing: it reads bit 2 (bank), whether a load is
+    unaligned (``_unaligned``), whether a word store is unaligned and whether a halfword store
+    crosses a word (the store buffer's banks, ``issue``); nothing else of ``a``. Re-timing merges
+    the executions of a block whose address bits differ only in what no rule reads."""
+    if a is None:
+        return None
+    c = a & 4
+    if d.sb_store:
+        if d.msize == 4 and a & 3:
+            c |= 1
+        elif d.msize == 2 and a & 3 == 3:
+            c |= 3
+    elif d.is_load and d.msize > 1 and a & (d.msize - 1):
+        c |= 1
+    return c
+
+
 class BlockCache:
     """Cached transitions (block, entry state, access address bits) -> effect."""
 
@@ -916,7 +957,9 @@ class BlockCache:
         self.states = []
         self.trans = {}          # key -> transition index
         self.trans_info = []     # (block addr, ninsn, dcycles, (stall deltas), dual, mispredicts, branches)
+        self.trans_descs = []    # the block's instructions, per transition (op counts)
         self.counts = []         # executions per transition
+        self._shared = {}        # (block, state id, address bits of a prefix) -> scheduler snapshot
 
     def sid(self, st):
         i = self.state_ids.get(st)
@@ -925,6 +968,31 @@ class BlockCache:
             self.state_ids[st] = i
             self.states.append(st)
         return i
+
+    def transition_shared(self, key, addr, descs, sid, abits, every=8):
+        """``transition``, resuming from the scheduler state of an earlier transition of the same
+        block ``key`` and entry state whose address bits agree on a prefix (checkpoints every
+        ``every`` instructions): a block executed with many address-bit variants is scheduled
+        once up to where they differ. The scheduler is deterministic, so the result is the same."""
+        s = self.sched
+        shared = self._shared
+        abits = tuple(abits)
+        n = len(descs)
+        start = 0
+        for c in range(((n - 1) // every) * every, 0, -every):
+            snap = shared.get((key, sid, abits[:c]))
+            if snap is not None:
+                s.restore(snap)
+                start = c
+                break
+        else:
+            s.reset()
+            s.load_state(self.states[sid])
+        for i in range(start, n):
+            if i and i % every == 0 and i > start:
+                shared.setdefault((key, sid, abits[:i]), s.snapshot())
+            s.issue(descs[i], abits[i])
+        return self._finish_transition(addr, descs)
 
     def transition(self, addr, descs, sid, abits=None):
         """Compute the effect of executing ``descs`` from state ``sid`` with access address bits
@@ -936,11 +1004,16 @@ class BlockCache:
             abits = (None,) * len(descs)
         for d, a in zip(descs, abits):
             s.issue(d, a)
+        return self._finish_transition(addr, descs)
+
+    def _finish_transition(self, addr, descs):
+        s = self.sched
         dcyc = s.cyc
         nst = self.sid(s.state())
         info = (addr, len(descs), dcyc, tuple(s.stalls[k] for k in STALL_KINDS), s.dual,
                 s.mispredicts, s.branches)
         ti = len(self.trans_info)
         self.trans_info.append(info)
+        self.trans_descs.append(descs)
         self.counts.append(0)
         return nst, ti

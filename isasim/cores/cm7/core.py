@@ -157,6 +157,12 @@ class Cm7Core:
         self.native_plugins = native_plugins
         self.native_counts = {}      # plug-in executions done by the native handlers
         self._engine = None          # the block path's BlockEngine while it runs
+        self.recording = None        # what run(record=True) recorded (isasim.cores.cm7.replay)
+        self.lane_spec = None        # lanes=True: Desc -> lane operands (isasim.cores.cm7.lanes)
+        self.lane_profile = None     # its LaneProfile (collects the operands)
+        self.op_counts = {}
+        self.decode_only = False     # a decoder of a recording (isasim.cores.cm7.decoder)
+        self.keep_insns = None       # {pc: capstone instruction} while recording (the decoder's)
 
     # ------------------------------------------------------------------ loading
     def _load(self):
@@ -171,6 +177,7 @@ class Cm7Core:
                                "is outside the cm7 memory map")
             self.uc.mem_write(addr, data)
         self.symbols = dict(prog.symbols)
+        self.segments = prog.segments          # (address, bytes, executable): the program as loaded
         self.funcs = [(a, a + max(n, 0), name) for a, n, name in prog.functions]
         if "_start" not in self.symbols:
             raise SimError(f"{self.elf_path}: no _start symbol")
@@ -228,9 +235,8 @@ class Cm7Core:
                             f".inst.w {(hw1 << 16) | hw2:#010x}", cost)
             d.aeff = {}
         else:
-            d = T.classify(insn, self.timing, cost)
-            addrs.annotate(insn, d)
-            if cost is None:
+            d = self._classify(insn, cost)
+            if cost is None and not self.decode_only:
                 self._checks_for(insn)
             if cost is not None:
                 d.text = f"{dec.kind} p{dec.coproc} ({insn.mnemonic} {insn.op_str})" if dec.kind != "udf" \
@@ -238,9 +244,20 @@ class Cm7Core:
         reg = self.traps.lookup(dec) if dec is not None else None
         if reg is not None and reg.describe is not None:
             d.text = reg.describe(dec.word)
+            d.mnem = d.text.split()[0]             # a plug-in instruction: by its name
+        if self.lane_spec is not None:
+            d.lanes = self.lane_spec(d, insn, dec, cost)
         if cost is not None:            # what a trapped instruction writes is unknown to addrs
             d.aeff = {r: None for r in cost.writes if r < 15}
         self.descs[pc] = d
+        if self.keep_insns is not None:
+            self.keep_insns[pc] = insn
+        return d
+
+    def _classify(self, insn, cost):
+        """The Desc of a decoded instruction for this core's timing (with its address recipe)."""
+        d = T.classify(insn, self.timing, cost)
+        addrs.annotate(insn, d)
         return d
 
     def _halfwords(self, pc):
@@ -496,14 +513,20 @@ class Cm7Core:
         uc.reg_write(ARM.UC_ARM_REG_PC, (pc + 2) | 1)
 
     # ------------------------------------------------------------------ running
-    def run(self, max_instructions=None, trace=None):
+    def run(self, max_instructions=None, trace=None, record=False):
+        """Run the program: the block path, or with ``trace`` (a file path) the per-instruction
+        path. ``record``: keep what a re-timing needs in ``self.recording`` (block path only)."""
         max_instructions = check_max_instructions(max_instructions)
+        if record and trace is not None:
+            raise SimError("a recording is made on the block path: run without a trace")
+        if record:
+            self.keep_insns = {}
         self._install_common(native=trace is None)
         self.bc = T.BlockCache(self.timing)
         self.trace_cycles = None
         try:
             if trace is None:
-                self._run_fast(max_instructions)
+                self._run_fast(max_instructions, record)
             else:
                 self._run_trace(max_instructions, trace)
         finally:
@@ -627,7 +650,7 @@ class Cm7Core:
                 raise SimError(f"cannot install a check hook at pc {pc:#010x} (unicorn error {err})")
             self.uc.ctl_remove_cache(pc, pc + 2)     # retranslate with the hook
 
-    def _run_fast(self, max_instructions):
+    def _run_fast(self, max_instructions, record=False):
         """Block path: native block hook (isasim.cores.cm7.engine); Python only for new blocks
         and new transitions."""
         from .engine import BlockEngine
@@ -658,7 +681,7 @@ class Cm7Core:
         if _uclib is None:  # pragma: no cover
             raise SimError("the raw Unicorn library interface is not available")
         self._check_cb = _BLOCK_CFUNC(on_check)
-        eng = self._engine = BlockEngine(self, limit)
+        eng = self._engine = BlockEngine(self, limit, record)
         eng.install()
         try:
             self._emu()
@@ -671,18 +694,31 @@ class Cm7Core:
             raise SimError(f"runaway: more than {max_instructions} instructions executed "
                            f"(pc {self._pc():#010x}); raise max_instructions or fix the program")
         eng.collect()
-        self._block_mstalls = eng.block_memory_stalls()
-        self._finish_fast()
+        mstalls = eng.block_memory_stalls()
+        events = eng.block_events()
+        if record:
+            self.recording = eng.recording()
+        self._finish_fast([a for a, _ in mstalls], events)
+        # the memory stalls of each block from its events equal what the hooks added up
+        got = sum(self.mem.block_stalls(events).sum(axis=1)) if len(events) else 0
+        if got != sum(ms for _, ms in mstalls) or got != self.mem_stall_cycles:
+            raise SimError(f"internal error: memory stall events ({got}) disagree with the memory "
+                           f"model's stall cycles ({self.mem_stall_cycles})")
 
-    def _finish_fast(self):
+    def _finish_fast(self, block_addrs, events):
+        """Totals, op counts and the profile from the transition counts (``self.bc``) and the
+        memory events of each block (``events`` [block, region x stall kind], in the order of
+        ``block_addrs``), with the latencies of ``self.mem``."""
         bc = self.bc
         cycles = 0
         insns = 0
         dual = 0
         mis = 0
         br = 0
-        stalls = [0] * len(T.STALL_KINDS)
+        nk = len(T.STALL_KINDS)
+        stalls = [0] * nk
         prof = {}
+        per_block = {}                  # id(descs) -> [descs, executions]
         for ti, n in enumerate(bc.counts):
             if not n:
                 continue
@@ -694,13 +730,37 @@ class Cm7Core:
             br += n * b
             for i, v in enumerate(st):
                 stalls[i] += n * v
+            ds = bc.trans_descs[ti]
+            e = per_block.get(id(ds))
+            if e is None:
+                per_block[id(ds)] = [ds, n]
+            else:
+                e[1] += n
             f = self.func_of(addr)
-            p = prof.setdefault(f, [0, 0])
+            p = prof.get(f)
+            if p is None:
+                p = prof[f] = [0, 0, [0] * (nk + len(MEM.STALLS))]
             p[0] += n * dc
             p[1] += n * ni
-        for addr, ms in self._block_mstalls:        # memory stalls of each block, by function
-            if ms:
-                prof.setdefault(self.func_of(addr), [0, 0])[0] += ms
+            ps = p[2]
+            for i, v in enumerate(st):
+                ps[i] += n * v
+        if len(events):
+            bst = self.mem.block_stalls(events)      # [block, memory stall kind]
+            for addr, row in zip(block_addrs, bst.tolist()):
+                if any(row):
+                    f = self.func_of(addr)
+                    p = prof.get(f)
+                    if p is None:
+                        p = prof[f] = [0, 0, [0] * (nk + len(MEM.STALLS))]
+                    p[0] += sum(row)
+                    for i, v in enumerate(row):
+                        p[2][nk + i] += v
+        ops = {}
+        for ds, n in per_block.values():
+            for d in ds:
+                ops[d.mnem] = ops.get(d.mnem, 0) + n
+        self.op_counts = ops
         self._set_results(cycles, insns, dual, mis, br, dict(zip(T.STALL_KINDS, stalls)), prof)
 
     def _set_results(self, sched_cycles, insns, dual, mis, br, stalls, prof):
@@ -715,7 +775,9 @@ class Cm7Core:
         self.mispredicts = mis
         self.branches = br
         self.stalls = stalls
-        self.profile = {f: {"cycles": c, "instructions": i} for f, (c, i) in sorted(prof.items())}
+        kinds = T.STALL_KINDS + MEM.STALLS
+        self.profile = {f: {"cycles": c, "instructions": i, "stalls": dict(zip(kinds, st))}
+                        for f, (c, i, st) in sorted(prof.items())}
 
     def _run_trace(self, max_instructions, trace_path):
         sched = self.bc.sched
@@ -735,25 +797,48 @@ class Cm7Core:
 
         prev = [None]
         fetch = self.mem.fetch
-        mstall = self.mem.stall_total
-        mark = [0, None]          # memory stall cycles attributed so far, previous function
+        mm = self.mem.m
+        ms0 = self.mem.h.M_STL
+        nm = len(MEM.STALLS)
+        kinds = T.STALL_KINDS
+        nk = len(kinds)
+        sst = sched.stalls
+        ops = self.op_counts = {}
+
+        def mstall():
+            return mm[ms0:ms0 + nm].tolist()
+        mark = [[0] * nm, None]   # memory stall cycles (per kind) attributed so far, previous function
+
+        def add_mem(p, new, old):
+            ps = p[2]
+            for i in range(nm):
+                ps[nk + i] += new[i] - old[i]
+            p[0] += sum(new) - sum(old)
 
         def issue(d, note="", a=None):
             before = sched.cyc
             dual_before = sched.dual
             s0 = mstall()                   # the previous instruction's data accesses
             if mark[1] is not None:
-                prof.setdefault(mark[1], [0, 0])[0] += s0 - mark[0]
+                add_mem(prof[mark[1]], s0, mark[0])
             fetch(d.pc, d.size)
             s1 = mstall()
+            st0 = [sst[k] for k in kinds]
             t = sched.issue(d, a)
             f = self.func_of(d.pc)
-            p = prof.setdefault(f, [0, 0])
-            p[0] += t - before + s1 - s0
+            p = prof.get(f)
+            if p is None:
+                p = prof[f] = [0, 0, [0] * (nk + nm)]
+            p[0] += t - before
             p[1] += 1
+            ps = p[2]
+            for i, k in enumerate(kinds):
+                ps[i] += sst[k] - st0[i]
+            add_mem(p, s1, s0)
+            ops[d.mnem] = ops.get(d.mnem, 0) + 1
             mark[0], mark[1] = s1, f
             # the cycle column: pipeline issue cycle + memory stall cycles so far
-            out.write(f"{t + s1} {d.pc:08x} {'+' if sched.dual != dual_before else ' '} "
+            out.write(f"{t + sum(s1)} {d.pc:08x} {'+' if sched.dual != dual_before else ' '} "
                       f"{d.text}{note}\n")
             count[0] += 1
 
@@ -773,6 +858,8 @@ class Cm7Core:
             if addr in checks and self._run_checks(addr):
                 return
             prev[0] = d
+            if d.lanes is not None:
+                self.lane_profile.add(d, uc.reg_read(GPR[d.lanes[0]]), uc.reg_read(GPR[d.lanes[1]]))
             a = addrs.concrete(d.mem, lambda r: uc.reg_read(GPR[r])) if d.mem is not None else None
             issue(d, a=a)
             if count[0] > limit:
@@ -789,6 +876,6 @@ class Cm7Core:
                            f"(pc {self._pc():#010x}); raise max_instructions or fix the program")
         s = sched
         if mark[1] is not None:
-            prof.setdefault(mark[1], [0, 0])[0] += mstall() - mark[0]
+            add_mem(prof[mark[1]], mstall(), mark[0])
         # first issue is at cycle 0 from cyc = -1: the profile sum equals cyc + 1 + memory stalls
         self._set_results(s.cyc + 1, count[0], s.dual, s.mispredicts, s.branches, dict(s.stalls), prof)

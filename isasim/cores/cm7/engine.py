@@ -51,7 +51,7 @@ def _grow(a, n, fill):
 class BlockEngine:
     """State of one block-path run (arrays shared with the native hooks)."""
 
-    def __init__(self, core, limit):
+    def __init__(self, core, limit, record=False):
         self.core = core
         self.bc = core.bc
         self.m = m = hooks_module()
@@ -64,10 +64,19 @@ class BlockEngine:
         self.trkey = np.full((1 << 12) * m.TRW, -1, np.int64)
         self.counts = np.zeros(1 << 12, np.int64)
         self.capval = np.zeros(1 << 8, np.int64)
+        self.events = np.zeros(256 * m.NEV, np.int64)     # memory events per block
+        # recording (isasim.cores.cm7.replay): the transition of every executed block, and per
+        # transition its token (block id, access address bits of each instruction)
+        self.rec = np.zeros(1 << 10, np.int32) if record else None
+        self.tokens = {}          # (block id, address bits) -> token
+        self.trans_token = []     # transition index -> token
         self.blocks = []          # block id -> (addr, descs, forms, syms, caps)
+        self.block_sizes = []     # block id -> size in bytes (Unicorn's translation block)
         self.ntrans = 0
         self.capid = {}           # pc -> capture id
         self._capud = []          # user-data arrays of the capture hooks (kept alive)
+        self.lane_hooked = {}     # pc -> Desc with a lane-profile hook (lanes=True)
+        self._lane_cb = None
         self._miss_cb = _MISS_CB(self._miss)
         fns = uc_functions()
         c = self.ctx
@@ -92,6 +101,10 @@ class BlockEngine:
         c[m.C_TRMASK] = len(self.trkey) // m.TRW - 1
         c[m.C_COUNTS] = self.counts.ctypes.data
         c[m.C_CAPVAL] = self.capval.ctypes.data
+        c[m.C_EVBASE] = self.events.ctypes.data
+        if self.rec is not None:
+            c[m.C_REC] = self.rec.ctypes.data
+            c[m.C_RECCAP] = len(self.rec)
 
     def install(self):
         from unicorn import unicorn_const as UC
@@ -110,6 +123,10 @@ class BlockEngine:
         try:
             if kind == m.MISS_BLOCK:
                 return self._new_block(int(c[m.C_ARG]), int(c[m.C_ARG + 1]))
+            if kind == m.MISS_GROW:
+                self.rec = _grow(self.rec, 2 * len(self.rec), 0)
+                self._point()
+                return 0
             return self._new_transition(*(int(x) for x in c[m.C_ARG:m.C_ARG + 3 + m.NSIG]))
         except BaseException as e:  # a raw ctypes callback must not raise
             c[m.C_STATUS] = 3
@@ -131,14 +148,21 @@ class BlockEngine:
                 self._add_capture(pc, descs[i].mem)
                 restart = True
             cap_ids.append(self.capid[pc])
+        for d in descs:
+            if d.lanes is not None and d.pc not in self.lane_hooked:
+                self._add_lane_hook(d)
+                restart = True
         new_checks = [pc for pc in core.checks if pc not in core.hooked]
         if new_checks:
             core._install_checks(new_checks)
             restart = True
         tbid = len(self.blocks)
         self.blocks.append((addr, descs, forms, syms, caps))
+        self.block_sizes.append(size)
         if (tbid + 1) * m.TBI > len(self.tbinfo):
             self.tbinfo = _grow(self.tbinfo, (tbid + 1) * m.TBI, 0)
+        if (tbid + 1) * m.NEV > len(self.events):
+            self.events = _grow(self.events, (tbid + 1) * m.NEV, 0)
         row = self.tbinfo[tbid * m.TBI:(tbid + 1) * m.TBI]
         row[m.I_NINSN] = len(descs)
         row[m.I_NSYM] = len(syms)
@@ -194,12 +218,49 @@ class BlockEngine:
             raise SimError(f"cannot install a capture hook at pc {pc:#010x} (unicorn error {err})")
         self.core.uc.ctl_remove_cache(pc, pc + 2)
 
+    def _add_lane_hook(self, d):
+        """A Python code hook reading the two multiplied operands of ``d`` before it executes
+        (isasim.cores.cm7.lanes; lanes=True only)."""
+        from unicorn import unicorn_const as UC
+        from unicorn.unicorn_py3.unicorn import uclib
+        core = self.core
+        if self._lane_cb is None:
+            regbuf = ctypes.c_uint64()
+            uch = core.uc._uch
+            hooked = self.lane_hooked
+            prof = core.lane_profile
+            gpr = core.gpr
+
+            def reg(r):
+                regbuf.value = 0
+                uclib.uc_reg_read(uch, gpr[r], ctypes.byref(regbuf))
+                return regbuf.value & 0xFFFFFFFF
+
+            def on_lane(uc, addr, size, ud):
+                try:
+                    dd = hooked[addr]
+                    prof.add(dd, reg(dd.lanes[0]), reg(dd.lanes[1]))
+                except BaseException as e:
+                    core._abort(e, "lane hook")
+            self._lane_cb = _HOOK_CB(on_lane)
+        self.lane_hooked[d.pc] = d
+        h = ctypes.c_size_t()
+        err = uclib.uc_hook_add(core.uc._uch, ctypes.byref(h), UC.UC_HOOK_CODE,
+                                ctypes.cast(self._lane_cb, ctypes.c_void_p), None,
+                                ctypes.c_uint64(d.pc), ctypes.c_uint64(d.pc))
+        if err != 0:  # pragma: no cover
+            raise SimError(f"cannot install a lane hook at pc {d.pc:#010x} (unicorn error {err})")
+        core.uc.ctl_remove_cache(d.pc, d.pc + 2)
+
     def _new_transition(self, tbid, sid, s0, *sig):
         m = self.m
         addr, descs, forms, syms, caps = self.blocks[tbid]
         sym_vals = {r: (s0 >> (3 * j)) & 7 for j, r in enumerate(syms)}
         cap_vals = [(sig[j >> 4] >> (4 * (j & 15))) & 15 for j in range(len(caps))]
-        nsid, ti = self.bc.transition(addr, descs, sid, addrs.bits(forms, sym_vals, cap_vals))
+        abits = addrs.bits(forms, sym_vals, cap_vals)
+        nsid, ti = self.bc.transition(addr, descs, sid, abits)
+        if self.rec is not None:
+            self.trans_token.append(self.tokens.setdefault((tbid, abits), len(self.tokens)))
         if ti >= len(self.counts):
             self.counts = _grow(self.counts, ti + 1, 0)
         self.ntrans += 1
@@ -246,6 +307,20 @@ class BlockEngine:
         """[(block address, memory stall cycles of all its executions)] (profile)."""
         m = self.m
         return [(b[0], int(self.tbinfo[i * m.TBI + m.I_MSTALL])) for i, b in enumerate(self.blocks)]
+
+    def block_events(self):
+        """Memory events of each block's executions: int64[blocks, regions * stall kinds]."""
+        n = len(self.blocks)
+        return self.events[:n * self.m.NEV].reshape(n, self.m.NEV).copy()
+
+    def recording(self):
+        """What a re-timing needs from the block path (isasim.cores.cm7.replay.Recording)."""
+        n = int(self.ctx[self.m.C_RECN])
+        tt = np.array(self.trans_token, np.int64)
+        seq = tt[self.rec[:n]] if n else np.zeros(0, np.int64)
+        toks = sorted(self.tokens.items(), key=lambda kv: kv[1])
+        return {"blocks": [(b[0], n) for b, n in zip(self.blocks, self.block_sizes)],
+                "tokens": [k for k, _ in toks], "seq": seq, "events": self.block_events()}
 
     def collect(self):
         """The transition counts into the BlockCache (for totals and the profile)."""

@@ -303,6 +303,36 @@ class MemoryModel:
     def stalls(self):
         return {k: int(self.m[self.h.M_STL + i]) for i, k in enumerate(STALLS)}
 
+    def event_latency(self):
+        """Stall cycles of one memory event, int64[regions, stall kinds] (order of REGIONS and
+        STALLS; the native hooks count events per block in this layout, native_hooks.NEV)."""
+        import numpy as np
+        h, m = self.h, self.m
+        out = np.zeros((len(REGIONS), len(STALLS)), np.int64)
+        for i in range(len(REGIONS)):
+            b = h.M_REG + h.RW * i
+            out[i, h.S_DMISS] = out[i, h.S_IMISS] = out[i, h.S_ULOAD] = m[b + 4]
+            out[i, h.S_UFETCH] = m[b + 5]
+            out[i, h.S_USTORE] = m[b + 6]
+            out[i, h.S_DWB] = m[h.M_WBCYC]
+        return out
+
+    def block_stalls(self, events):
+        """Memory stall cycles per stall kind of each block, int64[blocks, STALLS], from its
+        events int64[blocks, regions * stall kinds]."""
+        ev = events.reshape(len(events), len(REGIONS), len(STALLS))
+        return (ev * self.event_latency()[None]).sum(axis=1)
+
+    def replay(self, counters, events):
+        """Re-timing: set the counters of a recorded run and the stall cycles of its memory
+        events (int64[blocks, regions * stall kinds]) with this model's latencies."""
+        h = self.h
+        for i, k in enumerate(COUNTERS):
+            self.m[h.M_CNT + i] = int(counters[k])
+        tot = self.block_stalls(events).sum(axis=0) if len(events) else [0] * len(STALLS)
+        for i in range(len(STALLS)):
+            self.m[h.M_STL + i] = int(tot[i])
+
     def describe(self):
         c = self.cfg
         return {"icache": c["icache"], "dcache": c["dcache"],

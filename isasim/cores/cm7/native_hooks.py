@@ -42,10 +42,15 @@ C_STATUS = 18       # 0 running, 1 limit reached, 2 restart requested, 3 Python 
 C_ARG = 19          # 19..25: arguments of a miss
 C_MEM = 26          # the memory model array (instruction fetch per block), 0: none
 C_MMARK = 27        # memory stall cycles counted when the pending block started
+C_EVBASE = 28       # int64[blocks * NEV]: memory events of each block (0: not counted)
+C_REC = 29          # int32[cap]: transition index of every executed block, in order (0: off)
+C_RECN = 30         # entries written
+C_RECCAP = 31       # capacity (Python grows it: MISS_GROW)
 NCTX = 32
 
 MISS_BLOCK = 1      # args: addr, size -> block id (or -1: stop)
 MISS_TRANS = 2      # args: block id, state id, s0, s1..s4 -> (next state << 32) | transition
+MISS_GROW = 3       # the recording buffer is full -> 0 (or -1: stop)
 
 # block info row
 I_NINSN, I_NSYM, I_NCAP = 0, 1, 2
@@ -64,6 +69,7 @@ TRW = 3 + NSIG + 1  # transition row: block id, state id, s0, s1..s4, value
 M_DON, M_ION, M_DSETS, M_DWAYS, M_ISETS, M_IWAYS, M_REPL, M_NREG = 0, 1, 2, 3, 4, 5, 6, 7
 M_FLINE, M_FNEXT, M_TICK, M_LSHIFT = 8, 9, 10, 11
 M_DTAG, M_DAGE, M_DDIRTY, M_ITAG, M_IAGE, M_DRR, M_IRR, M_WBCYC = 12, 13, 14, 15, 16, 17, 18, 19
+M_EVROW = 20        # address of the executing block's memory-event row (int64[NEV]), 0: none
 M_CNT = 24          # counters (order of memory.COUNTERS)
 N_DHIT, N_DMISS, N_DWB, N_IHIT, N_IMISS, N_UFETCH, N_ULOAD, N_USTORE = range(8)
 M_STL = 32          # stall cycles (order of memory.STALLS)
@@ -71,6 +77,18 @@ S_DMISS, S_IMISS, S_UFETCH, S_ULOAD, S_USTORE, S_DWB = range(6)
 M_REG = 40          # regions: [base, end, cached (not TCM), write-back, first access, line, store]
 RW = 8
 MLEN = M_REG + 8 * RW
+# memory events (for per-block stall causes and re-timing): one counter per (region, stall kind);
+# the stall cycles of an event are the region's latency of that kind (memory.MemoryModel)
+NSTL = 6
+NEV = 8 * NSTL
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _event(m, b, k):
+    """One stall event of kind ``k`` (S_*) in the region at row ``b``, for the executing block."""
+    if m[M_EVROW]:
+        ev = carray(ptr(m[M_EVROW]), NEV, np.int64)
+        ev[((b - M_REG) // RW) * NSTL + k] += 1
 
 
 @njit(cache=True, nogil=True)
@@ -134,9 +152,11 @@ def ifetch(m, addr, size):
                 else:
                     m[M_CNT + N_IMISS] += 1
                     m[M_STL + S_IMISS] += m[b + 4]
+                    _event(m, b, S_IMISS)
             else:
                 m[M_CNT + N_UFETCH] += 1
                 m[M_STL + S_UFETCH] += m[b + 5]
+                _event(m, b, S_UFETCH)
         m[M_FLINE] = ln
     m[M_FNEXT] = addr + size
 
@@ -154,9 +174,11 @@ def daccess(m, addr, size, write):
             if write:
                 m[M_CNT + N_USTORE] += 1
                 m[M_STL + S_USTORE] += m[b + 6]
+                _event(m, b, S_USTORE)
             else:
                 m[M_CNT + N_ULOAD] += 1
                 m[M_STL + S_ULOAD] += m[b + 4]
+                _event(m, b, S_ULOAD)
             continue
         wb = m[b + 3]
         sets = m[M_DSETS]
@@ -171,6 +193,7 @@ def daccess(m, addr, size, write):
             m[M_CNT + (N_DHIT if hit else N_DMISS)] += 1
             m[M_CNT + N_USTORE] += 1
             m[M_STL + S_USTORE] += m[b + 6]
+            _event(m, b, S_USTORE)
             continue
         hit, w, valid = _cache(m, ln, M_DTAG, M_DAGE, M_DRR, sets, ways)
         dirty = carray(ptr(m[M_DDIRTY]), sets * ways, np.int64)
@@ -181,9 +204,11 @@ def daccess(m, addr, size, write):
             if valid and dirty[w]:
                 m[M_CNT + N_DWB] += 1
                 m[M_STL + S_DWB] += m[M_WBCYC]
+                _event(m, b, S_DWB)
             dirty[w] = 0
             if not write:                        # a store miss waits in the store buffer
                 m[M_STL + S_DMISS] += m[b + 4]
+                _event(m, b, S_DMISS)
         if write:
             dirty[w] = 1
 
@@ -223,9 +248,11 @@ def finalize(c):
     c[C_PEND] = -1
     info = carray(ptr(c[C_TBINFO] + 8 * TBI * tbid), TBI, np.int64)
     if c[C_MEM]:
-        total = mem_stall_total(carray(ptr(c[C_MEM]), MLEN, np.int64))
+        mm = carray(ptr(c[C_MEM]), MLEN, np.int64)
+        total = mem_stall_total(mm)
         info[I_MSTALL] += total - c[C_MMARK]
         c[C_MMARK] = total
+        mm[M_EVROW] = 0
     capval = carray(ptr(c[C_CAPVAL]), 1 << 20, np.int64)
     s1 = 0
     s2 = 0
@@ -271,6 +298,13 @@ def finalize(c):
     ti = val & 0xFFFFFFFF
     counts = carray(ptr(c[C_COUNTS]), ti + 1, np.int64)
     counts[ti] += 1
+    if c[C_REC]:
+        rec = carray(ptr(c[C_REC]), c[C_RECCAP], np.int32)
+        rec[c[C_RECN]] = ti
+        c[C_RECN] += 1
+        if c[C_RECN] == c[C_RECCAP]:
+            if call_i64(c[C_PY_MISS], MISS_GROW) < 0:
+                return 1
     c[C_SID] = val >> 32
     c[C_INSNS] += info[I_NINSN]
     if c[C_INSNS] > c[C_LIMIT]:
@@ -329,7 +363,10 @@ def block(uc, addr, size, ud):
     c[C_PEND] = tbid
     c[C_PEND_S0] = s0
     if c[C_MEM]:
-        ifetch(carray(ptr(c[C_MEM]), MLEN, np.int64), np.int64(addr), np.int64(size))
+        mm = carray(ptr(c[C_MEM]), MLEN, np.int64)
+        if c[C_EVBASE]:
+            mm[M_EVROW] = c[C_EVBASE] + 8 * NEV * tbid
+        ifetch(mm, np.int64(addr), np.int64(size))
 
 
 # capture user data: [context address, capture id, constant, reg1, mult1, reg2, mult2, 0]
@@ -354,3 +391,32 @@ def capture(uc, addr, size, ud):
     capval[u[1]] = v & 7
 
 
+
+
+# ---------------------------------------------------------------------------------------------
+# re-timing a recording (isasim.cores.cm7.replay): the executed (block, address bits) tokens
+# through the transition table of a new timing; Python computes the missing transitions
+# ---------------------------------------------------------------------------------------------
+@njit(cache=True, nogil=True)
+def replay(seq, pos, sid, keys, vals, counts):
+    """Run tokens ``seq[pos:]`` from state ``sid``: count each (token, state) transition found in
+    the open-addressing table ``keys``/``vals`` (key (token << 32) | state, -1 empty; value
+    (next state << 32) | transition). Returns (position, state) of the first miss, or
+    (len(seq), state) at the end."""
+    mask = len(keys) - 1
+    n = len(seq)
+    while pos < n:
+        key = (np.int64(seq[pos]) << 32) | sid
+        h = (key ^ (key >> 29) ^ (key >> 13)) & mask
+        while True:
+            k = keys[h]
+            if k == key:
+                break
+            if k == -1:
+                return pos, sid
+            h = (h + 1) & mask
+        v = vals[h]
+        counts[v & 0xFFFFFFFF] += 1
+        sid = v >> 32
+        pos += 1
+    return pos, sid

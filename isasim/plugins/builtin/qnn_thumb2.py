@@ -5,6 +5,10 @@ QNN-related specialized instructions" without publishing them, papers.md §1.4).
 Cost: the MAC-like ones use the single M7 MAC unit with the latency of SMLAD (2, late accumulator
 read, isa_timing.md §2.2) and may dual-issue like SMLAD; the unpack helper is a SIMD-unit op with
 latency 1 that must lead a pair (like SXTB16, §2.3 rule 4). All ASSUMPTIONS of the proposal.
+
+Lanes (the lane profile, run(..., lanes=True)): the dot products declare their lanes (8 x 4-bit,
+16 x 2-bit, signed rn and rm). qnn.xnorpc declares none: its 1-bit lanes encode -1/+1, never
+zero, so the useful/zero split of the profile does not apply to it.
 """
 from isasim.isa.helpers import dot, lane, popcount
 from isasim.plugins import Instr, cde
@@ -22,10 +26,12 @@ def _unpack4(rn, half):
 INSTRUCTIONS = [
     Instr("qnn.sdot4", "rd, rn, rm", cde.cx3(opc=0, coproc=0, acc=True), isa="thumb2",
           sem=lambda rd, rn, rm: rd + dot(rn, rm, 4, True, True), cost=MAC,
-          params={"macs": 8}, ext="qnn", doc="Rd += sum of 8 signed 4-bit products (cx3a p0 #0)"),
+          params={"macs": 8, "lanes": 8, "lane_bits": 4, "signed": (True, True)}, ext="qnn",
+          doc="Rd += sum of 8 signed 4-bit products (cx3a p0 #0)"),
     Instr("qnn.sdot2", "rd, rn, rm", cde.cx3(opc=1, coproc=0, acc=True), isa="thumb2",
           sem=lambda rd, rn, rm: rd + dot(rn, rm, 2, True, True), cost=MAC,
-          params={"macs": 16}, ext="qnn", doc="Rd += sum of 16 signed 2-bit products (cx3a p0 #1)"),
+          params={"macs": 16, "lanes": 16, "lane_bits": 2, "signed": (True, True)}, ext="qnn",
+          doc="Rd += sum of 16 signed 2-bit products (cx3a p0 #1)"),
     Instr("qnn.xnorpc", "rd, rn, rm", cde.cx3(opc=2, coproc=0, acc=True), isa="thumb2",
           sem=lambda rd, rn, rm: rd + popcount(~(rn ^ rm)),
           cost={"latency": 1, "occupancy": 1, "resource": "alu", "dual_issue": True},
