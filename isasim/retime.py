@@ -36,6 +36,7 @@ def retime(path, timing=None, cost=None, **run):
     from . import targets
     h = header(path)
     t = targets.get(h["target"])
+    targets.check_timing(h["target"], timing or {})      # bad input: exit 2, as for a run
     res = t.retimer_fn()(path, timing=timing or {}, cost=cost or {}, **run)
     code = int(res["exit_code"]) & 0xFFFFFFFF
     res["exit_code"] = code - (1 << 32) if code & 0x80000000 else code
