@@ -55,3 +55,24 @@ def test_retime_refuses_what_it_cannot_retime(tmp_path, capsys):
         rc = cli_main(["retime", rec] + args)
         err = capsys.readouterr().err
         assert rc == 2 and needle in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_lanes_and_op_classes_in_results(tmp_path):
+    """lanes: true on cm7: the lane profile of the plug-in MAC reaches results.csv (JSON and the
+    useful share), with the instruction-class shares and both plots."""
+    import json
+    loop = _loop(tmp_path)
+    cfg = tmp_path / "l.yaml"
+    cfg.write_text(f"name: lanes\nlanes: true\nvariants:\n"
+                   f"  - {{id: loop, target: cm7, plugins: [qnn], sources: [{loop}]}}\n")
+    df, out = run_experiment(str(cfg), out=str(tmp_path / "o"), jobs=1, use_cache=False, quiet=True)
+    r = df.iloc[0]
+    lanes = json.loads(r["lanes"])["qnn.sdot4"]
+    assert lanes["executions"] == 64 and lanes["lanes"] == 8 and lanes["lane_bits"] == 4
+    assert lanes["useful"] + lanes["zero"] == 64 * 8
+    assert r["lane_useful_pct"] == pytest.approx(100.0 * lanes["useful"] / (64 * 8))
+    ops = json.loads(r["op_counts"])
+    assert ops["qnn.sdot4"] == 64 and r["opshare_plugin"] == pytest.approx(64 / r["instructions"])
+    assert abs(sum(r[c] for c in df.columns if c.startswith("opshare_")) - 1) < 1e-9
+    for f in ("lanes_useful.png", "op_classes.png"):
+        assert os.path.isfile(os.path.join(out, f)), f
