@@ -90,6 +90,20 @@ def _plain_alu(ins):
             and ins.timing not in ("div", "mulh") and not any(p in HIDDEN for p in sem_params(ins)))
 
 
+# Plain ALU ops written out in run() itself instead of called in their alu_<g>() group: the base
+# integer arithmetic and the multiply/dot-product family of the QNN inner loops. A call costs
+# ~2 ns (bench_ri5cy, 8 of its 14 instructions are pv.sdotsp.b: 88 -> 105 MIPS inline); every
+# op here adds a case to run() (compile time), so the set stays small.
+INLINE_ALU = ("add", "addi", "sub", "and", "andi", "or", "ori", "xor", "xori", "sll", "slli",
+              "srl", "srli", "sra", "srai", "lui", "auipc", "slt", "sltu", "mul", "p.mac",
+              "pv.sdotsp.b", "pv.sdotsp.h", "pv.sdotusp.b", "pv.sdotusp.h", "pv.sdotup.b",
+              "pv.sdotup.h")
+
+
+def _inline_alu(ins):
+    return _plain_alu(ins) and ins.name in INLINE_ALU
+
+
 # ---- timing rules (isasim/timing/ri5cy.py RULES) as engine code ---------------------------------
 def _param_local(name):
     return f"t_{name}"
@@ -180,6 +194,14 @@ def emit_alu(ins, slots, ctx):
     """ALU instruction. Plain ones (one result, static timing) become a case of an alu_<g> group
     function (a/b/c = rs1/rs2/rs3, d = old rd; nothing emitted here); the others are written out:
     several destinations or hidden state, data-dependent divider timing, mulh stalls."""
+    if _inline_alu(ins):
+        args = semantics.arguments(ins, lambda k, p: _operand(slots, p) if k in ("reg", "imm")
+                                   else k if k == "pc" else None)
+        if None in args:
+            raise IsasimError(f"{ins.source}: {ins.name}: a plain ALU semantics reads only "
+                              f"operands and pc")
+        return [f"v = {ctx.sem_call(ins, args)}", "if rd != 0:", "    R[rd] = v & 0xFFFFFFFF",
+                "wr = rd"]
     if _plain_alu(ins):
         alu_reg = {"rd": "d", "r1": "a", "r2": "b", "r3": "c"}
         args = semantics.arguments(ins, lambda k, p: alu_reg[slots[p]] if k == "reg" else
@@ -501,7 +523,6 @@ def _icache_line(line):
             "        CTR[C_AL_N] = k + 1",
             "        if k + 2 >= AL.shape[0]:",
             "            logfull = True",
-            "            halt = True",
             "else:",
             "    CTR[C_IC_HITS] += 1"]
 
@@ -509,19 +530,51 @@ def _icache_line(line):
 def emit_icache():
     """Instruction fetch through the shared instruction cache (cluster only; P_ICACHE = 0
     elsewhere): looked up only when an instruction starts or ends in another line than the
-    previous instruction ended in (a 32-bit instruction may span two lines)."""
-    return (["if icache:",
-             "    lf = (pc + ln - 1) >> ic_bits",
-             "    if lf != ic_cur:",
-             "        l0 = pc >> ic_bits",
-             "        xs = 0",
-             "        if l0 != ic_cur:"]
-            + _indent(_icache_line("l0"), 12)
-            + ["        if lf != l0:"]
-            + _indent(_icache_line("lf"), 12)
-            + ["        ic_cur = lf",
-               "        c += xs",
-               "        CTR[C_ST_ICACHE] += xs"])
+    previous instruction ended in (a 32-bit instruction may span two lines). The lookup and its
+    accounting are the out-of-line function icache_fetch (ICACHE_FETCH): inline, this code, never
+    executed on one core, cost ~7 % of the single-core speed (register pressure in run())."""
+    return ["if icache:",
+            "    lf = (pc + ln - 1) >> ic_bits",
+            "    if lf != ic_cur:",
+            "        xs, lfull = icache_fetch(IC, CTR, AL, pc, ln, ic_cur, cyc, ic_bits, ic_sets,",
+            "                                 ic_ways, ic_refill, log_tcdm)",
+            "        ic_cur = lf",
+            "        c += xs",
+            "        if lfull:",
+            "            logfull = True",
+            "            halt = True"]
+
+
+def icache_fetch_source():
+    """Source of icache_fetch (see emit_icache): fetches the line(s) of the instruction at pc
+    that are not ic_cur; returns (stall cycles, access log full)."""
+    return "\n".join(
+        ["@njit(cache=True, nogil=True)",
+         "def icache_fetch(IC, CTR, AL, pc, ln, ic_cur, cyc, ic_bits, ic_sets, ic_ways, ic_refill,",
+         "                 log_tcdm):",
+         "    lf = (pc + ln - 1) >> ic_bits",
+         "    l0 = pc >> ic_bits",
+         "    xs = 0",
+         "    logfull = False",
+         "    if l0 != ic_cur:"]
+        + _indent(_icache_line("l0"), 8)
+        + ["    if lf != l0:"]
+        + _indent(_icache_line("lf"), 8)
+        + ["    CTR[C_ST_ICACHE] += xs",
+           "    return xs, logfull"])
+
+
+TRACE_ROW = '''@njit(cache=True, nogil=True)
+def trace_row(TR, n, cyc, pc, wr, value, mw, s, r1, r1_value):
+    """Commit-log row n (layout.TR_NAMES); out of line: run() stays small when tracing is off."""
+    TR[n, TR_CYCLE] = cyc
+    TR[n, TR_PC] = pc
+    TR[n, TR_WR] = wr
+    TR[n, TR_VALUE] = value
+    TR[n, TR_MEM] = mw
+    TR[n, TR_SLOT] = s
+    TR[n, TR_R1] = r1
+    TR[n, TR_R1_VALUE] = r1_value'''
 
 
 def emit_hwloop_end():
@@ -585,6 +638,12 @@ def _attr(mod, qual):
 
 # plain ALU instructions (one result, static timing): a/b/c = rs1/rs2/rs3, d = old rd
 {alu}
+
+
+{icache_fetch}
+
+
+{trace_row}
 
 
 @njit(cache=True, nogil=True)
@@ -662,7 +721,8 @@ def run(SLOT, code_base, nslots, R, HW, CSR, MEM, RB, RS, RO, CTR, OPCNT, P, pc,
         npc = (pc + ln) & 0xFFFFFFFF
         jumped = False
         ag = SLOT[q + SL_AG]
-        if ag >= 0:
+{inline_alu}
+        {alu_if} ag >= 0:
             v = 0
 {alu_calls}
             if rd != 0:
@@ -688,14 +748,7 @@ def run(SLOT, code_base, nslots, R, HW, CSR, MEM, RB, RS, RO, CTR, OPCNT, P, pc,
                 n_l2 += 1
         if dbg:
             if trace:
-                TR[n, TR_CYCLE] = cyc
-                TR[n, TR_PC] = pc
-                TR[n, TR_WR] = wr
-                TR[n, TR_VALUE] = R[wr]
-                TR[n, TR_MEM] = mw
-                TR[n, TR_SLOT] = s
-                TR[n, TR_R1] = r1
-                TR[n, TR_R1_VALUE] = R[r1]
+                trace_row(TR, n, cyc, pc, wr, R[wr], mw, s, r1, R[r1])
             if prof:
                 PROF[s] += c
         cyc += c
@@ -755,7 +808,7 @@ def dispatch_arrays(table):
             ag[ins.id] = AG_BRANCH
         elif memory_group(ins) is not None:
             ag[ins.id] = memory_code(ins)
-        elif _plain_alu(ins):
+        elif _plain_alu(ins) and not _inline_alu(ins):
             ag[ins.id] = k // ALU_GROUP
             k += 1
     return ag
@@ -765,6 +818,7 @@ def generate(table):
     """Engine source for the built-in instructions of ``table`` (plug-ins go through PF)."""
     sems = []
     cases = []
+    inline = []
     ctx = _GenContext()
     groups = {}
     for ins in _engine_instrs(table):
@@ -791,6 +845,11 @@ def generate(table):
         if not body:        # plain ALU op: runs in alu_<g>()
             continue
         # the chain continues the "if ag >= 0" (ALU) branch of the engine loop
+        if _inline_alu(ins):            # before the ALU group tree
+            inline.append(f"        {'elif' if inline else 'if'} op == {ins.id}:  # {ins.name} "
+                          f"{ins.syntax}")
+            inline += _indent(body, 12)
+            continue
         cases.append(f"        elif op == {ins.id}:  # {ins.name} {ins.syntax}")
         cases += _indent(body, 12)
     # ALU cases in small functions: numba initialises every local of a function on entry, so one
@@ -812,8 +871,10 @@ def generate(table):
                                 for n in rule_parameters()),
         reload_hw="\n".join(_indent(_reload_hw(), 4)),
         load_use="\n".join(_indent(rule_code("load_use"), 12)),
-        icache="\n".join(_indent(emit_icache(), 8)),
-        cases="\n".join(cases), plugin="\n".join(_indent(emit_plugin(), 12)),
+        icache="\n".join(_indent(emit_icache(), 8)), icache_fetch=icache_fetch_source(),
+        trace_row=TRACE_ROW,
+        cases="\n".join(cases), inline_alu="\n".join(inline),
+        alu_if="elif" if inline else "if", plugin="\n".join(_indent(emit_plugin(), 12)),
         hwloop_end="\n".join(_indent(emit_hwloop_end(), 8)))
 
 
