@@ -11,9 +11,12 @@ _file_trees = {}
 
 # Helper arguments passed as run-time values (np.int64(...)) although the semantics gives them as
 # constants: numba compiles a helper once per combination of constant ("literal") arguments, and
-# the packed-SIMD helper is called with ~60 of them (about 17 s of a cold start). The operation
-# code stays a constant, so each operation is still compiled for itself.
-RUNTIME_ARGS = {("isasim.isa.helpers", "simd"): ("bits", "sa")}
+# the packed-SIMD helper is called with ~60 of them (about 17 s of a cold start with all three
+# constant; with the operation code still constant, ~8 s in each of the two compiling processes,
+# numba's compile events). Now it is compiled once; a SIMD op pays a run-time branch per lane.
+# The 16x16 multiplier helper likewise (24 constant combinations, ~2 s).
+RUNTIME_ARGS = {("isasim.isa.helpers", "simd"): ("bits", "op", "sa"),
+                ("isasim.isa.xpulpv2", "_mac16"): ("rd", "n", "hh", "signed", "rnd")}
 
 
 def _lambda_node(fn):
