@@ -523,6 +523,7 @@ def _icache_line(line):
             "        CTR[C_AL_N] = k + 1",
             "        if k + 2 >= AL.shape[0]:",
             "            logfull = True",
+            "            halt = True",
             "else:",
             "    CTR[C_IC_HITS] += 1"]
 
@@ -530,38 +531,19 @@ def _icache_line(line):
 def emit_icache():
     """Instruction fetch through the shared instruction cache (cluster only; P_ICACHE = 0
     elsewhere): looked up only when an instruction starts or ends in another line than the
-    previous instruction ended in (a 32-bit instruction may span two lines). The lookup and its
-    accounting are the out-of-line function icache_fetch (ICACHE_FETCH): inline, this code, never
-    executed on one core, cost ~7 % of the single-core speed (register pressure in run())."""
-    return ["if icache:",
-            "    lf = (pc + ln - 1) >> ic_bits",
-            "    if lf != ic_cur:",
-            "        xs, lfull = icache_fetch(IC, CTR, AL, pc, ln, ic_cur, cyc, ic_bits, ic_sets,",
-            "                                 ic_ways, ic_refill, log_tcdm)",
-            "        ic_cur = lf",
-            "        c += xs",
-            "        if lfull:",
-            "            logfull = True",
-            "            halt = True"]
-
-
-def icache_fetch_source():
-    """Source of icache_fetch (see emit_icache): fetches the line(s) of the instruction at pc
-    that are not ic_cur; returns (stall cycles, access log full)."""
-    return "\n".join(
-        ["@njit(cache=True, nogil=True)",
-         "def icache_fetch(IC, CTR, AL, pc, ln, ic_cur, cyc, ic_bits, ic_sets, ic_ways, ic_refill,",
-         "                 log_tcdm):",
-         "    lf = (pc + ln - 1) >> ic_bits",
-         "    l0 = pc >> ic_bits",
-         "    xs = 0",
-         "    logfull = False",
-         "    if l0 != ic_cur:"]
-        + _indent(_icache_line("l0"), 8)
-        + ["    if lf != l0:"]
-        + _indent(_icache_line("lf"), 8)
-        + ["    CTR[C_ST_ICACHE] += xs",
-           "    return xs, logfull"])
+    previous instruction ended in (a 32-bit instruction may span two lines)."""
+    return (["if icache:",
+             "    lf = (pc + ln - 1) >> ic_bits",
+             "    if lf != ic_cur:",
+             "        l0 = pc >> ic_bits",
+             "        xs = 0",
+             "        if l0 != ic_cur:"]
+            + _indent(_icache_line("l0"), 12)
+            + ["        if lf != l0:"]
+            + _indent(_icache_line("lf"), 12)
+            + ["        ic_cur = lf",
+               "        c += xs",
+               "        CTR[C_ST_ICACHE] += xs"])
 
 
 TRACE_ROW = '''@njit(cache=True, nogil=True)
@@ -638,9 +620,6 @@ def _attr(mod, qual):
 
 # plain ALU instructions (one result, static timing): a/b/c = rs1/rs2/rs3, d = old rd
 {alu}
-
-
-{icache_fetch}
 
 
 {trace_row}
@@ -871,7 +850,7 @@ def generate(table):
                                 for n in rule_parameters()),
         reload_hw="\n".join(_indent(_reload_hw(), 4)),
         load_use="\n".join(_indent(rule_code("load_use"), 12)),
-        icache="\n".join(_indent(emit_icache(), 8)), icache_fetch=icache_fetch_source(),
+        icache="\n".join(_indent(emit_icache(), 8)),
         trace_row=TRACE_ROW,
         cases="\n".join(cases), inline_alu="\n".join(inline),
         alu_if="elif" if inline else "if", plugin="\n".join(_indent(emit_plugin(), 12)),
