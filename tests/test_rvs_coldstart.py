@@ -62,3 +62,11 @@ def test_cached_follows_numbas_index(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
                          check=True).stdout.split()
     assert out == ["1", "1"]
+
+
+def test_runtime_slot_offsets_match_the_layout():
+    """runtime.invalidate writes op and fields of a slot at fixed offsets (its numba cache does not
+    depend on layout.py): they must be the layout's."""
+    from isasim.cores.ri5cy import layout
+    assert layout.SLOT_SHIFT == 3 and layout.SLOT_WIDTH == 8
+    assert layout.SLOT_NAMES.index("op") == 0 and layout.SLOT_NAMES.index("fields") == 1

@@ -77,9 +77,10 @@ def mem_store(MEM, RB, RS, RO, a, size, val):
 
 # The engine's own loads and stores (codegen.emit_memory) translate the address with xlat, which
 # takes scalars only, and access MEM inline: a call of a compiled function with array arguments
-# costs an atomic reference-count increment and decrement per array (measured with perf: a third
-# of the run time when every load called such a helper). ld_split/st_split (array arguments) serve
-# only the accesses that cross a word boundary.
+# costs an atomic reference-count increment and decrement per array (the previous implementer's
+# perf profile: a third of the run time when every load called such a helper; the I-cache lookup
+# called out of line with array arguments cost the 8-core cluster ~20 %, measured). ld_split and
+# st_split (array arguments) serve only the accesses that cross a word boundary.
 @njit(cache=True, nogil=True)
 def xlat(a, size, rb0, rs0, ro0, rb1, rs1, ro1):
     """Byte offset in MEM of [a, a+size) inside region 0 or 1 (core.Memory has two); -1 if the
@@ -174,7 +175,9 @@ def invalidate(SLOT, MEM, RB, RS, RO, code_base, nslots, a, size):
     cover those bytes (a 32-bit one starting one slot earlier too) stale (op = -2, codegen.OP_STALE),
     so that the engine stops there and the core decodes the slot again from memory; the length in
     the slot's fields is updated at once (jump timing reads the target's length). SLOT: rows of 8
-    (layout.SLOT_NAMES: op at 0, fields at 1, length at bit 20). Called only for stores into code."""
+    (layout.SLOT_NAMES: op at 0, fields at 1, length at bit 20; written out here because numba's
+    cache of this module does not see layout.py: tests/test_rvs_coldstart.py checks them). Called
+    only for stores into code."""
     lo = ((a - code_base) >> 1) - 1
     hi = (a + size - 1 - code_base) >> 1
     if lo < 0:
