@@ -6,7 +6,10 @@ by an outer hardware loop until >= 20 M instructions have run. Unicorn runs the 
 RV32IM loop (lw + addi instead of post-increment, mul/add instead of dot products: Unicorn has no
 XpulpV2) with no hooks and with a per-instruction Python hook, in the same process.
 
-    python benchmarks/bench_ri5cy.py [--instructions 20000000]
+    python benchmarks/bench_ri5cy.py [--instructions 20000000] [--runs 7] [--hooked 2000000]
+
+Each round runs the engine and raw Unicorn once; printed: best / median / worst MIPS of both and
+the ratio engine / raw Unicorn (best-of-N and per round).
 """
 import argparse
 import os
@@ -101,11 +104,20 @@ end:
 """
 
 
+def spread(xs):
+    """best / median / worst of a list of MIPS figures, as text."""
+    xs = sorted(xs)
+    return f"best {xs[-1]:6.1f}  median {xs[len(xs) // 2]:6.1f}  worst {xs[0]:6.1f}"
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--instructions", type=int, default=20_000_000)
+    ap.add_argument("--runs", type=int, default=7,
+                    help="rounds; each runs the engine and raw Unicorn once (the machine is shared: "
+                         "best-of-N and the spread are reported)")
     ap.add_argument("--hooked", type=int, default=2_000_000,
-                    help="instructions for the per-instruction-hook Unicorn run (slow)")
+                    help="instructions for the per-instruction-hook Unicorn run (slow; 0: skip)")
     a = ap.parse_args()
     from isasim.toolchain.build import build_elf
     from isasim.cores.ri5cy.core import RI5CY
@@ -117,33 +129,50 @@ def main():
         with open(src, "w") as f:
             f.write(XPULP % {"K": K, "INNER": inner, "OUTER": outer})
         elf = build_elf("ri5cy", [src], os.path.join(d, "mm.elf"))
+        pelf = plain_elf(d)
         t0 = time.perf_counter()
         core = RI5CY(elf)
         core.step(0)        # loads the compiled engine from numba's cache: start-up, not run time
         t_setup = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        core.run()
-        t_run = time.perf_counter() - t0
-        cnt = core.counters()
-        n = cnt["instructions"]
-        mips = n / t_run / 1e6
+        eng, raw = [], []
+        cycles = None
+        for _ in range(a.runs):
+            core = RI5CY(elf)
+            t0 = time.perf_counter()
+            core.run()
+            t_run = time.perf_counter() - t0
+            cnt = core.counters()
+            assert cycles in (None, cnt["cycles"]), "cycle count differs between rounds"
+            cycles = cnt["cycles"]
+            eng.append(cnt["instructions"] / t_run / 1e6)
+            raw.append(unicorn_mips(pelf, a.instructions, hook=False))
+        hooked = unicorn_mips(pelf, a.hooked, hook=True) if a.hooked else None
+    n = cnt["instructions"]
+    print("(2-core machine shared with other processes: absolute figures vary with its load; the "
+          "ratio to raw Unicorn is taken in the same round)")
+    ratios = sorted(e / r for e, r in zip(eng, raw))
+    print(f"RI5CY engine, timing on : {spread(eng)} MIPS  ({n:,} instructions, {cnt['cycles']:,} "
+          f"cycles per run, {a.runs} runs; {t_setup:.2f} s start-up incl. engine load)")
+    print(f"Unicorn RV32, no hooks  : {spread(raw)} MIPS  (plain RV32IM loop, same rounds)")
+    if hooked is not None:
+        print(f"Unicorn RV32, code hook : {hooked:6.1f} MIPS  (per-instruction Python hook)")
+    print(f"ratio engine / raw Unicorn: best-of-N {max(eng) / max(raw):.2f}, per round median "
+          f"{ratios[len(ratios) // 2]:.2f} (range {ratios[0]:.2f}-{ratios[-1]:.2f})")
+    ok = max(eng) >= 100 and max(eng) / max(raw) >= 0.30
+    print(f"targets >= 100 MIPS and >= 0.30 x raw Unicorn (best-of-N): {'met' if ok else 'NOT met'}")
 
-        psrc = os.path.join(d, "plain.S")
-        with open(psrc, "w") as f:
-            f.write(PLAIN % {"K": K, "INNER": inner, "OUTER": 10 ** 6})
-        from isasim.toolchain import zig
-        obj = os.path.join(d, "plain.o")
-        zig.cc("rv32", ["-c", psrc, "-o", obj])
-        pelf = os.path.join(d, "plain.elf")
-        zig.lld(["-T", os.path.join(ROOT, "isasim", "toolchain", "data", "gap8.ld"), obj, "-o", pelf])
-        raw = unicorn_mips(pelf, a.instructions, hook=False)
-        hooked = unicorn_mips(pelf, a.hooked, hook=True)
 
-    print(f"RI5CY engine, timing on : {mips:8.1f} MIPS  ({n:,} instructions, {cnt['cycles']:,} cycles, "
-          f"{t_run:.2f} s run, {t_setup:.2f} s start-up incl. engine load)")
-    print(f"Unicorn RV32, no hooks  : {raw:8.1f} MIPS  (plain RV32IM loop)")
-    print(f"Unicorn RV32, code hook : {hooked:8.1f} MIPS  (per-instruction Python hook)")
-    print(f"target >= 100 MIPS with timing on (stretch 250): {'met' if mips >= 100 else 'NOT met'}")
+def plain_elf(d):
+    """Build the plain RV32IM loop (PLAIN) for Unicorn in directory ``d``; returns the ELF path."""
+    from isasim.toolchain import zig
+    psrc = os.path.join(d, "plain.S")
+    with open(psrc, "w") as f:
+        f.write(PLAIN % {"K": K, "INNER": K // 4, "OUTER": 10 ** 6})
+    obj = os.path.join(d, "plain.o")
+    zig.cc("rv32", ["-c", psrc, "-o", obj])
+    pelf = os.path.join(d, "plain.elf")
+    zig.lld(["-T", os.path.join(ROOT, "isasim", "toolchain", "data", "gap8.ld"), obj, "-o", pelf])
+    return pelf
 
 
 def unicorn_mips(elf, count, hook):

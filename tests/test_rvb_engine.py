@@ -215,7 +215,7 @@ def test_address_forms_come_from_the_parsed_syntax():
     (sw_rr,) = [i for i in T.by_name["p.sw"] if i.syntax == "rs2, rs3(rs1!)"]
     body = "\n".join(cg.emit_case(sw_rr, ctx))
     assert "a = R[r1] & 0xFFFFFFFF" in body and "R[r1] = (R[r1] + R[r3])" in body
-    assert "mem_store(MEM, RB, RS, RO, a, 4, R[r2])" in body
+    assert "MEM[b >> 2] = R[r2] & 0xFFFFFFFF" in body
     (lh_rr,) = [i for i in T.by_name["p.lh"] if i.syntax == "rd, rs2(rs1)"]
     body = "\n".join(cg.emit_case(lh_rr, ctx))
     assert "a = (R[r1] + R[r2]) & 0xFFFFFFFF" in body and "R[r1] =" not in body
@@ -257,3 +257,17 @@ def test_an_event_is_not_lost_when_the_access_log_fills():
         grown[:core.AL.shape[0]] = core.AL
         core.AL = grown
     assert st == layout.ST_EVENT and core.CTR[C["ev_addr"]] == ev
+
+
+def test_a_run_compiles_only_the_declared_signatures(elf, cluster_elf):
+    """engine() and loop_module() compile run/run_windows ahead for the argument types declared in
+    engine_signature/loop_signature (so that a cold start compiles once, under the lock): the
+    calls must not need another version."""
+    from isasim.cores.ri5cy.core import RI5CY
+    from isasim.platforms.gap8 import Cluster, loop_signature
+    core = RI5CY(elf)
+    core.run()
+    assert core.eng.run.signatures == [cg.engine_signature()]
+    cl = Cluster(cluster_elf, cores=2)
+    assert cl.run() == 0
+    assert cl.loop.run_windows.signatures == [loop_signature()]

@@ -141,8 +141,28 @@ def loop_module(engine):
         path = os.path.join(os.path.dirname(engine.__file__), f"gap8_loop_{key}.py")
         src += (f"\n\nfrom {engine.__name__} import run as eng  # noqa: E402,F811 "
                 f"(bound by isasim.platforms.gap8.loop_module)\n")
-        _loops[key] = cg._import_generated(path, f"isasim_gap8_loop_{key}", src)
+        mod = cg._import_generated(path, f"isasim_gap8_loop_{key}", src)
+        if not cg._jit_disabled() and not cg._cached(mod.run_windows):
+            with cg.compile_lock(path):     # cold: one process compiles, the others wait here
+                cg.wait_background()        # the arbitration, compiled by the helper
+                mod.run_windows.compile(loop_signature())   # or loads what another compiled
+        _loops[key] = mod
     return _loops[key]
+
+
+def loop_signature():
+    """numba types of run_windows()'s arguments as Cluster.run passes them."""
+    from numba import types as t
+    i64 = t.int64
+    a1, a2, a3 = (t.Array(i64, k, "C") for k in (1, 2, 3))
+    e = cg.engine_signature()
+    return (e[:3] + (a2, a2, a2, e[6], a1, a1, a1, a2, a2, a2, a1, a3, a2, a3, e[18], a2, a2)
+            + (a2, a1, a2, a1, a2, a2, a2, a2))
+
+
+# a cold start compiles the arbitration in the helper process while the engine compiles
+if "isasim.platforms.gap8_arb:precompile" not in cg.BACKGROUND:
+    cg.BACKGROUND.append("isasim.platforms.gap8_arb:precompile")
 
 
 class Cluster:
@@ -299,10 +319,9 @@ class Cluster:
                 d = self.cores[0].dec
                 m = self.mem
                 why, i = L.run_windows(
-                    d.OP, d.LEN, d.FIELDS, d.I0, d.I1, d.I2, d.RMASK, d.base, d.nslots,
-                    self.R, self.HW, self.CSR, m.MEM, m.RB, m.RS, m.RO, self.CTR, self.OPCNT,
-                    self.cores[0].TC, self.P, self.PC, self.TR, self.PROF, self.AL,
-                    self.cores[0].PF, self.cores[0].PMETA, self.cores[0].AG, self.IC,
+                    d.SLOT, d.base, d.nslots, self.R, self.HW, self.CSR, m.MEM, m.RB, m.RS, m.RO,
+                    self.CTR, self.OPCNT, self.P, self.PC, self.TR, self.PROF, self.AL,
+                    self.cores[0].PF, self.cores[0].PMETA, self.IC,
                     self.CS, LS, self.ring, self.rr, self.T, self.UNDO, self.LAST, self.BAR)
                 for k, c in enumerate(self.cores):
                     c.pc = int(self.PC[k])

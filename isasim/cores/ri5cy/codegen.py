@@ -90,6 +90,20 @@ def _plain_alu(ins):
             and ins.timing not in ("div", "mulh") and not any(p in HIDDEN for p in sem_params(ins)))
 
 
+# Plain ALU ops written out in run() itself instead of called in their alu_<g>() group: the base
+# integer arithmetic and the multiply/dot-product family of the QNN inner loops. A call costs
+# ~2 ns (bench_ri5cy, 8 of its 14 instructions are pv.sdotsp.b: 88 -> 105 MIPS inline); every
+# op here adds a case to run() (compile time), so the set stays small.
+INLINE_ALU = ("add", "addi", "sub", "and", "andi", "or", "ori", "xor", "xori", "sll", "slli",
+              "srl", "srli", "sra", "srai", "lui", "auipc", "slt", "sltu", "mul", "p.mac",
+              "pv.sdotsp.b", "pv.sdotsp.h", "pv.sdotusp.b", "pv.sdotusp.h", "pv.sdotup.b",
+              "pv.sdotup.h")
+
+
+def _inline_alu(ins):
+    return _plain_alu(ins) and ins.name in INLINE_ALU
+
+
 # ---- timing rules (isasim/timing/ri5cy.py RULES) as engine code ---------------------------------
 def _param_local(name):
     return f"t_{name}"
@@ -136,7 +150,7 @@ def rule_code(name, undo=False, **variables):
     missing = set(r.vars) - set(variables)
     if missing:
         raise IsasimError(f"timing rule {name}: the engine gives no value for {sorted(missing)}")
-    env = {"static": "TC[op]", **variables}
+    env = {"static": "tcs", **variables}
     extra = _rule_expr(name, r.extra, env)
     lines = []
     if extra is not None:
@@ -180,6 +194,14 @@ def emit_alu(ins, slots, ctx):
     """ALU instruction. Plain ones (one result, static timing) become a case of an alu_<g> group
     function (a/b/c = rs1/rs2/rs3, d = old rd; nothing emitted here); the others are written out:
     several destinations or hidden state, data-dependent divider timing, mulh stalls."""
+    if _inline_alu(ins):
+        args = semantics.arguments(ins, lambda k, p: _operand(slots, p) if k in ("reg", "imm")
+                                   else k if k == "pc" else None)
+        if None in args:
+            raise IsasimError(f"{ins.source}: {ins.name}: a plain ALU semantics reads only "
+                              f"operands and pc")
+        return [f"v = {ctx.sem_call(ins, args)}", "if rd != 0:", "    R[rd] = v & 0xFFFFFFFF",
+                "wr = rd"]
     if _plain_alu(ins):
         alu_reg = {"rd": "d", "r1": "a", "r2": "b", "r3": "c"}
         args = semantics.arguments(ins, lambda k, p: alu_reg[slots[p]] if k == "reg" else
@@ -228,9 +250,47 @@ def _fault(size, store):
             f"CTR[C_FAULT_STORE] = {int(store)}; status = ST_MEM; break"]
 
 
-def emit_memory(ins, slots, ctx):
-    """load, store, elw: the address form (offset register or immediate, post-increment) comes
-    from the syntax's memory operand (isasim.isa.spec.address_form)."""
+def _load_word(sz, sg):
+    """Lines loading ``sz`` (1, 2 or 4; an expression) bytes at byte offset b of MEM (32-bit
+    words) into v, sign-extended if ``sg``."""
+    return [f"if {sz} == 4:",
+            "    if b & 3 == 0:",
+            "        v = np.int64(MEM[b >> 2])",
+            "    else:",
+            "        v = ld_split(MEM, b, 4)",
+            "else:",
+            "    sh = (b & 3) << 3",
+            f"    if {sz} == 1:",
+            "        v = (np.int64(MEM[b >> 2]) >> sh) & 0xFF",
+            f"        if {sg} and v & 0x80:",
+            "            v |= 0xFFFFFF00",
+            "    else:",
+            "        if sh <= 16:",
+            "            v = (np.int64(MEM[b >> 2]) >> sh) & 0xFFFF",
+            "        else:",
+            "            v = ld_split(MEM, b, 2)",
+            f"        if {sg} and v & 0x8000:",
+            "            v |= 0xFFFF0000"]
+
+
+def _store_word(sz, data):
+    """Lines storing the low ``sz`` (an expression) bytes of ``data`` at byte offset b of MEM."""
+    return ["sh = (b & 3) << 3",
+            f"if {sz} == 4:",
+            "    if sh == 0:",
+            f"        MEM[b >> 2] = {data} & 0xFFFFFFFF",
+            "    else:",
+            f"        st_split(MEM, b, 4, {data})",
+            f"elif {sz} == 1 or sh <= 16:",
+            f"    msk = 0xFF if {sz} == 1 else 0xFFFF",
+            "    w = b >> 2",
+            f"    MEM[w] = (np.int64(MEM[w]) & ~(msk << sh)) | (({data} & msk) << sh)",
+            "else:",
+            f"    st_split(MEM, b, 2, {data})"]
+
+
+def _memory_form(ins, slots):
+    """(address form, base, offset, data/destination) of a load/store/elw, checked."""
     form = address_form(ins.syntax)
     if form is None:
         raise IsasimError(f"{ins.source}: {ins.name}: a {ins.kind} needs a memory operand "
@@ -239,27 +299,55 @@ def emit_memory(ins, slots, ctx):
         raise IsasimError(f"{ins.source}: {ins.name}: the memory operand of '{ins.syntax}' names a "
                           f"fixed register (only the 16-bit forms, which execute as another "
                           f"entry, may)")
-    size = ins.params["size"]
     base = _operand(slots, form.base)
     off = _operand(slots, form.offset) if form.offset else "0"
-    out = [f"a = {base} & 0xFFFFFFFF" if form.post_increment
-           else f"a = ({base} + {off}) & 0xFFFFFFFF"]
+    data = _operand(slots, ins.operands[0])      # stored register ('rs2, off(rs1)') or rd
+    return form, base, off, data
+
+
+def memory_group(ins):
+    """Loads and stores whose code differs only in size and signedness share one engine case
+    (fewer cases compile faster): the key of that case, None for p.elw (its own case)."""
+    if ins.kind not in ("load", "store"):
+        return None
+    slots = operand_slots(ins)
+    form, base, off, data = _memory_form(ins, slots)
+    return (ins.kind, form.post_increment, base, off, data, slots[form.base])
+
+
+def memory_code(ins):
+    """AG[op] of a load/store sharing a case: AG_MEM - (signed << 2 | log2(size))."""
+    return layout.AG_MEM - ((4 if ins.params.get("signed") else 0)
+                            | {1: 0, 2: 1, 4: 2}[ins.params["size"]])
+
+
+def emit_memory(ins, slots, ctx, generic=False):
+    """load, store, elw: the address form (offset register or immediate, post-increment) comes
+    from the syntax's memory operand (isasim.isa.spec.address_form). ``generic``: the size and
+    signedness come from AG[op] at run time (memory_code; the case serves a memory_group)."""
+    form, base, off, data = _memory_form(ins, slots)
+    if generic:
+        out = ["mc = AG_MEM - ag", "sz = 1 << (mc & 3)"]
+        size, signed = "sz", "(mc >> 2) != 0"
+    else:
+        out, size, signed = [], str(ins.params["size"]), str(bool(ins.params.get("signed")))
+    out += [f"a = {base} & 0xFFFFFFFF" if form.post_increment
+            else f"a = ({base} + {off}) & 0xFFFFFFFF"]
     out += [f"if (a & 3) + {size} > 4:"] + _indent(rule_code("misaligned"), 4)
     writeback = []
     if form.post_increment:
         col = slots[form.base]
         writeback = [f"if {col} != 0:", f"    R[{col}] = (R[{col}] + {off}) & 0xFFFFFFFF"]
     if ins.kind == "store":
-        data = _operand(slots, ins.operands[0])       # the register stored: 'rs2, off(rs1)'
         # event-unit window first: its registers are not memory
         out += ["if ev_base != 0 and a - ev_base >= 0 and a - ev_base < 0x1000:",
                 "    CTR[C_EV_ADDR] = a; CTR[C_EV_RD] = -1; status = ST_EVENT; halt = True",
                 "else:",
-                f"    ok = mem_store(MEM, RB, RS, RO, a, {size}, {data})",
-                "    if not ok:"] + _indent(_fault(size, True), 8)
+                f"    b = xlat(a, {size}, rb0, rs0, ro0, rb1, rs1, ro1)",
+                "    if b < 0:"] + _indent(_fault(size, True), 8) + _indent(_store_word(size, data), 4)
         # a store into the decoded code marks the slots it overwrites stale (one range check)
         out += [f"    if a - code_base < cspan and a - code_base > -{size}:",
-                f"        invalidate(OP, LEN, MEM, RB, RS, RO, code_base, nslots, a, {size})",
+                f"        invalidate(SLOT, MEM, RB, RS, RO, code_base, nslots, a, {size})",
                 "mw = a",
                 f"if a == tohost and tohost != 0 and {data} != 0:",
                 f"    CTR[C_EXIT_CODE] = {data} >> 1; status = ST_EXIT",
@@ -272,8 +360,9 @@ def emit_memory(ins, slots, ctx):
             "    halt = True",
             "    v = 0",
             "else:",
-            f"    v = mem_load(MEM, RB, RS, RO, a, {size}, {ins.params['signed']})",
-            "    if v < 0:"] + _indent(_fault(size, False), 8)
+            f"    b = xlat(a, {size}, rb0, rs0, ro0, rb1, rs1, ro1)",
+            "    if b < 0:"] + _indent(_fault(size, False), 8)
+    out += _indent(_load_word(size, signed), 4)
     out += ["mw = a"] + writeback + ["if rd != 0:", "    R[rd] = v", "nld = rd", "wr = rd"]
     if ins.kind == "elw":
         out += rule_code("elw")
@@ -288,7 +377,10 @@ def emit_branch(ins, slots, ctx):
             + _indent(rule_code("branch_taken", mis_target=_MIS_TARGET), 4))
 
 
-_MIS_TARGET = "mis_target(OP, LEN, npc, code_base, nslots)"
+# 1 if the target npc is a 32-bit instruction that is not word aligned (a fetch cycle more): inline,
+# as a call with array arguments would cost reference counting (see runtime.xlat)
+_MIS_TARGET = ("(1 if npc & 3 != 0 and npc - code_base >= 0 and npc - code_base < cspan "
+               "and SLOT[(((npc - code_base) >> 1) << SL_SHIFT) + SL_FIELDS] >> 20 == 4 else 0)")
 
 
 def emit_jump(ins, slots, ctx):
@@ -379,7 +471,7 @@ def emit_plugin():
              "if PMETA[pm, PM_PYTHON] != 0:",
              "    # plug-in on the Python path: the core runs it, applying the rules itself (the",
              "    # only state changed so far is the load-use stall, taken back here)",
-             "    if ld_rd != 0 and (RMASK[s] >> ld_rd) & 1:"]
+             "    if ld_rd != 0 and (SLOT[q + SL_RMASK] >> ld_rd) & 1:"]
             + _indent(rule_code("load_use", undo=True), 8)
             + ["    status = ST_PYCALL",
                "    break",
@@ -431,6 +523,7 @@ def _icache_line(line):
             "        CTR[C_AL_N] = k + 1",
             "        if k + 2 >= AL.shape[0]:",
             "            logfull = True",
+            "            halt = True",
             "else:",
             "    CTR[C_IC_HITS] += 1"]
 
@@ -451,6 +544,19 @@ def emit_icache():
             + ["        ic_cur = lf",
                "        c += xs",
                "        CTR[C_ST_ICACHE] += xs"])
+
+
+TRACE_ROW = '''@njit(cache=True, nogil=True)
+def trace_row(TR, n, cyc, pc, wr, value, mw, s, r1, r1_value):
+    """Commit-log row n (layout.TR_NAMES); out of line: run() stays small when tracing is off."""
+    TR[n, TR_CYCLE] = cyc
+    TR[n, TR_PC] = pc
+    TR[n, TR_WR] = wr
+    TR[n, TR_VALUE] = value
+    TR[n, TR_MEM] = mw
+    TR[n, TR_SLOT] = s
+    TR[n, TR_R1] = r1
+    TR[n, TR_R1_VALUE] = r1_value'''
 
 
 def emit_hwloop_end():
@@ -485,8 +591,9 @@ ENGINE = '''# Generated by isasim.cores.ri5cy.codegen from instruction table {fp
 # Loaded by codegen.load_generated, which passes the table in as _T before this code runs.
 import numba
 from numba import njit
-from isasim.cores.ri5cy.runtime import (mem_load, mem_store, csr_access, csr_is_slow, mis_target,
-                                        clz32, invalidate, icache_access)
+import numpy as np
+from isasim.cores.ri5cy.runtime import (mem_load, mem_store, xlat, ld_split, st_split, csr_access,
+                                        csr_is_slow, clz32, invalidate, icache_access)
 from isasim.cores.ri5cy.codegen import jitify
 
 FINGERPRINT = {fp!r}
@@ -515,10 +622,12 @@ def _attr(mod, qual):
 {alu}
 
 
+{trace_row}
+
+
 @njit(cache=True, nogil=True)
-def run(OP, LEN, FIELDS, I0, I1, I2, RMASK, code_base, nslots,
-        R, HW, CSR, MEM, RB, RS, RO, CTR, OPCNT, TC, P, pc, max_n, TR, PROF, AL, PF, PMETA, AG,
-        IC):
+def run(SLOT, code_base, nslots, R, HW, CSR, MEM, RB, RS, RO, CTR, OPCNT, P, pc, max_n, TR, PROF,
+        AL, PF, PMETA, IC):
     n = 0
     cyc = CTR[C_CYCLES]
     ld_rd = CTR[C_LD_RD]
@@ -526,6 +635,7 @@ def run(OP, LEN, FIELDS, I0, I1, I2, RMASK, code_base, nslots,
     status = 0
     trace = P[P_TRACE] != 0
     prof = P[P_PROFILE] != 0
+    dbg = trace or prof
     # timing parameters the rules read (isasim/timing/ri5cy.py RULES)
 {timing_locals}
     climit = P[P_CYCLE_LIMIT] if P[P_CYCLE_LIMIT] > 0 else (1 << 62)
@@ -534,6 +644,13 @@ def run(OP, LEN, FIELDS, I0, I1, I2, RMASK, code_base, nslots,
     log_tcdm = P[P_LOG_TCDM] != 0
     ev_base = P[P_EVENT_BASE]      # event-unit window (0 = none)
     tohost = P[P_TOHOST]
+    # the two memory regions (core.Memory): mapped at rb, rs bytes, at byte ro of MEM
+    rb0 = RB[0]
+    rs0 = RS[0]
+    ro0 = RO[0]
+    rb1 = RB[1]
+    rs1 = RS[1]
+    ro1 = RO[1]
     hw_csr_base = P[P_HWLOOP_CSR_BASE]
     hartid = ((P[P_CLUSTER_ID] & 0x3F) << 5) | (P[P_CORE_ID] & 0x1F)
     cspan = 2 * nslots             # bytes of decoded code (stores into them invalidate slots)
@@ -548,6 +665,8 @@ def run(OP, LEN, FIELDS, I0, I1, I2, RMASK, code_base, nslots,
 {reload_hw}
     halt = False
     logfull = False
+    n_tcdm = 0                     # data accesses to the TCDM window / elsewhere (CTR at exit)
+    n_l2 = 0
     # the access log always has room for the 2 entries (refill, data) one instruction may add
     if log_tcdm and CTR[C_AL_N] + 2 >= AL.shape[0]:
         return ST_LOG_FULL, pc, 0
@@ -556,21 +675,23 @@ def run(OP, LEN, FIELDS, I0, I1, I2, RMASK, code_base, nslots,
         if s < 0 or s >= nslots or (pc & 1):
             status = ST_PC
             break
-        op = OP[s]
+        q = s << SL_SHIFT          # the slot's record (layout.SLOT_NAMES)
+        op = SLOT[q + SL_OP]
         if op < 0:                 # illegal, or overwritten by a store since it was decoded
             status = ST_ILLEGAL if op == OP_ILLEGAL else ST_REDECODE
             break
-        f = FIELDS[s]              # rd | rs1 << 5 | rs2 << 10 | rs3 << 15 | length << 20
+        f = SLOT[q + SL_FIELDS]    # rd | rs1 << 5 | rs2 << 10 | rs3 << 15 | length << 20
         rd = f & 31
         r1 = (f >> 5) & 31
         r2 = (f >> 10) & 31
         r3 = (f >> 15) & 31
         ln = f >> 20
-        i0 = I0[s]
-        i1 = I1[s]
-        i2 = I2[s]
-        c = TC[op]
-        if ld_rd != 0 and (RMASK[s] >> ld_rd) & 1:
+        i0 = SLOT[q + SL_I0]
+        i1 = SLOT[q + SL_I1]
+        i2 = SLOT[q + SL_I2]
+        tcs = SLOT[q + SL_TC]      # static cycles (TC[op])
+        c = tcs
+        if ld_rd != 0 and (SLOT[q + SL_RMASK] >> ld_rd) & 1:
 {load_use}
 {icache}
         nld = 0
@@ -578,8 +699,9 @@ def run(OP, LEN, FIELDS, I0, I1, I2, RMASK, code_base, nslots,
         mw = -1
         npc = (pc + ln) & 0xFFFFFFFF
         jumped = False
-        ag = AG[op]
-        if ag >= 0:
+        ag = SLOT[q + SL_AG]
+{inline_alu}
+        {alu_if} ag >= 0:
             v = 0
 {alu_calls}
             if rd != 0:
@@ -588,11 +710,10 @@ def run(OP, LEN, FIELDS, I0, I1, I2, RMASK, code_base, nslots,
 {cases}
         else:
 {plugin}
-        R[0] = 0
 {hwloop_end}
         if mw >= 0:
             if mw - tcdm_base >= 0 and mw - tcdm_base < tcdm_size:
-                CTR[C_TCDM_ACCESSES] += 1
+                n_tcdm += 1
                 if log_tcdm:
                     k = CTR[C_AL_N]
                     AL[k, AL_CYCLE] = cyc
@@ -601,35 +722,30 @@ def run(OP, LEN, FIELDS, I0, I1, I2, RMASK, code_base, nslots,
                     CTR[C_AL_N] = k + 1
                     if k + 2 >= AL.shape[0]:
                         logfull = True
+                        halt = True
             else:
-                CTR[C_L2_ACCESSES] += 1
-        if trace:
-            TR[n, TR_CYCLE] = cyc
-            TR[n, TR_PC] = pc
-            TR[n, TR_WR] = wr
-            TR[n, TR_VALUE] = R[wr]
-            TR[n, TR_MEM] = mw
-            TR[n, TR_SLOT] = s
-            TR[n, TR_R1] = r1
-            TR[n, TR_R1_VALUE] = R[r1]
-        if prof:
-            PROF[s] += c
+                n_l2 += 1
+        if dbg:
+            if trace:
+                trace_row(TR, n, cyc, pc, wr, R[wr], mw, s, r1, R[r1])
+            if prof:
+                PROF[s] += c
         cyc += c
         OPCNT[op] += 1
         ld_rd = nld
         prev_wr = wr
         n += 1
         pc = npc
-        if logfull:                # the caller grows the log (an exit or event status goes first)
-            if status == ST_LIMIT:
-                status = ST_LOG_FULL
-            break
         if halt:
+            if logfull and status == ST_LIMIT:     # the caller grows the log (an exit or an
+                status = ST_LOG_FULL               # event status goes first)
             break
         if cyc >= climit:
             break
     CTR[C_CYCLES] = cyc
     CTR[C_INSTRUCTIONS] += n
+    CTR[C_TCDM_ACCESSES] += n_tcdm
+    CTR[C_L2_ACCESSES] += n_l2
     CTR[C_LD_RD] = ld_rd
     CTR[C_PREV_RD] = prev_wr
     CTR[C_IC_LINE] = ic_cur + 1
@@ -669,7 +785,9 @@ def dispatch_arrays(table):
     for ins in _engine_instrs(table):      # same order as generate()
         if ins.kind == "branch":
             ag[ins.id] = AG_BRANCH
-        elif _plain_alu(ins):
+        elif memory_group(ins) is not None:
+            ag[ins.id] = memory_code(ins)
+        elif _plain_alu(ins) and not _inline_alu(ins):
             ag[ins.id] = k // ALU_GROUP
             k += 1
     return ag
@@ -679,14 +797,38 @@ def generate(table):
     """Engine source for the built-in instructions of ``table`` (plug-ins go through PF)."""
     sems = []
     cases = []
+    inline = []
     ctx = _GenContext()
+    groups = {}
     for ins in _engine_instrs(table):
+        key = memory_group(ins)
+        if key is not None:
+            groups.setdefault(key, []).append(ins)
+    done = set()
+    for ins in _engine_instrs(table):
+        key = memory_group(ins)
+        if key is not None:             # one case for the loads/stores of this form
+            if key in done:
+                continue
+            done.add(key)
+            members = groups[key]
+            body = emit_memory(ins, operand_slots(ins), ctx, generic=True)
+            cond = " or ".join(f"op == {m.id}" for m in members)
+            cases.append(f"        elif {cond}:  # {', '.join(m.name for m in members)} "
+                         f"{ins.syntax}")
+            cases += _indent(body, 12)
+            continue
         body = emit_case(ins, ctx)
         if ins.id in ctx.jitted:
             sems.append(f"S{ins.id} = jitify(_T.instrs[{ins.id}].sem)  # {ins.name}")
         if not body:        # plain ALU op: runs in alu_<g>()
             continue
         # the chain continues the "if ag >= 0" (ALU) branch of the engine loop
+        if _inline_alu(ins):            # before the ALU group tree
+            inline.append(f"        {'elif' if inline else 'if'} op == {ins.id}:  # {ins.name} "
+                          f"{ins.syntax}")
+            inline += _indent(body, 12)
+            continue
         cases.append(f"        elif op == {ins.id}:  # {ins.name} {ins.syntax}")
         cases += _indent(body, 12)
     # ALU cases in small functions: numba initialises every local of a function on entry, so one
@@ -709,7 +851,9 @@ def generate(table):
         reload_hw="\n".join(_indent(_reload_hw(), 4)),
         load_use="\n".join(_indent(rule_code("load_use"), 12)),
         icache="\n".join(_indent(emit_icache(), 8)),
-        cases="\n".join(cases), plugin="\n".join(_indent(emit_plugin(), 12)),
+        trace_row=TRACE_ROW,
+        cases="\n".join(cases), inline_alu="\n".join(inline),
+        alu_if="elif" if inline else "if", plugin="\n".join(_indent(emit_plugin(), 12)),
         hwloop_end="\n".join(_indent(emit_hwloop_end(), 8)))
 
 
@@ -766,21 +910,78 @@ def _jit_disabled():
     return bool(numba.config.DISABLE_JIT)
 
 
-def engine(table):
-    """The compiled engine module for the built-in part of ``table`` (generated and imported once
-    per key; numba caches the compiled code next to it)."""
+def engine_signature():
+    """numba types of run()'s arguments, as RI5CY._engine_step and the cluster loop pass them (a
+    test checks that a run compiles no other version)."""
+    from numba import types as t
+    i64 = t.int64
+    a1, a2 = t.Array(i64, 1, "C"), t.Array(i64, 2, "C")
+    pf = t.FunctionType(i64(*([i64] * len(PF_ARGS))))
+    return ((a1, i64, i64, a1, a1, a1, t.Array(t.uint32, 1, "C"), a1, a1, a1, a1, a1, a1, i64, i64)
+            + (a2, a1, a2, pf, a2, a2))
+
+
+# "module:function" names run in the helper process of a cold start, after its ALU groups, while
+# this process compiles run() (e.g. the GAP-8 cluster's arbitration, platforms/gap8_arb.py)
+BACKGROUND = []
+
+
+def _engine_paths(table):
     from ...toolchain.zig import cache_root
     import hashlib
     key = hashlib.sha256((table.builtin_fingerprint() + _generator_hash()).encode()).hexdigest()[:20]
+    d = os.path.join(cache_root(), "engine")
+    return key, os.path.join(d, f"ri5cy_engine_{key}.py"), f"isasim_ri5cy_engine_{key}"
+
+
+def _cached(disp):
+    """True if numba's on-disk cache holds compiled code of the dispatcher ``disp`` (its index
+    file exists: wherever numba keeps it, next to the module or under NUMBA_CACHE_DIR)."""
+    try:
+        return os.path.isfile(disp._cache._cache_file._index_path)
+    except AttributeError:          # another numba version: compile under the lock (still right)
+        return False
+
+
+class compile_lock:
+    """An exclusive lock on ``path``.lock while a process compiles what ``path`` keys, so that
+    processes starting cold at the same time compile once: the others wait and then load numba's
+    cache (fcntl; without it, no lock: they compile side by side)."""
+
+    def __init__(self, path):
+        self.path = path + ".lock"
+
+    def __enter__(self):
+        try:
+            import fcntl
+        except ImportError:             # not POSIX
+            self.f = None
+            return self
+        self.f = open(self.path, "a")
+        fcntl.flock(self.f, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc):
+        if self.f is not None:
+            import fcntl
+            fcntl.flock(self.f, fcntl.LOCK_UN)
+            self.f.close()
+
+
+def engine(table):
+    """The compiled engine module for the built-in part of ``table`` (generated and imported once
+    per key; numba caches the compiled code next to it). A cold start compiles everything here,
+    under a lock: the ALU groups (half of them in a helper process) and run()."""
+    key, path, name = _engine_paths(table)
     if key in _loaded:
         return _loaded[key]
-    d = os.path.join(cache_root(), "engine")
-    os.makedirs(d, exist_ok=True)
-    path = os.path.join(d, f"ri5cy_engine_{key}.py")
-    name = f"isasim_ri5cy_engine_{key}"
+    os.makedirs(os.path.dirname(path), exist_ok=True)
     mod = load_generated(path, name, lambda: generate(table), table)
-    if not _jit_disabled():
-        _precompile_alu(mod, path, name)
+    if not _jit_disabled() and not _cached(mod.run):
+        with compile_lock(path):        # cold: one process compiles, the others wait here
+            if not _cached(mod.run):
+                _precompile_alu(mod, path, name)
+            mod.run.compile(engine_signature())      # loads it if another process compiled it
     _loaded[key] = mod
     return mod
 
@@ -790,25 +991,25 @@ ALU_SIG = "(numba.int32,) + (numba.int64,) * 8"     # how run() calls alu_<g>(op
 
 def _precompile_alu(mod, path, name):
     """Cold start only: the ALU group functions are independent, so a second process compiles half
-    of them into numba's on-disk cache while this one compiles the other half (~24 s of work on
-    one core otherwise). run() then finds them compiled. Any failure here only costs time."""
-    import glob
+    of them into numba's on-disk cache while this one compiles the other half, and then the
+    BACKGROUND tasks while this one compiles run(). Any failure there only costs time."""
     import subprocess
-    stem = os.path.splitext(os.path.basename(path))[0]
-    if glob.glob(os.path.join(os.path.dirname(path), "__pycache__", f"{stem}.alu_0-*.nbi")):
-        return                      # warm: numba loads everything from its cache
     groups = sorted((k for k in dir(mod) if k.startswith("alu_")), key=lambda k: int(k[4:]))
     theirs, mine = groups[1::2], groups[0::2]
-    code = (f"import importlib.util, sys, numba\n"
+    code = (f"import importlib, importlib.util, sys, numba\n"
             f"from isasim.isa.registry import load_table\n"
             f"spec = importlib.util.spec_from_file_location({name!r}, {path!r})\n"
             f"m = importlib.util.module_from_spec(spec); m._T = load_table('rv32')\n"
             f"sys.modules[{name!r}] = m\n"
             f"spec.loader.exec_module(m)\n"
-            f"for g in {theirs!r}:\n    getattr(m, g).compile({ALU_SIG})\n")
+            f"for g in {theirs!r}:\n    getattr(m, g).compile({ALU_SIG})\n"
+            f"print('alu done', flush=True)\n"
+            f"for task in {list(BACKGROUND)!r}:\n"
+            f"    mod_name, fn = task.split(':')\n"
+            f"    getattr(importlib.import_module(mod_name), fn)()\n")
     try:
-        proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL, text=True)
     except OSError:
         proc = None
     import numba
@@ -816,7 +1017,19 @@ def _precompile_alu(mod, path, name):
     for g in mine:
         getattr(mod, g).compile(sig)
     if proc is not None:
-        proc.wait()
+        proc.stdout.readline()              # its ALU groups are in the cache (or it failed)
+        _background.append(proc)            # the rest runs while run() compiles
+
+
+_background = []
+
+
+def wait_background():
+    """Wait for the helper process of a cold start (its BACKGROUND tasks)."""
+    while _background:
+        p = _background.pop()
+        p.stdout.read()
+        p.wait()
 
 
 # ---- plug-in dispatcher ------------------------------------------------------------------------------

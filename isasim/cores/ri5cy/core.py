@@ -8,6 +8,8 @@ A store into the decoded code marks the slots it overwrites stale; the engine st
 one, the slot is decoded again from memory here, and the run resumes (self-modifying code runs
 what memory holds; programs that never write their code pay one range check per store).
 """
+import sys
+
 import numpy as np
 
 from ...elf import Program
@@ -106,14 +108,22 @@ class Decoded:
             code[a - lo:a - lo + len(d)] = d
         n = self.nslots
         self.table = table
-        self.OP = np.full(n, cg.OP_ILLEGAL, np.int32)
+        # what the engine reads: one record per slot (layout.SLOT_NAMES); OP, FIELDS, I0..I2,
+        # RMASK are column views of it
+        self.REC = np.zeros((n, len(cg.layout.SLOT_NAMES)), np.int64)
+        self.SLOT = self.REC.reshape(-1)
+        col = {k: i for i, k in enumerate(cg.layout.SLOT_NAMES)}
+        self.OP = self.REC[:, col["op"]]
+        self.OP[:] = cg.OP_ILLEGAL
+        self.FIELDS = self.REC[:, col["fields"]]  # rd | rs1 << 5 | rs2 << 10 | rs3 << 15 | len << 20
+        self.I0, self.I1, self.I2 = (self.REC[:, col[k]] for k in ("i0", "i1", "i2"))
+        self.RMASK = self.REC[:, col["rmask"]]    # bit r set: the instruction reads register r
+        self._AG, self._TC = self.REC[:, col["ag"]], self.REC[:, col["tc"]]
+        self.ag_of = self.tc_of = None            # per op: set_dispatch
         self.CID = np.full(n, -1, np.int32)       # the instruction as written (c.* for 16-bit)
         self.WORD = np.zeros(n, np.int64)
         self.LEN = np.zeros(n, np.int8)
         self.RD, self.RS1, self.RS2, self.RS3 = (np.zeros(n, np.int64) for _ in range(4))
-        self.I0, self.I1, self.I2 = (np.zeros(n, np.int64) for _ in range(3))
-        self.RMASK = np.zeros(n, np.int64)     # bit r set: the instruction reads register r
-        self.FIELDS = np.zeros(n, np.int64)    # rd | rs1 << 5 | rs2 << 10 | rs3 << 15 | len << 20
         self.vals = {}
         self.base_of = {}
         for ins in table.instrs:
@@ -157,6 +167,13 @@ class Decoded:
             m |= 1 << vals[r]
         self.RMASK[s] = m & ~1
 
+    def set_dispatch(self, ag, tc):
+        """Fill every slot's AG and static cycles from the per-op arrays ``ag`` and ``tc``."""
+        self.ag_of, self.tc_of = ag, tc
+        ok = self.OP >= 0
+        self._AG[:] = np.where(ok, ag[np.where(ok, self.OP, 0)], 0)
+        self._TC[:] = np.where(ok, tc[np.where(ok, self.OP, 0)], 0)
+
     def redecode(self, pc, mem):
         """Decode the slot at ``pc`` again from ``mem`` (a store wrote it; the engine stopped with
         ST_REDECODE there). Only that slot: the others are decoded when execution reaches them."""
@@ -177,6 +194,9 @@ class Decoded:
         self._decode_slot(s, half(a), half(a + 2))
         self.FIELDS[s] = (self.RD[s] | (self.RS1[s] << 5) | (self.RS2[s] << 10)
                           | (self.RS3[s] << 15) | (int(self.LEN[s]) << 20))
+        op = int(self.OP[s])
+        self._AG[s] = self.ag_of[op] if op >= 0 else 0
+        self._TC[s] = self.tc_of[op] if op >= 0 else 0
 
 
 class RI5CY:
@@ -208,6 +228,7 @@ class RI5CY:
         self.OPCNT = np.zeros(len(self.table.instrs), np.int64)
         self.TC = np.array([int(i.cost["latency"]) if "latency" in i.cost else
                             self.timing.base_cycles(i.timing) for i in self.table.instrs], np.int64)
+        self.dec.set_dispatch(self.AG, self.TC)
         t = self.timing
         # the timing parameters by name (the engine's rules read them: timing/ri5cy.py RULES)
         p = {k: int(getattr(t, k)) for k in engine_parameters()}
@@ -317,11 +338,10 @@ class RI5CY:
         if trace_cap and self.TR.shape[0] < trace_cap:
             self.TR = np.zeros((trace_cap, len(cg.layout.TR_NAMES)), np.int64)
         self.P[cg.P["trace"]] = 1 if trace_cap else 0
-        st, pc, n = self.eng.run(d.OP, d.LEN, d.FIELDS, d.I0, d.I1, d.I2,
-                                 d.RMASK, d.base, d.nslots, self.R, self.HW, self.CSR,
-                                 m.MEM, m.RB, m.RS, m.RO, self.CTR, self.OPCNT, self.TC, self.P,
+        st, pc, n = self.eng.run(d.SLOT, d.base, d.nslots, self.R, self.HW, self.CSR,
+                                 m.MEM, m.RB, m.RS, m.RO, self.CTR, self.OPCNT, self.P,
                                  self.pc, max_n, self.TR, self.PROF, self.AL, self.PF, self.PMETA,
-                                 self.AG, self.IC)
+                                 self.IC)
         self.pc = pc
         return st, n
 
@@ -496,15 +516,23 @@ class RI5CY:
 
 
 class Memory:
-    """Mapped regions in one byte buffer (shared by all cores of a cluster)."""
+    """Mapped regions in one buffer (shared by all cores of a cluster): ``MEM`` holds them as
+    little-endian 32-bit words (runtime.mem_load/mem_store), ``bytes`` is a byte view of it.
+    Region k starts at byte ``RO[k]`` (a multiple of 4) of the buffer."""
 
     def __init__(self, regions):
+        if len(regions) > 2:
+            raise SimError(f"the RI5CY memory model has at most 2 regions, not {len(regions)}")
         self.names = [r[0] for r in regions]
+        regions = list(regions) + [("none", 0, 0)] * (2 - len(regions))   # the engine reads 2
         self.RB = np.array([r[1] for r in regions], np.int64)
         self.RS = np.array([r[2] for r in regions], np.int64)
-        offs = np.cumsum([0] + [r[2] for r in regions])
+        offs = np.cumsum([0] + [(r[2] + 3) & ~3 for r in regions])
         self.RO = np.array(offs[:-1], np.int64)
-        self.MEM = np.zeros(int(offs[-1]), np.int64)
+        self.MEM = np.zeros(int(offs[-1]) // 4, np.uint32)
+        if sys.byteorder != "little":
+            raise SimError("the RI5CY memory model needs a little-endian host")
+        self.bytes = self.MEM.view(np.uint8)
 
     @classmethod
     def for_program(cls, prog, regions=None):
@@ -525,13 +553,13 @@ class Memory:
         if b is None:
             raise SimError(f"{what}: segment at 0x{a:08x} ({len(data)} bytes) is outside the "
                            f"memory map ({', '.join(self.names)})")
-        self.MEM[b:b + len(data)] = np.frombuffer(bytes(data), np.uint8)
+        self.bytes[b:b + len(data)] = np.frombuffer(bytes(data), np.uint8)
 
     def read(self, a, n):
         b = self._locate(a, n)
         if b is None:
             raise SimError(f"read of {n} bytes at 0x{a:08x} outside mapped memory")
-        return bytes(self.MEM[b:b + n].astype(np.uint8))
+        return bytes(self.bytes[b:b + n])
 
     def read_u32(self, a):
         return int.from_bytes(self.read(a, 4), "little")

@@ -9,6 +9,15 @@ import types
 
 _file_trees = {}
 
+# Helper arguments passed as run-time values (np.int64(...)) although the semantics gives them as
+# constants: numba compiles a helper once per combination of constant ("literal") arguments, and
+# the packed-SIMD helper is called with ~60 of them (about 17 s of a cold start with all three
+# constant; with the operation code still constant, ~8 s in each of the two compiling processes,
+# numba's compile events). Now it is compiled once; a SIMD op pays a run-time branch per lane.
+# The 16x16 multiplier helper likewise (24 constant combinations, ~2 s).
+RUNTIME_ARGS = {("isasim.isa.helpers", "simd"): ("bits", "op", "sa"),
+                ("isasim.isa.xpulpv2", "_mac16"): ("rd", "n", "hh", "signed", "rnd")}
+
 
 def _lambda_node(fn):
     """The ast.Lambda of a lambda function, found in its source file by line and argument names."""
@@ -62,6 +71,29 @@ class _Inliner(ast.NodeTransformer):
             return ast.Name(alias, ast.Load())
         self.ok = False
         return node
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        f = node.func
+        if isinstance(f, ast.Name) and f.id in self.imports:
+            target = self.imports[f.id]
+            names = RUNTIME_ARGS.get(target)
+            if names:
+                fn = self._resolve(target)
+                params = list(inspect.signature(fn).parameters)
+                for k, a in enumerate(node.args):
+                    if k < len(params) and params[k] in names:
+                        node.args[k] = ast.Call(ast.Attribute(ast.Name("np", ast.Load()), "int64",
+                                                              ast.Load()), [a], [])
+        return node
+
+    @staticmethod
+    def _resolve(target):
+        import importlib
+        obj = importlib.import_module(target[0])
+        for part in target[1].split("."):
+            obj = getattr(obj, part)
+        return obj
 
     def visit_Lambda(self, node):       # nested lambdas are not inlined
         self.ok = False

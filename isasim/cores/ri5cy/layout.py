@@ -32,6 +32,14 @@ CTR_NAMES = (("cycles", "instructions") + tuple("st_" + c for c in STALL_CAUSES)
                 "st_icache", "ic_hits", "ic_misses", "ic_line"))
 C = {n: i for i, n in enumerate(CTR_NAMES)}
 
+# decoded slot record (core.Decoded.SLOT, one row of SLOT_WIDTH int64 per halfword of code): op id,
+# rd | rs1 << 5 | rs2 << 10 | rs3 << 15 | length << 20, the immediates, the registers read (bit r),
+# AG[op] (codegen.dispatch_arrays) and the static cycles TC[op]: one cache line per instruction
+SLOT_NAMES = ("op", "fields", "i0", "i1", "i2", "rmask", "ag", "tc")
+SLOT_WIDTH = 8
+SLOT_SHIFT = 3
+assert len(SLOT_NAMES) == SLOT_WIDTH == 1 << SLOT_SHIFT
+
 # commit-log row: cycle at issue, pc, register written, its value, memory address (-1: none),
 # slot, rs1, value of rs1
 TR_NAMES = ("cycle", "pc", "wr", "value", "mem", "slot", "r1", "r1_value")
@@ -58,6 +66,7 @@ STATUS_NAMES = ("LIMIT", "EXIT", "ILLEGAL", "MEM", "EBREAK", "ECALL", "PC", "EVE
 OP_ILLEGAL, OP_STALE = -1, -2
 PF_ERR = -0x8000000000000000     # the plug-in dispatcher's "semantics raised" result (int64 min)
 AG_BRANCH = -2                   # AG[op] of a conditional branch (hardware-loop end check)
+AG_MEM = -100                    # AG[op] of a load/store: AG_MEM - (signed << 2 | log2(size))
 
 # CSR numbers
 CSR_MCYCLE, CSR_MINSTRET, CSR_MCYCLEH, CSR_MINSTRETH = 0xB00, 0xB02, 0xB80, 0xB82
@@ -76,11 +85,12 @@ def constants():
     out += [(_const("TR", n), i) for i, n in enumerate(TR_NAMES)]
     out += [(_const("AL", n), i) for i, n in enumerate(AL_NAMES)]
     out += [(_const("PM", n), i) for i, n in enumerate(PMETA_NAMES)]
+    out += [(_const("SL", n), i) for i, n in enumerate(SLOT_NAMES)] + [("SL_SHIFT", SLOT_SHIFT)]
     out += [("HW_START", HW_START), ("HW_END", HW_END), ("HW_COUNT", HW_COUNT),
             ("HW_LOOP", HW_LOOP)]
     out += [(f"ST_{n}", i) for i, n in enumerate(STATUS_NAMES)]
     out += [("OP_ILLEGAL", OP_ILLEGAL), ("OP_STALE", OP_STALE), ("PF_ERR", PF_ERR),
-            ("AG_BRANCH", AG_BRANCH), ("CSR_MEPC", CSR_MEPC)]
+            ("AG_BRANCH", AG_BRANCH), ("AG_MEM", AG_MEM), ("CSR_MEPC", CSR_MEPC)]
     return out
 
 

@@ -1,5 +1,6 @@
-"""numba helpers shared by every generated RI5CY engine: memory regions, the CSR file,
-misaligned-target detection. Kept out of the generated code so they are compiled once."""
+"""numba helpers shared by every generated RI5CY engine: memory regions, the CSR file, the
+instruction cache. Kept out of the generated code so they are compiled once."""
+import numpy as np
 from numba import njit
 
 from ...isa.helpers import clz32 as _clz32
@@ -21,22 +22,34 @@ HW_SIZE = 2 * HW_LOOP
 clz32 = njit(cache=True, nogil=True)(_clz32)      # the table's helper, compiled
 
 
+# Memory (core.Memory): MEM holds the mapped regions as little-endian 32-bit words (uint32); region
+# k starts at byte RO[k] (a multiple of 4) of the buffer, is mapped at RB[k] and has RS[k] bytes.
+# A word-aligned word access is one array access; others combine at most two words.
+
+
 @njit(cache=True, nogil=True)
 def mem_load(MEM, RB, RS, RO, a, size, signed):
-    """Little-endian load; -1 if [a, a+size) is not inside one mapped region. (Written out per
-    size: a generic byte loop with a helper returning a tuple cost ~30 ns per access, this ~2 ns.)"""
+    """Little-endian load; -1 if [a, a+size) is not inside one mapped region."""
     for k in range(RB.shape[0]):
         off = a - RB[k]
         if off >= 0 and off + size <= RS[k]:
             b = RO[k] + off
+            w = b >> 2
+            sh = (b & 3) << 3
+            lo = np.int64(MEM[w])
             if size == 4:
-                return MEM[b] | (MEM[b + 1] << 8) | (MEM[b + 2] << 16) | (MEM[b + 3] << 24)
+                if sh == 0:
+                    return lo
+                return ((lo >> sh) | (np.int64(MEM[w + 1]) << (32 - sh))) & 0xFFFFFFFF
             if size == 2:
-                v = MEM[b] | (MEM[b + 1] << 8)
+                if sh <= 16:
+                    v = (lo >> sh) & 0xFFFF
+                else:
+                    v = ((lo >> 24) | (np.int64(MEM[w + 1]) << 8)) & 0xFFFF
                 if signed and v & 0x8000:
                     v |= 0xFFFF0000
                 return v
-            v = MEM[b]
+            v = (lo >> sh) & 0xFF
             if signed and v & 0x80:
                 v |= 0xFFFFFF00
             return v
@@ -45,29 +58,58 @@ def mem_load(MEM, RB, RS, RO, a, size, signed):
 
 @njit(cache=True, nogil=True)
 def mem_store(MEM, RB, RS, RO, a, size, val):
+    """Little-endian store of the low ``size`` bytes of ``val``; False if [a, a+size) is not
+    inside one mapped region."""
     for k in range(RB.shape[0]):
         off = a - RB[k]
         if off >= 0 and off + size <= RS[k]:
             b = RO[k] + off
-            MEM[b] = val & 0xFF
-            if size >= 2:
-                MEM[b + 1] = (val >> 8) & 0xFF
-            if size == 4:
-                MEM[b + 2] = (val >> 16) & 0xFF
-                MEM[b + 3] = (val >> 24) & 0xFF
+            if size == 4 and b & 3 == 0:
+                MEM[b >> 2] = val & 0xFFFFFFFF
+                return True
+            for i in range(size):
+                w = (b + i) >> 2
+                sh = ((b + i) & 3) << 3
+                MEM[w] = (np.int64(MEM[w]) & ~(0xFF << sh)) | (((val >> (8 * i)) & 0xFF) << sh)
             return True
     return False
 
 
+# The engine's own loads and stores (codegen.emit_memory) translate the address with xlat, which
+# takes scalars only, and access MEM inline: a call of a compiled function with array arguments
+# costs an atomic reference-count increment and decrement per array (the previous implementer's
+# perf profile: a third of the run time when every load called such a helper; the I-cache lookup
+# called out of line with array arguments cost the 8-core cluster ~20 %, measured). ld_split and
+# st_split (array arguments) serve only the accesses that cross a word boundary.
 @njit(cache=True, nogil=True)
-def mis_target(OP, LEN, npc, code_base, nslots):
-    """1 if ``npc`` is a 32-bit instruction that is not word aligned (costs a fetch cycle)."""
-    if npc & 3 == 0:
-        return 0
-    s = (npc - code_base) >> 1
-    if s < 0 or s >= nslots:
-        return 0
-    return 1 if LEN[s] == 4 else 0
+def xlat(a, size, rb0, rs0, ro0, rb1, rs1, ro1):
+    """Byte offset in MEM of [a, a+size) inside region 0 or 1 (core.Memory has two); -1 if the
+    bytes are not inside one of them."""
+    off = a - rb0
+    if off >= 0 and off + size <= rs0:
+        return ro0 + off
+    off = a - rb1
+    if off >= 0 and off + size <= rs1:
+        return ro1 + off
+    return -1
+
+
+@njit(cache=True, nogil=True)
+def ld_split(MEM, b, size):
+    """Unsigned little-endian value of the ``size`` bytes at byte offset ``b`` of MEM."""
+    v = 0
+    for i in range(size):
+        v |= ((np.int64(MEM[(b + i) >> 2]) >> (((b + i) & 3) << 3)) & 0xFF) << (8 * i)
+    return v
+
+
+@njit(cache=True, nogil=True)
+def st_split(MEM, b, size, val):
+    """Store the low ``size`` bytes of ``val`` at byte offset ``b`` of MEM, byte by byte."""
+    for i in range(size):
+        w = (b + i) >> 2
+        sh = ((b + i) & 3) << 3
+        MEM[w] = (np.int64(MEM[w]) & ~(0xFF << sh)) | (((val >> (8 * i)) & 0xFF) << sh)
 
 
 @njit(cache=True, nogil=True)
@@ -128,11 +170,14 @@ def csr_access(CSR, HW, hw_base, hartid, n, src, mode, write, cyc, instret):
 
 
 @njit(cache=True, nogil=True)
-def invalidate(OP, LEN, MEM, RB, RS, RO, code_base, nslots, a, size):
+def invalidate(SLOT, MEM, RB, RS, RO, code_base, nslots, a, size):
     """A store wrote [a, a+size) inside the decoded code: mark every slot whose instruction may
-    cover those bytes (a 32-bit one starting one slot earlier too) stale (OP = -2, codegen.OP_STALE),
-    so that the engine stops there and the core decodes the slot again from memory; LEN is updated
-    at once (jump timing reads the target's length). Called only for stores into code."""
+    cover those bytes (a 32-bit one starting one slot earlier too) stale (op = -2, codegen.OP_STALE),
+    so that the engine stops there and the core decodes the slot again from memory; the length in
+    the slot's fields is updated at once (jump timing reads the target's length). SLOT: rows of 8
+    (layout.SLOT_NAMES: op at 0, fields at 1, length at bit 20; written out here because numba's
+    cache of this module does not see layout.py: tests/test_rvs_coldstart.py checks them). Called
+    only for stores into code."""
     lo = ((a - code_base) >> 1) - 1
     hi = (a + size - 1 - code_base) >> 1
     if lo < 0:
@@ -140,10 +185,11 @@ def invalidate(OP, LEN, MEM, RB, RS, RO, code_base, nslots, a, size):
     if hi > nslots - 1:
         hi = nslots - 1
     for s in range(lo, hi + 1):
-        OP[s] = -2
+        SLOT[s << 3] = -2
         h = mem_load(MEM, RB, RS, RO, code_base + 2 * s, 2, False)
         if h >= 0:
-            LEN[s] = 4 if (h & 3) == 3 else 2
+            f = SLOT[(s << 3) + 1]
+            SLOT[(s << 3) + 1] = (f & ((1 << 20) - 1)) | ((4 if (h & 3) == 3 else 2) << 20)
 
 
 # The shared instruction cache IC (the GAP-8 cluster's; see isasim/platforms/gap8.py): IC[IC_TAG, k]
