@@ -19,7 +19,7 @@ def test_classes_of_known_parameters():
     assert c["mispredict_penalty"] == "measured"      # JN, overriding LLVM's 4
     assert c["axi_latency"] == "assumed" and c["l2_latency"] == "assumed"
     assert c["sb_rmw_cycles"] == "assumed"            # fitted to a measurement: still an assumption
-    assert c["quantum"] == "model" and c["icache"] == "model"
+    assert c["quantum"] == "model" and c["icache"] == "model" and c["ring"] == "model"
     assert c["lat_div"] == "documented" and c["tcdm_size"] == "documented"
     assert c["div_zero"] == c["div_base"] == "documented"   # shares the comment above div_base
     flags = {n: f for n, _, _, _, f in P.fields(RI5CYTiming)}

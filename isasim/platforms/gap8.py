@@ -64,7 +64,8 @@ class ClusterConfig:
     barrier_latency: int = 11
     # simulation quantum in cycles (accuracy/speed knob, see docs/gap8.md)
     quantum: int = 256
-    # cycles between window ends that the arbitration ring remembers (power of two)
+    # simulation bookkeeping, not a chip property: cycles between window ends that the arbitration
+    # ring remembers (power of two)
     ring: int = 8192
     # ---- shared instruction cache of the cluster (docs/gap8.md "Instruction cache") ----
     # 1 = modelled, 0 = every fetch hits (the model before the I-cache existed)

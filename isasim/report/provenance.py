@@ -28,7 +28,7 @@ def _classify(src):
     s = src.lower()
     if "assumption" in s:
         return "assumed"
-    if re.search(r"\bsimulation\b|accuracy/speed|= modelled|the model before", s):
+    if re.search(r"\bsimulation\b|accuracy/speed|= modelled|the model before|not a chip property", s):
         return "model"
     if re.search(r"\bjn\b|\bmeasured|cm7_measured", s):
         return "measured"
