@@ -683,23 +683,6 @@ class Scheduler:
         self.mispredicts = 0
         self.branches = 0
 
-    _SNAP = ("cyc", "open", "ostate", "pending", "min_next", "sb_done", "dual", "mispredicts",
-             "branches")
-    _SNAP_LISTS = ("used", "rl", "re", "kind", "isload", "wcyc", "sb_bank")
-
-    def snapshot(self):
-        """Everything ``issue`` reads or writes (absolute), for ``restore``."""
-        return (tuple(getattr(self, k) for k in self._SNAP),
-                tuple(list(getattr(self, k)) for k in self._SNAP_LISTS), dict(self.stalls))
-
-    def restore(self, snap):
-        vals, lists, stalls = snap
-        for k, v in zip(self._SNAP, vals):
-            setattr(self, k, v)
-        for k, v in zip(self._SNAP_LISTS, lists):
-            setattr(self, k, list(v))
-        self.stalls = dict(stalls)
-
     # -- state capture (relative to cyc), used as the cache key of block transitions
     def state(self):
         c = self.cyc
@@ -959,7 +942,7 @@ class BlockCache:
         self.trans_info = []     # (block addr, ninsn, dcycles, (stall deltas), dual, mispredicts, branches)
         self.trans_descs = []    # the block's instructions, per transition (op counts)
         self.counts = []         # executions per transition
-        self._shared = {}        # (block, state id, address bits of a prefix) -> scheduler snapshot
+        self._segs = {}          # (block, first insn, state id, address bits) -> segment effect
 
     def sid(self, st):
         i = self.state_ids.get(st)
@@ -969,30 +952,46 @@ class BlockCache:
             self.states.append(st)
         return i
 
-    def transition_shared(self, key, addr, descs, sid, abits, every=8):
-        """``transition``, resuming from the scheduler state of an earlier transition of the same
-        block ``key`` and entry state whose address bits agree on a prefix (checkpoints every
-        ``every`` instructions): a block executed with many address-bit variants is scheduled
-        once up to where they differ. The scheduler is deterministic, so the result is the same."""
+    def transition_segmented(self, key, addr, descs, sid, abits, seg=8):
+        """``transition``, composed of the effects of segments of ``seg`` instructions: segment
+        ``i`` from (relative) scheduler state ``s`` with address bits ``b`` is scheduled once per
+        (block ``key``, i, s, b) and reused by every later transition that reaches it, whatever
+        the instructions before it did. ``state`` is everything ``issue`` reads, relative to the
+        last issue cycle, at any instruction boundary (a block boundary is not special to the
+        scheduler), so the cycles, stalls and exit state are those of ``transition``; a block
+        executed with many address-bit variants whose schedules re-converge is scheduled about
+        once per segment instead of once per variant (tests/test_m7x_segments.py compares both)."""
+        memo = self._segs
         s = self.sched
-        shared = self._shared
-        abits = tuple(abits)
         n = len(descs)
-        start = 0
-        for c in range(((n - 1) // every) * every, 0, -every):
-            snap = shared.get((key, sid, abits[:c]))
-            if snap is not None:
-                s.restore(snap)
-                start = c
-                break
-        else:
-            s.reset()
-            s.load_state(self.states[sid])
-        for i in range(start, n):
-            if i and i % every == 0 and i > start:
-                shared.setdefault((key, sid, abits[:i]), s.snapshot())
-            s.issue(descs[i], abits[i])
-        return self._finish_transition(addr, descs)
+        cur = sid
+        dcyc = dual = mp = br = 0
+        stalls = [0] * len(STALL_KINDS)
+        for i in range(0, n, seg):
+            ab = abits[i:i + seg]
+            k = (key, i, cur, ab)
+            r = memo.get(k)
+            if r is None:
+                s.reset()
+                s.load_state(self.states[cur])
+                for d, a in zip(descs[i:i + seg], ab):
+                    s.issue(d, a)
+                st = s.stalls
+                r = memo[k] = (self.sid(s.state()), s.cyc, tuple(st[x] for x in STALL_KINDS),
+                               s.dual, s.mispredicts, s.branches)
+            cur = r[0]
+            dcyc += r[1]
+            for j, x in enumerate(r[2]):
+                if x:
+                    stalls[j] += x
+            dual += r[3]
+            mp += r[4]
+            br += r[5]
+        ti = len(self.trans_info)
+        self.trans_info.append((addr, n, dcyc, tuple(stalls), dual, mp, br))
+        self.trans_descs.append(descs)
+        self.counts.append(0)
+        return cur, ti
 
     def transition(self, addr, descs, sid, abits=None):
         """Compute the effect of executing ``descs`` from state ``sid`` with access address bits

@@ -190,7 +190,7 @@ def replay(core, rec):
             break
         tok = int(seq[pos])
         tbid, ab = tokens[tok]
-        nsid, ti = bc.transition_shared(tbid, rec.blocks[tbid][0], descs[tbid], sid, ab)
+        nsid, ti = bc.transition_segmented(tbid, rec.blocks[tbid][0], descs[tbid], sid, ab)
         if ti >= len(counts):
             counts = np.concatenate([counts, np.zeros(max(ti + 1, 2 * len(counts)) - len(counts),
                                                       np.int64)])
