@@ -918,15 +918,26 @@ def canonical_bits(d, a):
     unaligned (``_unaligned``), whether a word store is unaligned and whether a halfword store
     crosses a word (the store buffer's banks, ``issue``); nothing else of ``a``. Re-timing merges
     the executions of a block whose address bits differ only in what no rule reads."""
+    return canonical_bits_of(canonical_key(d), a)
+
+
+def canonical_key(d):
+    """All that ``canonical_bits`` reads of ``d`` (a re-timing caches its merging on it)."""
+    return d.sb_store, d.msize, d.is_load
+
+
+def canonical_bits_of(key, a):
+    """``canonical_bits`` of an instruction whose ``canonical_key`` is ``key``."""
     if a is None:
         return None
+    sb_store, msize, is_load = key
     c = a & 4
-    if d.sb_store:
-        if d.msize == 4 and a & 3:
+    if sb_store:
+        if msize == 4 and a & 3:
             c |= 1
-        elif d.msize == 2 and a & 3 == 3:
+        elif msize == 2 and a & 3 == 3:
             c |= 3
-    elif d.is_load and d.msize > 1 and a & (d.msize - 1):
+    elif is_load and msize > 1 and a & (msize - 1):
         c |= 1
     return c
 

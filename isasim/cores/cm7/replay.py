@@ -149,6 +149,32 @@ class Recording:
                               f"(isasim_record {h.get('isasim_record')!r}, target "
                               f"{h.get('target')!r})")
         self.path = path
+        self._canon = {}
+
+    def canonical(self, descs):
+        """(tokens, seq) with the tokens whose address bits differ only in bits no scheduler rule
+        reads merged (timing.cm7.canonical_bits), for the decoded blocks ``descs``; computed once
+        per recording and value of all that canonical_bits reads of the instructions
+        (canonical_key: the same for the re-timings of a sweep)."""
+        from ...timing.cm7 import canonical_bits_of, canonical_key
+        sig = tuple(tuple(canonical_key(d) for d in b) for b in descs)
+        r = self._canon.get(sig)
+        if r is not None:
+            return r
+        canon = {}
+        tokens = []
+        remap = np.zeros(len(self.tokens), np.int64)
+        for i, (tbid, ab) in enumerate(self.tokens):
+            key = (tbid, tuple(canonical_bits_of(k, a) for k, a in zip(sig[tbid], ab)))
+            j = canon.get(key)
+            if j is None:
+                j = canon[key] = len(tokens)
+                tokens.append(key)
+            remap[i] = j
+        if len(self._canon) > 8:
+            self._canon.clear()
+        r = self._canon[sig] = (tokens, remap[self.seq])
+        return r
 
 
 def replay(core, rec):
@@ -164,19 +190,7 @@ def replay(core, rec):
         if len(ab) != len(descs[tbid]):
             raise IsasimError(f"{rec.path}: block at {rec.blocks[tbid][0]:#010x} decodes to "
                               f"{len(descs[tbid])} instructions, the recording has {len(ab)}")
-    # tokens whose address bits differ only in bits no scheduler rule reads are one token
-    from ...timing.cm7 import canonical_bits
-    canon = {}
-    tokens = []
-    remap = np.zeros(len(rec.tokens), np.int64)
-    for i, (tbid, ab) in enumerate(rec.tokens):
-        key = (tbid, tuple(canonical_bits(d, a) for d, a in zip(descs[tbid], ab)))
-        j = canon.get(key)
-        if j is None:
-            j = canon[key] = len(tokens)
-            tokens.append(key)
-        remap[i] = j
-    seq = remap[rec.seq]
+    tokens, seq = rec.canonical(descs)
     cap = 1 << 12
     keys = np.full(cap, -1, np.int64)
     vals = np.zeros(cap, np.int64)
