@@ -86,3 +86,47 @@ def test_segmented_transitions_equal_whole_block_schedules(tmp_path):
                             (name, timing, seg, tbid, ab, sid)
                         checked += 1
     assert checked > 1000
+
+
+def test_segments_shared_between_re_timings_equal_whole_block_schedules(tmp_path):
+    """The re-timings of one recording share segment schedules per timing (Recording.
+    shared_segments): alternating timings and plug-in costs (a cost changes the Descs of the
+    plug-in instructions only), every transition equals the whole-block schedule."""
+    from isasim.cores.cm7.plugins import PluginTraps
+    from isasim.isa.registry import load_table
+    elf = _elf(tmp_path, "plug", PLUGIN_SRC, ("qnn",))
+    rec = str(tmp_path / "plug.npz")
+    stm32h7.run(elf, plugins=("qnn",), record=rec)
+    r = replay.load(rec)
+    h = r.header
+    checked = 0
+    for timing, cost in [({}, {}), ({}, {"qnn.sdot4": {"latency": 4}}), (TIMINGS[1], {}),
+                         ({}, {"qnn.sdot4": {"latency": 2, "dual_issue": False}}),
+                         (TIMINGS[1], {"qnn.sdot4": {"latency": 4}}), ({}, {})]:
+        t = T.CM7Timing().override(**timing)
+        regs = PluginTraps(load_table("cm7", h["plugins"], cost=cost)).registrations
+        core = decoder.decoder(Cm7Core, r.segments, {"_start": h["start"]}, [], regs, t, {},
+                               r.insns)
+        descs = [core._block(a, n) for a, n in r.blocks]
+        whole, bc = T.BlockCache(t), T.BlockCache(t)
+        bc.shared = r.shared_segments(t)
+        whole.sched.reset()
+        bc.sched.reset()
+        sw, sb = whole.sid(whole.sched.state()), bc.sid(bc.sched.state())
+        seen = set()
+        # the recorded block sequence (state ids differ: the segmented cache also numbers the
+        # states between segments)
+        for tok in r.seq[:4000]:
+            tbid, ab = r.tokens[tok]
+            n1, t1 = whole.transition(7, descs[tbid], sw, ab)
+            if (tok, n1) not in seen:
+                seen.add((tok, n1))
+                n2, t2 = bc.transition_segmented(tbid, 7, descs[tbid], sb, ab, 3)
+                assert whole.states[n1] == bc.states[n2], (timing, cost, tbid, ab)
+                assert whole.trans_info[t1] == bc.trans_info[t2], (timing, cost, tbid, ab)
+                checked += 1
+                sb = n2
+            else:
+                sb = bc.sid(whole.states[n1])
+            sw = n1
+    assert checked > 30

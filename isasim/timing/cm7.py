@@ -209,6 +209,10 @@ class CM7Timing:
     def as_dict(self):
         return asdict(self)
 
+    def key(self):
+        """The values of all knobs (hashable): equal keys, equal schedules."""
+        return tuple(getattr(self, f.name) for f in fields(self))
+
     def unit_limits(self):
         """Per-cycle limit of each resource, in RES_ORDER."""
         return tuple(getattr(self, r + "_units") for r in RES_ORDER)
@@ -954,6 +958,9 @@ class BlockCache:
         self.trans_descs = []    # the block's instructions, per transition (op counts)
         self.counts = []         # executions per transition
         self._segs = {}          # (block, first insn, state id, address bits) -> segment effect
+        # (segment's Descs, entry state, address bits) -> (exit state, segment effect), shared by
+        # the BlockCaches of one timing (``shared_segments``; Descs hash by identity)
+        self.shared = None
 
     def sid(self, st):
         i = self.state_ids.get(st)
@@ -983,13 +990,24 @@ class BlockCache:
             k = (key, i, cur, ab)
             r = memo.get(k)
             if r is None:
-                s.reset()
-                s.load_state(self.states[cur])
-                for d, a in zip(descs[i:i + seg], ab):
-                    s.issue(d, a)
-                st = s.stalls
-                r = memo[k] = (self.sid(s.state()), s.cyc, tuple(st[x] for x in STALL_KINDS),
-                               s.dual, s.mispredicts, s.branches)
+                sk = None
+                if self.shared is not None:
+                    sk = (tuple(descs[i:i + seg]), self.states[cur], ab)
+                    x = self.shared.get(sk)
+                    if x is not None:
+                        r = memo[k] = (self.sid(x[0]),) + x[1:]
+                if r is None:
+                    s.reset()
+                    s.load_state(self.states[cur])
+                    for d, a in zip(descs[i:i + seg], ab):
+                        s.issue(d, a)
+                    st = s.stalls
+                    nst = s.state()
+                    eff = (s.cyc, tuple(st[x] for x in STALL_KINDS), s.dual, s.mispredicts,
+                           s.branches)
+                    r = memo[k] = (self.sid(nst),) + eff
+                    if sk is not None:
+                        self.shared[sk] = (nst,) + eff
             cur = r[0]
             dcyc += r[1]
             for j, x in enumerate(r[2]):

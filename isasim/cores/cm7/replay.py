@@ -150,6 +150,21 @@ class Recording:
                               f"{h.get('target')!r})")
         self.path = path
         self._canon = {}
+        self._shared = {}
+
+    def shared_segments(self, timing):
+        """The segment schedules (timing.cm7.BlockCache.shared) of the re-timings of this
+        recording with ``timing``: the re-timings of a cost sweep schedule the segments whose
+        instructions (Descs) a cost does not change once. Keyed by all knobs of the timing; a
+        schedule depends on nothing else than the timing, the Descs, the entry state and the
+        address bits (its key)."""
+        k = timing.key()
+        d = self._shared.get(k)
+        if d is None:
+            if len(self._shared) >= 4:
+                self._shared.clear()
+            d = self._shared[k] = {}
+        return d
 
     def canonical(self, descs):
         """(tokens, seq) with the tokens whose address bits differ only in bits no scheduler rule
@@ -183,6 +198,7 @@ def replay(core, rec):
     from .engine import hooks_module
     m = hooks_module()
     bc = core.bc
+    bc.shared = rec.shared_segments(core.timing)
     bc.sched.reset()
     sid = bc.sid(bc.sched.state())
     descs = [core._block(a, n) for a, n in rec.blocks]
