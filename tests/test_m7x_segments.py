@@ -130,3 +130,38 @@ def test_segments_shared_between_re_timings_equal_whole_block_schedules(tmp_path
                 sb = bc.sid(whole.states[n1])
             sw = n1
     assert checked > 30
+
+
+def _fields(d):
+    return tuple(getattr(d, k) for k in T.Desc.__slots__ if k not in ("mem", "aeff"))
+
+
+def test_decoded_blocks_cached_between_re_timings_equal_a_fresh_decoding(tmp_path):
+    """Recording.decoded reuses a block's Descs for the same timing and trapped-instruction
+    decodings: alternating timings and plug-in costs, every Desc equals a fresh decoding's."""
+    from isasim.cores.cm7.plugins import PluginTraps
+    from isasim.isa.registry import load_table
+    elf = _elf(tmp_path, "plug", PLUGIN_SRC, ("qnn",))
+    rec = str(tmp_path / "plug.npz")
+    stm32h7.run(elf, plugins=("qnn",), record=rec)
+    r = replay.load(rec)
+    h = r.header
+    checked = 0
+    for timing, cost, plugins in [({}, {}, True), ({}, {"qnn.sdot4": {"latency": 4}}, True),
+                                  (TIMINGS[1], {}, True), ({}, {}, False),
+                                  ({}, {"qnn.sdot4": {"resource": "mac", "occupancy": 2}}, True),
+                                  (TIMINGS[1], {"qnn.sdot4": {"latency": 4}}, True),
+                                  ({}, {}, True), (TIMINGS[1], {}, False)]:
+        t = T.CM7Timing().override(**timing)
+        regs = PluginTraps(load_table("cm7", h["plugins"], cost=cost)).registrations \
+            if plugins else []
+        cached = decoder.decoder(Cm7Core, r.segments, {"_start": h["start"]}, [], regs, t, {},
+                                 r.insns)
+        fresh = decoder.decoder(Cm7Core, r.segments, {"_start": h["start"]}, [], regs, t, {},
+                                r.insns)
+        decoder._DESCS.clear()          # no Desc of an earlier timing or cost reused
+        for (a, n), got in zip(r.blocks, r.decoded(cached)):
+            want = fresh._block(a, n)
+            assert [_fields(d) for d in got] == [_fields(d) for d in want], (timing, cost, a)
+            checked += len(want)
+    assert checked > 100

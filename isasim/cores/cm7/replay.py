@@ -151,6 +151,40 @@ class Recording:
         self.path = path
         self._canon = {}
         self._shared = {}
+        self._pcs = {}        # block -> ((pc, trap decoding), ...) of its instructions
+        self._decoded = {}    # (block, timing key, trapped instructions) -> [Desc]
+
+    def decoded(self, core):
+        """The Descs of the recorded blocks for ``core`` (a decoder: its timing and trap table),
+        ``core._block`` of each block; a block is decoded again only when the timing (all knobs)
+        or what its trapped instructions decode to (cost, description) differ from an earlier
+        call, the only inputs of decoding other than the recording's own bytes and instructions
+        (the re-timings of a cost sweep decode the blocks without plug-in instructions once)."""
+        from . import traps as TR
+        tk = core.timing.key()
+        out = []
+        for a, n in self.blocks:
+            pcs = self._pcs.get((a, n))
+            if pcs is None:
+                descs = core._block(a, n)
+                pcs = self._pcs[(a, n)] = tuple((d.pc, TR.decode(*core._halfwords(d.pc)))
+                                                for d in descs)
+            trapped = []
+            for pc, dec in pcs:
+                if dec is not None:
+                    reg = core.traps.lookup(dec)
+                    if reg is not None:
+                        trapped.append((pc, core.traps.cost_for(dec),
+                                        reg.describe(dec.word) if reg.describe else None))
+            key = (a, n, tk, tuple(trapped))
+            descs = self._decoded.get(key)
+            if descs is None:
+                descs = core._block(a, n)
+                if len(self._decoded) > 1 << 12:
+                    self._decoded.clear()
+                self._decoded[key] = descs
+            out.append(descs)
+        return out
 
     def shared_segments(self, timing):
         """The segment schedules (timing.cm7.BlockCache.shared) of the re-timings of this
@@ -201,7 +235,7 @@ def replay(core, rec):
     bc.shared = rec.shared_segments(core.timing)
     bc.sched.reset()
     sid = bc.sid(bc.sched.state())
-    descs = [core._block(a, n) for a, n in rec.blocks]
+    descs = rec.decoded(core)
     for (tbid, ab) in rec.tokens:
         if len(ab) != len(descs[tbid]):
             raise IsasimError(f"{rec.path}: block at {rec.blocks[tbid][0]:#010x} decodes to "
