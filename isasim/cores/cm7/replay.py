@@ -81,21 +81,29 @@ def save(path, header, code, rec, counters, insns):
         raise IsasimError(f"--record {path}: directory {d} does not exist")
     tmp = os.path.join(d, f".{os.path.basename(path)}.{os.getpid()}.partial")
     try:
-        with open(tmp, "wb") as f:
-            np.savez_compressed(f, header=np.array([json.dumps(header, sort_keys=True)]),
-                                insns=np.array([json.dumps(insns)]),
-                                code=np.frombuffer(b"".join(d for _, d in code), np.uint8),
-                                code_ranges=np.array([(a, len(d)) for a, d in code],
-                                                     np.int64).reshape(-1, 2),
-                                blocks=np.array(rec["blocks"], np.int64).reshape(-1, 2),
-                                tok_block=tok_block, tok_off=off, tok_abits=abits, seq=seq,
-                                events=rec["events"])
+        _savez(tmp, header=np.array([json.dumps(header, sort_keys=True)]),
+               insns=np.array([json.dumps(insns)]),
+               code=np.frombuffer(b"".join(d for _, d in code), np.uint8),
+               code_ranges=np.array([(a, len(d)) for a, d in code], np.int64).reshape(-1, 2),
+               blocks=np.array(rec["blocks"], np.int64).reshape(-1, 2),
+               tok_block=tok_block, tok_off=off, tok_abits=abits, seq=seq,
+               events=rec["events"])
         os.replace(tmp, path)
     except OSError as e:
         if os.path.exists(tmp):
             os.remove(tmp)
         raise IsasimError(f"--record {path}: cannot write ({e.strerror})")
     return path
+
+
+def _savez(path, **arrays):
+    """np.savez_compressed with deflate level 3 instead of 6: the l16 recording (754k tokens)
+    is written in ~6 ms instead of ~16 ms and is 47 KB instead of 38 KB (np.load reads both)."""
+    import zipfile
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=3) as z:
+        for k, v in arrays.items():
+            with z.open(k + ".npy", "w", force_zip64=True) as f:
+                np.lib.format.write_array(f, np.asanyarray(v), allow_pickle=False)
 
 
 _LOADED = {}      # (path, inode, size, mtime) -> Recording (a sweep re-times one file many times)
