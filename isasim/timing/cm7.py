@@ -45,7 +45,7 @@ block's effect for a given entry state and given access address bits is computed
 so the fast path (one hook per block) and the trace path (one hook per instruction) give identical
 cycle counts by construction (and a test checks it).
 """
-from dataclasses import dataclass, asdict, fields
+from dataclasses import dataclass, fields
 from types import MappingProxyType
 
 from capstone import CS_ARCH_ARM, CS_MODE_THUMB, CS_MODE_MCLASS, Cs
@@ -166,11 +166,15 @@ class CM7Timing:
                              "mac_store_pair": 1, "load_bank_conflict": 1})
 
     def __post_init__(self):
-        self._check(asdict(self))
+        self._check(self.as_dict())
 
     @classmethod
     def names(cls):
-        return [f.name for f in fields(cls)]
+        n = cls.__dict__.get("_names")
+        if n is None:
+            n = [f.name for f in fields(cls)]
+            cls._names = n
+        return list(n)
 
     def _check(self, kw):
         names = self.names()
@@ -207,11 +211,13 @@ class CM7Timing:
         return self
 
     def as_dict(self):
-        return asdict(self)
+        # every knob is an int or a str: a shallow dict is dataclasses.asdict (which deep-copies;
+        # 5x slower, and a re-timing makes a few)
+        return {k: getattr(self, k) for k in self.names()}
 
     def key(self):
         """The values of all knobs (hashable): equal keys, equal schedules."""
-        return tuple(getattr(self, f.name) for f in fields(self))
+        return tuple(getattr(self, k) for k in self.names())
 
     def unit_limits(self):
         """Per-cycle limit of each resource, in RES_ORDER."""
