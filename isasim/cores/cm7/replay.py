@@ -137,11 +137,9 @@ class Recording:
                 self.segments.append((int(a), code[off:off + int(n)], True))
                 off += int(n)
             self.blocks = [(int(a), int(n)) for a, n in z["blocks"]]
-            tb, off, ab = z["tok_block"], z["tok_off"], z["tok_abits"]
-            self.tokens = [(int(tb[i]), tuple(None if x < 0 else int(x)
-                                              for x in ab[off[i]:off[i + 1]]))
-                           for i in range(len(tb))]
-            self.seq = np.ascontiguousarray(z["seq"], np.int64)
+            self._tb, self._off, self._ab = z["tok_block"], z["tok_off"], z["tok_abits"]
+            self._tokens = None
+            self.seq = z["seq"]
             self.events = z["events"]
             from .decoder import FrozenInsn
             self.insns = {int(pc): FrozenInsn.from_json(j)
@@ -208,6 +206,20 @@ class Recording:
             d = self._shared[k] = {}
         return d
 
+    @property
+    def tokens(self):
+        """[(block id, (access address bits 0-7 or None of each instruction))], by token."""
+        if self._tokens is None:
+            tb, off, ab = self._tb, self._off, self._ab.tolist()
+            self._tokens = [(int(tb[i]), tuple(None if x < 0 else x
+                                               for x in ab[off[i]:off[i + 1]]))
+                            for i in range(len(tb))]
+        return self._tokens
+
+    def token_lengths(self):
+        """Instructions of each token's block (as recorded)."""
+        return np.diff(self._off)
+
     def canonical(self, descs):
         """(tokens, seq) with the tokens whose address bits differ only in bits no scheduler rule
         reads merged (timing.cm7.canonical_bits), for the decoded blocks ``descs``; computed once
@@ -218,15 +230,29 @@ class Recording:
         r = self._canon.get(sig)
         if r is not None:
             return r
+        # canonical bits of every (instruction, recorded bits) entry of every token, vectorised:
+        # a table per distinct canonical_key, indexed by the bits + 1 (-1: no access)
+        keys = {}
+        kidx = [[keys.setdefault(k, len(keys)) for k in b] for b in sig]
+        table = np.array([[-1 if a is None else canonical_bits_of(k, a)
+                           for a in [None] + list(range(8))] for k in keys],
+                         np.int8).reshape(-1, 9)
+        first = np.cumsum([0] + [len(b) for b in sig])
+        flat = np.array([i for b in kidx for i in b], np.int64)
+        tb, off = self._tb, self._off
+        lens = np.diff(off)
+        row = np.repeat(first[tb] - off[:-1], lens) + np.arange(off[-1])
+        can = table[flat[row], self._ab.astype(np.int64) + 1]
         canon = {}
         tokens = []
-        remap = np.zeros(len(self.tokens), np.int64)
-        for i, (tbid, ab) in enumerate(self.tokens):
-            key = (tbid, tuple(canonical_bits_of(k, a) for k, a in zip(sig[tbid], ab)))
+        remap = np.zeros(len(tb), np.int64)
+        for i in range(len(tb)):
+            c = can[off[i]:off[i + 1]]
+            key = (int(tb[i]), c.tobytes())
             j = canon.get(key)
             if j is None:
                 j = canon[key] = len(tokens)
-                tokens.append(key)
+                tokens.append((int(tb[i]), tuple(None if x < 0 else x for x in c.tolist())))
             remap[i] = j
         if len(self._canon) > 8:
             self._canon.clear()
@@ -244,10 +270,10 @@ def replay(core, rec):
     bc.sched.reset()
     sid = bc.sid(bc.sched.state())
     descs = rec.decoded(core)
-    for (tbid, ab) in rec.tokens:
-        if len(ab) != len(descs[tbid]):
+    for tbid, n in zip(rec._tb.tolist(), rec.token_lengths().tolist()):
+        if n != len(descs[tbid]):
             raise IsasimError(f"{rec.path}: block at {rec.blocks[tbid][0]:#010x} decodes to "
-                              f"{len(descs[tbid])} instructions, the recording has {len(ab)}")
+                              f"{len(descs[tbid])} instructions, the recording has {n}")
     tokens, seq = rec.canonical(descs)
     cap = 1 << 12
     keys = np.full(cap, -1, np.int64)
