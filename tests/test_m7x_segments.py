@@ -1,24 +1,24 @@
-"""Re-timing composes a block's transition from cached segments (timing.cm7.BlockCache.
-transition_segmented): for every recorded block variant, entry state, timing and segment length,
-the composed transition has the same cycles, stalls, dual issues, mispredicts, branches and exit
-state as the block scheduled whole (BlockCache.transition, what a run computes)."""
+"""Re-timing shortcuts (isasim.cores.cm7.replay) give the figures a run computes:
+
+* a block's transition composed from cached segments (timing.cm7.BlockCache.
+  transition_segmented) has the same cycles, stalls, dual issues, mispredicts, branches and exit
+  state as the block scheduled whole (BlockCache.transition, what a run computes), for every
+  recorded variant, entry state, timing and segment length;
+* so do segment schedules shared between re-timings of one recording (Recording.
+  shared_segments), across alternating timings and plug-in costs;
+* blocks decoded once per timing and trapped-instruction decoding (Recording.decoded) equal a
+  fresh decoding.
+"""
 from isasim.cores.cm7 import decoder, replay
 from isasim.cores.cm7.core import Cm7Core
 from isasim.platforms import stm32h7
 from isasim.timing import cm7 as T
 
-from test_m7x_retime import CACHE_SRC, PLUGIN_SRC, TIMINGS, _elf
+from test_m7x_retime import CACHE_SRC, HEAD, PLUGIN_SRC, TIMINGS, _elf
 
-# unaligned loads and stores next to each other, an STM at a sliding 4/8-byte alignment, a branch
-# in mid-block reach (segments end inside pairs, store-buffer drains and unaligned-load penalties)
-MIXED_SRC = r"""
-  .syntax unified
-  .thumb
-  .text
-  .globl main
-  .type main, %function
-  .thumb_func
-main:
+# unaligned loads and stores next to each other, an STM at a sliding 8-byte alignment, a MAC, an
+# IT block (segment boundaries fall inside pairs, store-buffer drains and unaligned-load penalties)
+MIXED_SRC = HEAD + r"""
   push {r4-r7, lr}
   ldr r0, =buf
   movs r3, #16
@@ -49,26 +49,35 @@ buf: .space 128
 """
 
 
+def _recording(tmp_path, name, src, plugins=()):
+    elf = _elf(tmp_path, name, src, plugins)
+    rec = str(tmp_path / f"{name}.npz")
+    stm32h7.run(elf, plugins=plugins, record=rec)
+    return replay.load(rec)
+
+
+def _regs(r, cost=None):
+    """The plug-in registrations of recording ``r`` with plug-in costs ``cost``."""
+    from isasim.cores.cm7.plugins import PluginTraps
+    from isasim.isa.registry import load_table
+    return PluginTraps(load_table("cm7", r.header["plugins"], cost=cost)).registrations
+
+
+def _decoder(r, regs, t):
+    return decoder.decoder(Cm7Core, r.segments, {"_start": r.header["start"]}, [], regs, t, {},
+                           r.insns)
+
+
 def test_segmented_transitions_equal_whole_block_schedules(tmp_path):
     checked = 0
     for name, src, plugins in (("mixed", MIXED_SRC, ()), ("cache", CACHE_SRC, ()),
                                ("plug", PLUGIN_SRC, ("qnn",))):
-        elf = _elf(tmp_path, name, src, plugins)
-        rec = str(tmp_path / f"{name}.npz")
-        stm32h7.run(elf, plugins=plugins, record=rec)
-        r = replay.load(rec)
-        h = r.header
-        regs = []
-        if plugins:
-            from isasim.cores.cm7.plugins import PluginTraps
-            from isasim.isa.registry import load_table
-            regs = PluginTraps(load_table("cm7", h["plugins"])).registrations
+        r = _recording(tmp_path, name, src, plugins)
+        regs = _regs(r) if plugins else []
         for timing in TIMINGS + ({"unaligned_load_relief": 0, "sb_entries": 1,
                                   "stm_unaligned_extra": 3},):
             t = T.CM7Timing().override(**timing)
-            core = decoder.decoder(Cm7Core, r.segments, {"_start": h["start"]}, [], regs, t, {},
-                                   r.insns)
-            descs = [core._block(a, n) for a, n in r.blocks]
+            descs = [_decoder(r, regs, t)._block(a, n) for a, n in r.blocks]
             bc = T.BlockCache(t)
             bc.sched.reset()
             sids = [bc.sid(bc.sched.state())]
@@ -92,22 +101,13 @@ def test_segments_shared_between_re_timings_equal_whole_block_schedules(tmp_path
     """The re-timings of one recording share segment schedules per timing (Recording.
     shared_segments): alternating timings and plug-in costs (a cost changes the Descs of the
     plug-in instructions only), every transition equals the whole-block schedule."""
-    from isasim.cores.cm7.plugins import PluginTraps
-    from isasim.isa.registry import load_table
-    elf = _elf(tmp_path, "plug", PLUGIN_SRC, ("qnn",))
-    rec = str(tmp_path / "plug.npz")
-    stm32h7.run(elf, plugins=("qnn",), record=rec)
-    r = replay.load(rec)
-    h = r.header
+    r = _recording(tmp_path, "plug", PLUGIN_SRC, ("qnn",))
     checked = 0
     for timing, cost in [({}, {}), ({}, {"qnn.sdot4": {"latency": 4}}), (TIMINGS[1], {}),
                          ({}, {"qnn.sdot4": {"latency": 2, "dual_issue": False}}),
                          (TIMINGS[1], {"qnn.sdot4": {"latency": 4}}), ({}, {})]:
         t = T.CM7Timing().override(**timing)
-        regs = PluginTraps(load_table("cm7", h["plugins"], cost=cost)).registrations
-        core = decoder.decoder(Cm7Core, r.segments, {"_start": h["start"]}, [], regs, t, {},
-                               r.insns)
-        descs = [core._block(a, n) for a, n in r.blocks]
+        descs = [_decoder(r, _regs(r, cost), t)._block(a, n) for a, n in r.blocks]
         whole, bc = T.BlockCache(t), T.BlockCache(t)
         bc.shared = r.shared_segments(t)
         whole.sched.reset()
@@ -139,13 +139,7 @@ def _fields(d):
 def test_decoded_blocks_cached_between_re_timings_equal_a_fresh_decoding(tmp_path):
     """Recording.decoded reuses a block's Descs for the same timing and trapped-instruction
     decodings: alternating timings and plug-in costs, every Desc equals a fresh decoding's."""
-    from isasim.cores.cm7.plugins import PluginTraps
-    from isasim.isa.registry import load_table
-    elf = _elf(tmp_path, "plug", PLUGIN_SRC, ("qnn",))
-    rec = str(tmp_path / "plug.npz")
-    stm32h7.run(elf, plugins=("qnn",), record=rec)
-    r = replay.load(rec)
-    h = r.header
+    r = _recording(tmp_path, "plug", PLUGIN_SRC, ("qnn",))
     checked = 0
     for timing, cost, plugins in [({}, {}, True), ({}, {"qnn.sdot4": {"latency": 4}}, True),
                                   (TIMINGS[1], {}, True), ({}, {}, False),
@@ -153,12 +147,8 @@ def test_decoded_blocks_cached_between_re_timings_equal_a_fresh_decoding(tmp_pat
                                   (TIMINGS[1], {"qnn.sdot4": {"latency": 4}}, True),
                                   ({}, {}, True), (TIMINGS[1], {}, False)]:
         t = T.CM7Timing().override(**timing)
-        regs = PluginTraps(load_table("cm7", h["plugins"], cost=cost)).registrations \
-            if plugins else []
-        cached = decoder.decoder(Cm7Core, r.segments, {"_start": h["start"]}, [], regs, t, {},
-                                 r.insns)
-        fresh = decoder.decoder(Cm7Core, r.segments, {"_start": h["start"]}, [], regs, t, {},
-                                r.insns)
+        regs = _regs(r, cost) if plugins else []
+        cached, fresh = _decoder(r, regs, t), _decoder(r, regs, t)
         decoder._DESCS.clear()          # no Desc of an earlier timing or cost reused
         for (a, n), got in zip(r.blocks, r.decoded(cached)):
             want = fresh._block(a, n)
