@@ -45,7 +45,7 @@ block's effect for a given entry state and given access address bits is computed
 so the fast path (one hook per block) and the trace path (one hook per instruction) give identical
 cycle counts by construction (and a test checks it).
 """
-from dataclasses import dataclass, asdict, fields
+from dataclasses import dataclass, fields
 from types import MappingProxyType
 
 from capstone import CS_ARCH_ARM, CS_MODE_THUMB, CS_MODE_MCLASS, Cs
@@ -166,11 +166,15 @@ class CM7Timing:
                              "mac_store_pair": 1, "load_bank_conflict": 1})
 
     def __post_init__(self):
-        self._check(asdict(self))
+        self._check(self.as_dict())
 
     @classmethod
     def names(cls):
-        return [f.name for f in fields(cls)]
+        n = cls.__dict__.get("_names")
+        if n is None:
+            n = [f.name for f in fields(cls)]
+            cls._names = n
+        return list(n)
 
     def _check(self, kw):
         names = self.names()
@@ -207,7 +211,13 @@ class CM7Timing:
         return self
 
     def as_dict(self):
-        return asdict(self)
+        # every knob is an int or a str: a shallow dict is dataclasses.asdict (which deep-copies;
+        # 13x slower, and a re-timing makes a few)
+        return {k: getattr(self, k) for k in self.names()}
+
+    def key(self):
+        """The values of all knobs (hashable): equal keys, equal schedules."""
+        return tuple(getattr(self, k) for k in self.names())
 
     def unit_limits(self):
         """Per-cycle limit of each resource, in RES_ORDER."""
@@ -683,23 +693,6 @@ class Scheduler:
         self.mispredicts = 0
         self.branches = 0
 
-    _SNAP = ("cyc", "open", "ostate", "pending", "min_next", "sb_done", "dual", "mispredicts",
-             "branches")
-    _SNAP_LISTS = ("used", "rl", "re", "kind", "isload", "wcyc", "sb_bank")
-
-    def snapshot(self):
-        """Everything ``issue`` reads or writes (absolute), for ``restore``."""
-        return (tuple(getattr(self, k) for k in self._SNAP),
-                tuple(list(getattr(self, k)) for k in self._SNAP_LISTS), dict(self.stalls))
-
-    def restore(self, snap):
-        vals, lists, stalls = snap
-        for k, v in zip(self._SNAP, vals):
-            setattr(self, k, v)
-        for k, v in zip(self._SNAP_LISTS, lists):
-            setattr(self, k, list(v))
-        self.stalls = dict(stalls)
-
     # -- state capture (relative to cyc), used as the cache key of block transitions
     def state(self):
         c = self.cyc
@@ -935,15 +928,26 @@ def canonical_bits(d, a):
     unaligned (``_unaligned``), whether a word store is unaligned and whether a halfword store
     crosses a word (the store buffer's banks, ``issue``); nothing else of ``a``. Re-timing merges
     the executions of a block whose address bits differ only in what no rule reads."""
+    return canonical_bits_of(canonical_key(d), a)
+
+
+def canonical_key(d):
+    """All that ``canonical_bits`` reads of ``d`` (a re-timing caches its merging on it)."""
+    return d.sb_store, d.msize, d.is_load
+
+
+def canonical_bits_of(key, a):
+    """``canonical_bits`` of an instruction whose ``canonical_key`` is ``key``."""
     if a is None:
         return None
+    sb_store, msize, is_load = key
     c = a & 4
-    if d.sb_store:
-        if d.msize == 4 and a & 3:
+    if sb_store:
+        if msize == 4 and a & 3:
             c |= 1
-        elif d.msize == 2 and a & 3 == 3:
+        elif msize == 2 and a & 3 == 3:
             c |= 3
-    elif d.is_load and d.msize > 1 and a & (d.msize - 1):
+    elif is_load and msize > 1 and a & (msize - 1):
         c |= 1
     return c
 
@@ -959,7 +963,10 @@ class BlockCache:
         self.trans_info = []     # (block addr, ninsn, dcycles, (stall deltas), dual, mispredicts, branches)
         self.trans_descs = []    # the block's instructions, per transition (op counts)
         self.counts = []         # executions per transition
-        self._shared = {}        # (block, state id, address bits of a prefix) -> scheduler snapshot
+        self._segs = {}          # (block, first insn, state id, address bits) -> segment effect
+        # (segment's Descs, entry state, address bits) -> (exit state, segment effect), shared by
+        # the BlockCaches of one timing (``shared_segments``; Descs hash by identity)
+        self.shared = None
 
     def sid(self, st):
         i = self.state_ids.get(st)
@@ -969,30 +976,57 @@ class BlockCache:
             self.states.append(st)
         return i
 
-    def transition_shared(self, key, addr, descs, sid, abits, every=8):
-        """``transition``, resuming from the scheduler state of an earlier transition of the same
-        block ``key`` and entry state whose address bits agree on a prefix (checkpoints every
-        ``every`` instructions): a block executed with many address-bit variants is scheduled
-        once up to where they differ. The scheduler is deterministic, so the result is the same."""
+    def transition_segmented(self, key, addr, descs, sid, abits, seg=8):
+        """``transition``, composed of the effects of segments of ``seg`` instructions: segment
+        ``i`` from (relative) scheduler state ``s`` with address bits ``b`` is scheduled once per
+        (block ``key``, i, s, b) and reused by every later transition that reaches it, whatever
+        the instructions before it did. ``state`` is everything ``issue`` reads, relative to the
+        last issue cycle, at any instruction boundary (a block boundary is not special to the
+        scheduler), so the cycles, stalls and exit state are those of ``transition``; a block
+        executed with many address-bit variants whose schedules re-converge is scheduled about
+        once per segment instead of once per variant (tests/test_m7x_segments.py compares both)."""
+        memo = self._segs
         s = self.sched
-        shared = self._shared
-        abits = tuple(abits)
         n = len(descs)
-        start = 0
-        for c in range(((n - 1) // every) * every, 0, -every):
-            snap = shared.get((key, sid, abits[:c]))
-            if snap is not None:
-                s.restore(snap)
-                start = c
-                break
-        else:
-            s.reset()
-            s.load_state(self.states[sid])
-        for i in range(start, n):
-            if i and i % every == 0 and i > start:
-                shared.setdefault((key, sid, abits[:i]), s.snapshot())
-            s.issue(descs[i], abits[i])
-        return self._finish_transition(addr, descs)
+        cur = sid
+        dcyc = dual = mp = br = 0
+        stalls = [0] * len(STALL_KINDS)
+        for i in range(0, n, seg):
+            ab = abits[i:i + seg]
+            k = (key, i, cur, ab)
+            r = memo.get(k)
+            if r is None:
+                sk = None
+                if self.shared is not None:
+                    sk = (tuple(descs[i:i + seg]), self.states[cur], ab)
+                    x = self.shared.get(sk)
+                    if x is not None:
+                        r = memo[k] = (self.sid(x[0]),) + x[1:]
+                if r is None:
+                    s.reset()
+                    s.load_state(self.states[cur])
+                    for d, a in zip(descs[i:i + seg], ab):
+                        s.issue(d, a)
+                    st = s.stalls
+                    nst = s.state()
+                    eff = (s.cyc, tuple(st[x] for x in STALL_KINDS), s.dual, s.mispredicts,
+                           s.branches)
+                    r = memo[k] = (self.sid(nst),) + eff
+                    if sk is not None:
+                        self.shared[sk] = (nst,) + eff
+            cur = r[0]
+            dcyc += r[1]
+            for j, x in enumerate(r[2]):
+                if x:
+                    stalls[j] += x
+            dual += r[3]
+            mp += r[4]
+            br += r[5]
+        ti = len(self.trans_info)
+        self.trans_info.append((addr, n, dcyc, tuple(stalls), dual, mp, br))
+        self.trans_descs.append(descs)
+        self.counts.append(0)
+        return cur, ti
 
     def transition(self, addr, descs, sid, abits=None):
         """Compute the effect of executing ``descs`` from state ``sid`` with access address bits
