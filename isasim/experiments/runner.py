@@ -416,10 +416,12 @@ class LocalExecutor:
         pass
 
     def map(self, fn, items, progress):
+        """fn over items (results in item order); progress(result) as each one completes."""
         if self.jobs == 1 or len(items) <= 1:
             for it in items:
-                yield fn(it)
-                progress()
+                r = fn(it)
+                progress(r)
+                yield r
             return
         import multiprocessing as mp
         pool = mp.get_context("spawn").Pool(min(self.jobs, len(items)), initializer=_worker_init)
@@ -427,7 +429,7 @@ class LocalExecutor:
         try:
             for i, r in pool.imap_unordered(_Indexed(fn), list(enumerate(items))):
                 results[i] = r
-                progress()
+                progress(r)
             pool.close()
             pool.join()
         except BaseException:
@@ -456,8 +458,8 @@ class DaskExecutor:
         except BaseException:
             self.client.cancel(futs)
             raise
-        for _ in items:
-            progress()
+        for r in results:
+            progress(r)
         yield from results
 
     def close(self):    # an open client keeps reconnecting (and logging) after the cluster is gone
@@ -619,10 +621,9 @@ def _run_points(cfg, staging, jobs, dask, use_cache, quiet):
                     for idx, rs in zip(_retime_groups(pts, group),
                                        exe.map(_RunGroup(use_cache),
                                                [[pts[i] for i in g] for g in _retime_groups(pts, group)],
-                                               lambda: None)):
+                                               lambda rs: bar.update(len(rs)))):
                         for i, r in zip(idx, rs):
                             rows[i] = r
-                        bar.update(len(idx))
             finally:
                 exe.close()
         df = pd.DataFrame(rows)
