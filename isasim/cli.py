@@ -23,11 +23,11 @@ EXIT_INTERNAL = 70
 EXIT_INTERRUPTED = 130
 
 
-def _kv(items):
+def _kv(items, option="--timing", form="KEY=VALUE"):
     out = {}
     for it in items or ():
         if "=" not in it:
-            raise IsasimError(f"--timing expects KEY=VALUE, got '{it}'")
+            raise IsasimError(f"{option} expects {form}, got '{it}'")
         k, v = it.split("=", 1)
         out[k.strip()] = v.strip()
     return out
@@ -54,13 +54,10 @@ def _cost(items):
     """--cost MNEMONIC.KNOB=VALUE (repeatable) -> {mnemonic: {knob: number}}."""
     from .experiments.config import split_cost_key
     out = {}
-    for it in items or ():
-        if "=" not in it:
-            raise IsasimError(f"--cost expects MNEMONIC.KNOB=VALUE, got '{it}'")
-        k, v = (x.strip() for x in it.split("=", 1))
+    for k, v in _kv(items, "--cost", "MNEMONIC.KNOB=VALUE").items():
         mn, knob = split_cost_key("cost." + k)
         if mn is None:
-            raise IsasimError(f"--cost expects MNEMONIC.KNOB=VALUE, got '{it}'")
+            raise IsasimError(f"--cost expects MNEMONIC.KNOB=VALUE, got '{k}={v}'")
         try:
             val = int(v)
         except ValueError:

@@ -618,10 +618,10 @@ def _run_points(cfg, staging, jobs, dask, use_cache, quiet):
                             warm.join(0.2)
                         if warm_err:
                             raise warm_err[0]
-                    for idx, rs in zip(_retime_groups(pts, group),
-                                       exe.map(_RunGroup(use_cache),
-                                               [[pts[i] for i in g] for g in _retime_groups(pts, group)],
-                                               lambda rs: bar.update(len(rs)))):
+                    groups = _retime_groups(pts, group)
+                    for idx, rs in zip(groups, exe.map(_RunGroup(use_cache),
+                                                       [[pts[i] for i in g] for g in groups],
+                                                       lambda rs: bar.update(len(rs)))):
                         for i, r in zip(idx, rs):
                             rows[i] = r
             finally:
