@@ -27,6 +27,8 @@ Schema (docs/experiments.md has the full description)::
         baseline: rv_sw                    # variant id
         compare: [rv_qnn]                  # variant ids
         metric: cycles                     # any numeric results column
+    cycle_range: false                     # optional: cycles at the corners of the timing
+                                           #   parameters' stated ranges (cycles_fast/_slow/_min/_max)
     postprocess: module:function           # optional: fn(df, comparison, cfg, out_dir) -> {"figures":
                                            #   [...], "markdown": "..."} appended to report.md
     paper:                                 # reference figures -> comparison.csv
@@ -45,7 +47,7 @@ import yaml
 from ..errors import IsasimError
 
 TOP = {"name", "description", "workload", "variants", "sweep", "baselines", "paper", "postprocess",
-       "phases", "lanes"}
+       "phases", "lanes", "cycle_range"}
 VARIANT = {"id", "target", "sources", "plugins", "defines", "include", "cores", "operating_point",
            "timing", "max_instructions", "params", "label", "tags", "cost",
            "hwloop_csr_base", "memory", "only"}
@@ -55,7 +57,7 @@ BASELINE = {"name", "baseline", "compare", "metric", "match"}
 RESERVED = {"experiment", "variant", "label", "target", "cores", "plugins", "exit_code", "cycles",
             "core_cycles", "instructions", "energy_uj", "macs", "golden", "mac_per_cycle",
             "instr_per_mac", "operating_point", "energy_source", "sim_seconds", "point_key", "cached", "retimed", "op_counts",
-            "lanes", "lane_useful_pct"}
+            "lanes", "lane_useful_pct", "cycles_fast", "cycles_slow", "cycles_min", "cycles_max"}
 PAPER = {"id", "quantity", "value", "unit", "simulated", "note"}
 SIMULATED = {"column", "variant", "where", "aggregate"}
 
@@ -249,6 +251,8 @@ def load(path):
                     raise loc.error(("variants", i, "target"), f"lanes: true, but target "
                                     f"{v['target']} has no lane profile (targets with one: "
                                     f"{', '.join(n for n in TT.NAMES if 'lanes' in TT.get(n).options) or 'none'})")
+    if "cycle_range" in cfg:
+        _type(loc, cfg["cycle_range"], bool, ("cycle_range",), "true or false")
     _check_knobs(loc, cfg)
     gen = None
     if wl is not None:
@@ -456,6 +460,7 @@ def expand(cfg):
                         cost.setdefault(mn, {})[knob] = x
             points.append({"experiment": cfg["name"], "variant": v, "variant_index": vi,
                            "profile": bool(cfg.get("phases")), "lanes": bool(cfg.get("lanes")),
+                           "cycle_range": bool(cfg.get("cycle_range")),
                            "params": params, "timing": timing, "cost": cost,
                            "knobs": {k: x for k, x in sw.items() if k.startswith(KNOB_PREFIXES)},
                            "generator": wl.get("generator"), "sweep": sw,

@@ -199,6 +199,10 @@ def run_point(point, use_cache=True, cache_only=False, record=None):
     if cache_only:
         return None
     outs = w.get("outputs") or {}
+    if run_kw.get("cycle_range") and record is None and _retimer(v["target"]):
+        import tempfile                 # the corners are re-timed from a recording of this run
+        with tempfile.TemporaryDirectory(prefix="isasim_rec_") as d:
+            return run_point(point, use_cache=False, record=os.path.join(d, "run.npz"))
     t0 = time.perf_counter()
     where = _where(point)
     extra = {"record": record} if record else {}
@@ -226,7 +230,51 @@ def run_point(point, use_cache=True, cache_only=False, record=None):
             raise GoldenMismatch(f"{where}: output '{sym}' differs from the golden model in "
                                  f"{bad.size} of {exp.size} elements (first at {i}: got "
                                  f"{got.reshape(-1)[i]}, expected {exp.reshape(-1)[i]})")
+    if run_kw.get("cycle_range"):
+        res["cycle_corners"] = _cycle_corners(point, prep, record)
     return _finish(point, prep, res, wall, "bit-exact" if outs else "exit-code", retimed=False)
+
+
+def _retimer(target):
+    from .. import targets
+    return getattr(targets.get(target), "retimer", "")
+
+
+def _cycle_corners(point, prep, record=None):
+    """(cycles at the fast corner, at the slow corner) of a point: every timing parameter with a
+    stated range that the point does not set itself at its fast / slow end (provenance.corners;
+    the ``RANGES`` of the target's timing classes), or None when it sets them all. Re-timed from
+    ``record`` where the target has a re-timer (identical to a fresh run, tested per target), else
+    (or if the re-timer refuses a corner's knob) a fresh run of each corner."""
+    from ..report.provenance import corners
+    from ..simulate import run_elf
+    w, elf, key, run_kw, res_path = prep
+    v = point["variant"]
+    out = []
+    for t in corners(v["target"], run_kw["timing"]):
+        if t is None:
+            return None
+        res = None
+        if record:
+            from ..retime import retime
+            try:
+                res = retime(record, timing=t, cost=run_kw.get("cost") or {})
+            except IsasimError:
+                res = None                      # a knob the recording cannot re-time: run it
+        if res is None:
+            try:
+                res = run_elf(elf, v["target"], max_instructions=run_kw["max_instructions"],
+                              plugins=v.get("plugins", []), timing=t, cores=run_kw["cores"],
+                              operating_point=run_kw["operating_point"], cost=run_kw.get("cost"),
+                              hwloop_csr_base=run_kw.get("hwloop_csr_base"),
+                              memory=run_kw.get("memory"))
+            except IsasimError as e:
+                raise type(e)(f"{_where(point)}: cycle range corner {json.dumps(t)}: {e}") from None
+            if res["exit_code"] != 0:
+                raise GoldenMismatch(f"{_where(point)}: cycle range corner {json.dumps(t)}: kernel "
+                                     f"exited with code {res['exit_code']}")
+        out.append(int(res["cycles"]))
+    return tuple(out)
 
 
 def run_group(points, use_cache=True):
@@ -257,6 +305,8 @@ def run_group(points, use_cache=True):
                              **({"profile": True} if run_kw.get("profile") else {}))
             except IsasimError as e:
                 raise type(e)(f"{_where(p)}: re-timing: {e}") from None
+            if run_kw.get("cycle_range"):
+                res["cycle_corners"] = _cycle_corners(p, prep, rec)
             rows[i] = _finish(p, prep, res, time.perf_counter() - t0, golden, retimed=True)
     return rows
 
@@ -303,6 +353,8 @@ def _prepare(point):
         run_kw["profile"] = True
     if point.get("lanes"):
         run_kw["lanes"] = True
+    if point.get("cycle_range"):                   # only when set: other cache keys unchanged
+        run_kw["cycle_range"] = True
     elf_dir = cache.subdir("experiments", "elf")
     tmp_elf = os.path.join(elf_dir, f".build_{os.getpid()}_{time.monotonic_ns()}.elf")
     try:
@@ -359,6 +411,11 @@ def _finish(point, prep, res, wall, golden, retimed):
     lo, hi = _energy_range(res)
     if lo is not None:
         row["energy_uj_min"], row["energy_uj_max"] = lo, hi
+    if res.get("cycle_corners"):        # cycles at the corners of the stated parameter ranges
+        fast, slow = res["cycle_corners"]
+        row["cycles_fast"], row["cycles_slow"] = fast, slow
+        row["cycles_min"] = min(fast, slow, row["cycles"])
+        row["cycles_max"] = max(fast, slow, row["cycles"])
     row["mac_per_cycle"] = row["macs"] / row["cycles"] if row["cycles"] else float("nan")
     row["instr_per_mac"] = row["instructions"] / row["macs"] if row["macs"] else float("nan")
     opp = res.get("operating_point") or (res.get("energy_model") or {}).get("operating_point")
@@ -383,7 +440,8 @@ def _finish(point, prep, res, wall, golden, retimed):
     # how to run this point again (isasim show): its ELF and run options
     cache.write_json(os.path.join(cache.subdir("experiments", "points"), key + ".json"),
                      {"elf": elf, "target": v["target"], "plugins": resolve(v.get("plugins", [])),
-                      "run": {k: val for k, val in run_kw.items() if k != "target"},
+                      "run": {k: val for k, val in run_kw.items()
+                              if k not in ("target", "cycle_range")},
                       "experiment": point["experiment"], "variant": v["id"],
                       "params": point["params"]})
     cache.write_json(res_path, row)
@@ -779,7 +837,25 @@ def add_ratios(df, cfg):
                 m = m[m[k] == row[k]]
             if len(m) == 1 and row[metric]:
                 df.at[i, col] = float(m.iloc[0][metric]) / float(row[metric])
+                _corner_ratios(df, i, col, metric, m.iloc[0], row)
     return df
+
+
+def _corner_ratios(df, i, col, metric, base, row):
+    """``<col>_fast`` / ``<col>_slow``: the ratio with both points at the same corner of the
+    stated parameter ranges (cycle_range: true; a ratio's two points share its parameters, so the
+    ratio is taken corner by corner), for cycle and time metrics."""
+    if metric not in ("cycles", "time_us") or "cycles_fast" not in df.columns:
+        return
+    for corner in ("fast", "slow"):
+        b, r = base.get(f"cycles_{corner}"), row.get(f"cycles_{corner}")
+        if b is None or r is None or b != b or r != r or not r or not row["cycles"] \
+                or not base["cycles"]:
+            continue
+        scale = (float(b) / float(base["cycles"])) / (float(r) / float(row["cycles"]))
+        if f"{col}_{corner}" not in df.columns:
+            df[f"{col}_{corner}"] = np.nan
+        df.at[i, f"{col}_{corner}"] = df.at[i, col] * scale
 
 
 def comparison(df, cfg):

@@ -83,6 +83,15 @@ class ClusterConfig:
     # 1 refill at the same time"); hits never stall (per-core read ports: icache_mp_128_pf)
     icache_refill: int = 10
 
+    # The stated ranges of parameters no measurement fixes (ASSUMPTION ranges above, sources that
+    # disagree): name -> (fast end, slow end); results report the cycles at the two corners
+    # (cycles_fast, cycles_slow; docs/explorer.md "Uncertainty").
+    RANGES = {
+        "l2_latency": (5, 30),           # ASSUMPTION, "plausible range 5..30"
+        "icache_refill": (5, 30),        # ASSUMPTION: as l2_latency
+        "icache_size": (16384, 4096),    # [CONFLICT] gap_sdk docs 16 KB, GVSoC config 4 KB
+    }
+
     # smallest allowed value of each parameter (latencies may be 0; the TCDM must not reach into
     # the event-unit window at EU_BASE)
     MIN = {"tcdm_banks": 1, "tcdm_size": 4, "tcdm_interleave": 1, "l2_latency": 0,

@@ -31,7 +31,7 @@ MAX_BARS = 24      # more bars than this: horizontal bars (readable labels), at 
 MAX_HBARS = 80
 
 
-def _horizontal_bars(sub, values, labels, title, xlabel, ref=None, fmt="{:.2f}"):
+def _horizontal_bars(sub, values, labels, title, xlabel, ref=None, fmt="{:.2f}", err=None):
     """Many points: one horizontal bar each (labels stay readable), capped at MAX_HBARS with a
     note of how many were left out (isasim plot --x/--y/--hue draws sweeps as lines)."""
     n = len(sub)
@@ -39,7 +39,9 @@ def _horizontal_bars(sub, values, labels, title, xlabel, ref=None, fmt="{:.2f}")
     fig, ax = plt.subplots(figsize=(7.5, 0.8 + 0.24 * shown))
     y = np.arange(shown)
     vals = np.asarray(values, float)[:shown]
-    ax.barh(y, vals, color="#3b75af")
+    ax.barh(y, vals, color="#3b75af",
+            xerr=None if err is None else [np.asarray(e)[:shown] for e in err], ecolor="black",
+            capsize=2)
     if ref is not None:
         ax.axvline(ref, color="black", lw=1, ls="--")
     for yi, v in zip(y, vals):
@@ -52,6 +54,17 @@ def _horizontal_bars(sub, values, labels, title, xlabel, ref=None, fmt="{:.2f}")
     return fig, ax
 
 
+def _corner_err(sub, ratio):
+    """Error bars of a ratio column from its corner ratios (``<ratio>_fast`` / ``_slow``, written
+    with cycle_range: true), or None."""
+    if f"{ratio}_fast" not in sub.columns:
+        return None
+    v = sub[ratio].astype(float).values
+    c = np.vstack([sub[f"{ratio}_{k}"].astype(float).fillna(sub[ratio]).values
+                   for k in ("fast", "slow")] + [v])
+    return [v - c.min(axis=0), c.max(axis=0) - v]
+
+
 def speedup_bars(df, ratio, baseline, metric, sweep, out, compare=None):
     sub = df[df[ratio].notna() & (df["variant"] != baseline)]
     if compare:
@@ -61,11 +74,14 @@ def speedup_bars(df, ratio, baseline, metric, sweep, out, compare=None):
     if len(sub) > MAX_BARS:
         fig, _ = _horizontal_bars(sub, sub[ratio], [_label(r, sweep) for _, r in sub.iterrows()],
                                   f"{ratio}: {metric} of {baseline} / {metric} of each variant",
-                                  f"{metric}(baseline) / {metric}  [x]", ref=1.0, fmt="{:.2f}x")
+                                  f"{metric}(baseline) / {metric}  [x]", ref=1.0, fmt="{:.2f}x",
+                                  err=_corner_err(sub, ratio))
         return _save(fig, out, f"{ratio}_vs_{baseline}")
     fig, ax = plt.subplots(figsize=(max(4, 1.2 * len(sub) + 2), 3.6))
     labels = [_label(r, sweep) for _, r in sub.iterrows()]
-    bars = ax.bar(range(len(sub)), sub[ratio], color="#3b75af")
+    err = _corner_err(sub, ratio)
+    bars = ax.bar(range(len(sub)), sub[ratio], color="#3b75af", yerr=err, ecolor="black",
+                  capsize=3)
     ax.axhline(1.0, color="black", lw=1, ls="--")
     ax.text(len(sub) - 0.5, 1.0, f" baseline: {baseline} = 1.0", va="bottom", ha="right", fontsize=8)
     for b, v in zip(bars, sub[ratio]):
@@ -223,30 +239,46 @@ def phase_breakdown(df, sweep, out, phases):
     return _save(fig, out, "phase_breakdown")
 
 
-def energy_bars(df, sweep, out):
-    """Energy of every point with the range its energy model states (error bars: energy_uj_min ..
-    energy_uj_max). Ratios of two points of one model share most of that uncertainty."""
-    if "energy_uj_min" not in df.columns or df["energy_uj_min"].isna().all():
+def _range_bars(df, sweep, out, col, lo_col, hi_col, unit, title, name):
+    """Bars of ``col`` per point with error bars from ``lo_col`` .. ``hi_col`` (rows without a
+    range: no bar of error); nothing when no row has a range."""
+    if lo_col not in df.columns or df[lo_col].isna().all():
         return []
     d = df.iloc[:MAX_HBARS]
     many = len(df) > MAX_BARS
-    e = d["energy_uj"].astype(float).values
-    lo = e - d["energy_uj_min"].astype(float).fillna(d["energy_uj"]).values
-    hi = d["energy_uj_max"].astype(float).fillna(d["energy_uj"]).values - e
+    e = d[col].astype(float).values
+    lo = e - d[lo_col].astype(float).fillna(d[col]).values
+    hi = d[hi_col].astype(float).fillna(d[col]).values - e
     names = [_label(r, sweep).replace("\n", ", ") for _, r in d.iterrows()]
     if many:
         fig, ax = plt.subplots(figsize=(8, 1.0 + 0.24 * len(d)))
         ax.barh(range(len(d)), e, xerr=[lo, hi], color="#3b75af", ecolor="black", capsize=2)
         ax.set_yticks(range(len(d)), names, fontsize=7)
         ax.invert_yaxis()
-        ax.set_xlabel("energy [uJ]")
+        ax.set_xlabel(unit)
     else:
         fig, ax = plt.subplots(figsize=(max(4, 1.1 * len(d) + 2), 3.6))
         ax.bar(range(len(d)), e, yerr=[lo, hi], color="#3b75af", ecolor="black", capsize=3)
         ax.set_xticks(range(len(d)), names, fontsize=8, rotation=30, ha="right")
-        ax.set_ylabel("energy [uJ]")
-    ax.set_title("Energy per point; error bars: the energy model's stated range (typ..max or +-)")
-    return _save(fig, out, "energy")
+        ax.set_ylabel(unit)
+    ax.set_title(title)
+    return _save(fig, out, name)
+
+
+def energy_bars(df, sweep, out):
+    """Energy of every point with the range its energy model states (error bars: energy_uj_min ..
+    energy_uj_max). Ratios of two points of one model share most of that uncertainty."""
+    return _range_bars(df, sweep, out, "energy_uj", "energy_uj_min", "energy_uj_max", "energy [uJ]",
+                       "Energy per point; error bars: the energy model's stated range (typ..max or +-)",
+                       "energy")
+
+
+def cycle_bars(df, sweep, out):
+    """Cycles of every point with error bars over the corners of the timing parameters' stated
+    ranges (cycles_min .. cycles_max; config ``cycle_range: true``)."""
+    return _range_bars(df, sweep, out, "cycles", "cycles_min", "cycles_max", "cycles",
+                       "Cycles per point; error bars: the timing parameters' stated ranges "
+                       "(fast / slow corner)", "cycles_range")
 
 
 def op_class_bars(df, sweep, out):
@@ -299,6 +331,7 @@ def experiment_plots(df, comp, cfg, out):
                               compare=b.get("compare"))
     files += cycle_breakdown(df, sweep, out)
     files += energy_bars(df, sweep, out)
+    files += cycle_bars(df, sweep, out)
     files += op_class_bars(df, sweep, out)
     files += lane_bars(df, sweep, out)
     files += paper_vs_simulated(comp, out)

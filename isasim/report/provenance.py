@@ -104,5 +104,35 @@ def markdown(target_names):
             L.append(f"- **{tn}** `{cls.__name__}` ({len(fs)} parameters): "
                      + ", ".join(f"{count[c]} {c}" for c in CLASSES)
                      + "; assumed: " + (", ".join(f"`{n}` = {d!r}" for n, d, _, c, _ in fs
-                                                   if c == "assumed") or "none"))
+                                                   if c == "assumed") or "none")
+                     + "; stated ranges (fast .. slow end): "
+                     + (", ".join(f"`{n}` {a} .. {b}" for n, (a, b) in
+                                  (getattr(cls, "RANGES", {}) or {}).items()) or "none"))
+    L.append("\nWith `cycle_range: true` every point also gets `cycles_fast` / `cycles_slow`: its "
+             "cycles with every ranged parameter it does not set itself at its fast / slow end "
+             "(re-timed from a recording where the target can, else run), `cycles_min` / "
+             "`cycles_max` over those and the nominal run, and each cycle or time ratio its "
+             "`<ratio>_fast` / `<ratio>_slow` with both points at the same corner. A corner is not "
+             "a bound: the model is not guaranteed monotone in every parameter.")
     return "\n".join(L) + "\n"
+
+
+def ranges(target):
+    """{parameter: (fast end, slow end)} of the target's timing parameters that have a stated
+    range (the ``RANGES`` of its timing classes, next to the fields they qualify)."""
+    out = {}
+    for cls in timing_class(target):
+        out.update(getattr(cls, "RANGES", {}) or {})
+    return out
+
+
+def corners(target, timing=None):
+    """The two corner timing-override dicts of a point: every ranged parameter the point does not
+    set itself at its fast end, then at its slow end (the point's own ``timing`` overrides kept).
+    (None, None) when no ranged parameter is left free."""
+    timing = dict(timing or {})
+    free = {k: v for k, v in ranges(target).items() if k not in timing}
+    if not free:
+        return None, None
+    return ({**{k: v[0] for k, v in free.items()}, **timing},
+            {**{k: v[1] for k, v in free.items()}, **timing})

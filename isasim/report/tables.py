@@ -46,7 +46,8 @@ KNOWN = set(BASE_COLS + NUM_COLS) | {"experiment", "label", "cores", "exit_code"
                                      "operating_point", "energy_source", "sim_seconds",
                                      "point_key", "cached", "retimed", "core_cycles", "per_core", "freq_mhz",
                                      "op_counts", "lanes", "lane_useful_pct",
-                                     "time_us", "energy_uj_min", "energy_uj_max"}
+                                     "time_us", "energy_uj_min", "energy_uj_max",
+                                     "cycles_fast", "cycles_slow", "cycles_min", "cycles_max"}
 
 
 def sweep_columns(df):
@@ -84,6 +85,14 @@ def report(df, comp, cfg, figs):
     if stall_cols:
         out += ["## Stall cycles by cause", "", md_table(df, ["variant"] + [
             k for k in (cfg.get("sweep") or {})] + ["cycles"] + stall_cols), ""]
+    if "cycles_min" in df.columns and df["cycles_min"].notna().any():
+        rc = [c for c in df.columns if c.endswith(("_fast", "_slow")) and c[:-5] in df.columns
+              and not c.startswith("cycles_")]
+        out += ["## Cycle range", "",
+                "Cycles at the corners of the timing parameters' stated ranges (section \"Where the "
+                "parameters come from\"); ratios taken with both points at the same corner.", "",
+                md_table(df, ["variant"] + [k for k in (cfg.get("sweep") or {})] +
+                         ["cycles", "cycles_fast", "cycles_slow"] + rc), ""]
     if len(comp):
         out += ["## Paper vs simulated", "",
                 "`deviation_pct` = (simulated - paper) / paper. No cost constant is tuned to a paper "

@@ -160,6 +160,21 @@ class CM7Timing:
     dcache_writeback: int = 0       # ASSUMPTION (0 to a line transfer): the write-back of an
     #   evicted dirty line is buffered and does not stall
 
+    # The stated ranges of parameters whose value no measurement fixes (ASSUMPTION ranges from
+    # the comments above, sources that disagree): name -> (fast end, slow end), the value of each
+    # end that should give fewer / more cycles. Results report the cycles at the two corners
+    # (every ranged parameter at its fast end / at its slow end): cycles_fast, cycles_slow
+    # (docs/explorer.md "Uncertainty"). predictor (not a number), uncached_store and
+    # dcache_writeback (no single number at their slow end) are not ranged.
+    RANGES = MappingProxyType({
+        "taken_branch_pairs": (1, 0),    # ASSUMPTION "always, set 0 for never"
+        "lat_div": (4, 7),               # LM 7, GM 4, no measurement
+        "axi_clock_div": (1, 2),         # ASSUMPTION (1-2)
+        "axi_latency": (1, 4),           # ASSUMPTION (1-4 AXI clocks)
+        "axisram_access": (1, 2),        # ASSUMPTION (1-2 AXI clocks)
+        "ahb_bridge_latency": (1, 4),    # ASSUMPTION (1-4 AXI clocks)
+    })
+
     _MIN = MappingProxyType({"ldm_regs_per_cycle": 1, "occ_table_branch": 1, "sb_entries": 1,
                              "axi_clock_div": 1, "axisram_access": 1})
     _MAX = MappingProxyType({"not_taken_branch_pairs": 1, "taken_branch_pairs": 1,

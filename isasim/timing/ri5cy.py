@@ -89,6 +89,16 @@ class RI5CYTiming:
             "system": self.system,
         }.get(timing_class, self.alu)
 
+    # The stated ranges of parameters on which sources disagree (isa_timing.md §1.7 [CONFLICT]):
+    # name -> (fast end, slow end). Results report the cycles at the two corners (every ranged
+    # parameter at its fast end / at its slow end): cycles_fast, cycles_slow (docs/explorer.md
+    # "Uncertainty").
+    RANGES = {
+        "mulh": (4, 5),                  # UM 2018 "4 cycles"; V1/V2 and the RTL FSM 5
+        "div_base": (2, 3),              # UM "2..32"; V1 "3..35"
+        "div_zero": (32, 35),            # UM "2..32"; V1 "35 when the divisor is 0"
+    }
+
     # penalties may be 0; every other parameter is the issue cost of an instruction (>= 1 cycle)
     PENALTIES = ("load_use", "misaligned_extra", "jump_misaligned_extra", "jalr_hazard",
                  "branch_misaligned_extra", "hwloop_backedge")
