@@ -5,6 +5,7 @@
 @ EXPECT_CYCLES_PER_ITER: 32
 @   8 unaligned STR per iteration, each occupying both banks: 8 * sb_rmw_cycles = 32.
 @ Checksum: result = the word at buf+1 = 0x12345678 (read back unaligned).
+@ MEASURED_CYCLES_PER_ITER: 32 (JN "stores": unaligned STR 4 cycles each once the buffer is full; 8 per iteration)
 #include "micro.h"
 MICRO_BEGIN
   ldr r0, =buf

@@ -4,6 +4,7 @@
 @   8 STRH per iteration over 4 words (2 per bank pair): each bank gets 4 read-modify-writes per
 @   iteration, the banks work in parallel: 4 * sb_rmw_cycles = 16 cycles/iteration.
 @ Checksum: the buffer holds halfwords 1..8 of the last iteration: result = sum of the 4 words.
+@ MEASURED_CYCLES_PER_ITER: 16 (JN "stores": unit-stride STRH 2 cycles per store; 8 per iteration)
 #include "micro.h"
 MICRO_BEGIN
   movs r1, #1
