@@ -61,6 +61,9 @@ def test_corners_equal_fresh_runs_and_ratios_are_taken_corner_by_corner(tmp_path
           - {{id: quick, target: cm7, plugins: [qnn], sources: [{loop}], memory: {MEM}}}
         baselines:
           - {{name: speedup, baseline: slow, metric: cycles}}
+        paper:
+          - {{id: P1, quantity: speedup, value: 1.5, unit: x,
+              simulated: {{column: speedup, variant: quick, where: {{timing.axi_latency: 2}}}}}}
         """))
     df, out = run_experiment(str(cfg), out=str(tmp_path / "o"), jobs=1, use_cache=False, quiet=True)
     pts = C.load(str(cfg))["points"]
@@ -84,6 +87,11 @@ def test_corners_equal_fresh_runs_and_ratios_are_taken_corner_by_corner(tmp_path
         want = s[f"cycles_{corner}"] / q[f"cycles_{corner}"]
         assert list(q[f"speedup_{corner}"]) == pytest.approx(list(want))
     assert (q["speedup"] > 1).all()
+    import pandas as pd
+    comp = pd.read_csv(os.path.join(out, "comparison.csv"))
+    for corner in ("fast", "slow"):        # the paper row at each corner, from the same row
+        assert comp.loc[0, f"simulated_{corner}"] == pytest.approx(q.loc[0, f"speedup_{corner}"],
+                                                                   abs=1e-4)
     for f in ("cycles_range.png", "speedup_vs_slow.png"):
         assert os.path.isfile(os.path.join(out, f)), f
     rep = open(os.path.join(out, "report.md")).read()

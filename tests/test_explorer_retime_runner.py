@@ -76,3 +76,24 @@ def test_lanes_and_op_classes_in_results(tmp_path):
     assert abs(sum(r[c] for c in df.columns if c.startswith("opshare_")) - 1) < 1e-9
     for f in ("lanes_useful.png", "op_classes.png"):
         assert os.path.isfile(os.path.join(out, f)), f
+
+
+def test_lanes_for_some_sweep_points_only(tmp_path):
+    """lanes: {sweep key: [values]}: only those points run with the lane profile (it is slower);
+    a key that is not swept or a value that is not among its sweep values is refused with
+    file:line."""
+    from isasim.errors import IsasimError
+    loop = _loop(tmp_path)
+    cfg = tmp_path / "l.yaml"
+    body = ("sweep:\n  timing.lat_mac: [2, 3]\nvariants:\n"
+            f"  - {{id: loop, target: cm7, plugins: [qnn], sources: [{loop}]}}\n")
+    cfg.write_text("name: lanes_some\nlanes: {timing.lat_mac: [3]}\n" + body)
+    assert [p["lanes"] for p in C.load(str(cfg))["points"]] == [False, True]
+    df, _ = run_experiment(str(cfg), out=str(tmp_path / "o"), jobs=1, use_cache=False, quiet=True)
+    assert df["lane_useful_pct"].isna().tolist() == [True, False]
+    for bad, needle in (("{layer: [l16]}", "'layer' is not a sweep key"),
+                        ("{timing.lat_mac: [4]}", "not among the sweep values"),
+                        ("3", "true, false or a mapping")):
+        cfg.write_text(f"name: lanes_some\nlanes: {bad}\n" + body)
+        with pytest.raises(IsasimError, match=r"l\.yaml:2.*" + re.escape(needle)):
+            C.load(str(cfg))

@@ -27,6 +27,7 @@ def reduced_config(tmp_path):
         v["sources"] = [os.path.normpath(os.path.join(EXP, s)) for s in v["sources"]]
         v["include"] = [os.path.normpath(os.path.join(EXP, s)) for s in v.get("include", [])]
     cfg = {"name": "rusci_small", "postprocess": full["postprocess"], "phases": full["phases"],
+           "lanes": full["lanes"], "cycle_range": full["cycle_range"],
            "workload": {"generator": full["workload"]["generator"],
                         "params": dict(full["workload"]["params"], rows=2)},
            "sweep": {"layer": ["conv1", "l16"]},
@@ -69,6 +70,14 @@ def test_reduced_experiment_runs_and_reports(tmp_path):
     assert (tmp_path / "page.md").read_text() == text
     assert "| R3b-sw-tcm |" in text and "How the configuration moves R1-R3" in text
     assert "rows sim." in text and "all-TCM" in text
+    # lane profile on l16 only (config lanes: {layer: [l16]}), cycle range on every point
+    assert df[df["layer"] == "conv1"]["lane_useful_pct"].isna().all()
+    l16 = df[df["layer"] == "l16"].set_index("variant")
+    assert l16.loc[["q7", "int2_sw", "int2_sdot2"], "lane_useful_pct"].notna().all()
+    assert (df["cycles_min"] <= df["cycles"]).all() and (df["cycles"] <= df["cycles_max"]).all()
+    assert (l16["cycles_slow"] > l16["cycles"]).all()       # taken_branch_pairs 0 at the slow end
+    assert "## Lanes and precision (layer l16)" in text and "| 8-bit CMSIS-NN (SW) | smlad |" in text
+    assert "## Cycle range (layer l16)" in text and "simulated_fast" in set(comp.columns)
 
 
 @pytest.mark.slow

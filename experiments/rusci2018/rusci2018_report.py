@@ -12,6 +12,7 @@ fixed explanatory text in this module: every number comes from the run, every pa
 the config's ``paper:`` rows.
 """
 import argparse
+import json
 import os
 import sys
 
@@ -214,6 +215,71 @@ def cycles_per_mac_plot(df, out_dir, layer=PAPER_LAYER):
                             ylabel="cycles per MAC", name="cycles_per_mac_breakdown")
     return files[0], d, stall, st, issue
 
+def _bits(hist):
+    """(max, mean) bit width of a lane-width histogram {bits: count} (JSON keys are strings)."""
+    n = sum(hist.values())
+    if not n:
+        return 0, 0.0
+    return max(int(b) for b, c in hist.items() if c), sum(int(b) * c for b, c in hist.items()) / n
+
+
+def lane_section(d16, order):
+    """Per kernel (layer l16): every SIMD multiply / dot product it executed with its lane use and
+    operand widths (results column ``lanes``, config ``lanes: true``) and its share of
+    pack/unpack, extract/insert and shift instructions (``opshare_*``)."""
+    if "lanes" not in d16.columns or d16["lanes"].isna().all():
+        return []
+    L = ["## Lanes and precision (layer l16)\n",
+         "Per SIMD multiply / dot-product instruction a kernel executed (lane profile, "
+         "docs/explorer.md \"Lanes and instruction classes\"): a lane pair is useful when both "
+         "operand values are non-zero; padded channels and zero values are not. Bit widths are the "
+         "minimal two's-complement (signed lane) or binary width of each lane value of operand a "
+         "(activations) and b (weights), max / mean. The last three columns are the shares of the "
+         "kernel's executed instructions that pack/unpack, extract/insert or shift.\n"]
+    rows = []
+    for v in order:
+        r = d16.loc[v]
+        prof = json.loads(r["lanes"]) if isinstance(r["lanes"], str) else {}
+        shares = [100.0 * float(r.get(f"opshare_{c}", float("nan")))
+                  for c in ("pack_unpack", "extract_insert", "shift")]
+        if not prof:
+            rows.append([label(v), "none", "", "", "", "", ""] + shares)
+        for mn, x in sorted(prof.items()):
+            pairs = x["executions"] * x["lanes"]
+            (amax, amean), (bmax, bmean) = _bits(x["width"]["a"]), _bits(x["width"]["b"])
+            rows.append([label(v), mn, x["executions"], f"{x['lanes']} x {x['lane_bits']}",
+                         100.0 * x["useful"] / pairs if pairs else float("nan"),
+                         f"{amax} / {amean:.2f}", f"{bmax} / {bmean:.2f}"] + shares)
+    L.append(_table(["kernel", "SIMD instruction", "executions", "lanes x bits", "useful lanes %",
+                     "a bits max / mean", "b bits max / mean", "pack/unpack %", "extract/insert %",
+                     "shift %"], rows))
+    L.append("")
+    return L
+
+
+def cycle_range_section(d16, order):
+    """Cycles and the R3 speedups at the corners of the timing parameters' stated ranges (config
+    ``cycle_range: true``; docs/explorer.md "Uncertainty")."""
+    if "cycles_fast" not in d16.columns or d16["cycles_fast"].isna().all():
+        return []
+    from isasim.report.provenance import ranges
+    rg = ", ".join(f"`{k}` {a} .. {b}" for k, (a, b) in ranges("cm7").items())
+    L = ["## Cycle range (layer l16)\n",
+         f"The Cortex-M7 parameters no measurement fixes have stated ranges ({rg}; fast .. slow "
+         "end). `fast` / `slow`: the cycles with all of them at their fast / slow end (re-timed "
+         "from each point's recording), and the speedup with both kernels at the same corner.\n"]
+    rows = []
+    for v in order:
+        r = d16.loc[v]
+        sp = [r.get(f"speedup_vs_sw{c}", float("nan")) for c in ("", "_fast", "_slow")]
+        rows.append([label(v), int(r["cycles"]), int(r["cycles_fast"]), int(r["cycles_slow"]),
+                     100.0 * (r["cycles_slow"] - r["cycles_fast"]) / r["cycles"]] + sp)
+    L.append(_table(["kernel", "cycles", "fast", "slow", "range % of cycles", "speedup vs SW",
+                     "fast", "slow"], rows))
+    L.append("")
+    return L
+
+
 def _f(v, nd=3):
     if isinstance(v, (float, np.floating)):
         if np.isnan(v):
@@ -391,6 +457,8 @@ def report(out_dir, doc=None, config=CONFIG):
                     [[label(v), dpl.loc[v, "cycles_per_mac"], issue[i]] + list(st[i])
                      for i, v in enumerate(dpl.index)]))
     L.append("")
+    L += lane_section(d16, order)
+    L += cycle_range_section(d16, order)
     comp_c = [(v, k["layout"]) for v, k in rusci.KERNELS.items() if k.get("layout") and v in d16.index]
     if comp_c:
         L.append("## Compiled C vs hand-written assembly\n")

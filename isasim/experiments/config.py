@@ -27,6 +27,7 @@ Schema (docs/experiments.md has the full description)::
         baseline: rv_sw                    # variant id
         compare: [rv_qnn]                  # variant ids
         metric: cycles                     # any numeric results column
+    lanes: false                           # optional: lane profile (true, or {sweep key: [values]})
     cycle_range: false                     # optional: cycles at the corners of the timing
                                            #   parameters' stated ranges (cycles_fast/_slow/_min/_max)
     postprocess: module:function           # optional: fn(df, comparison, cfg, out_dir) -> {"figures":
@@ -232,18 +233,13 @@ def load(path):
         only = v.get("only")
         if only is None:
             continue
-        p = ("variants", i, "only")
-        _type(loc, only, dict, p, "a mapping {sweep key: [values this variant runs at]}")
-        for k, vals in only.items():
-            if k not in sweep:
-                raise loc.error(p + (k,), f"'{k}' is not a sweep key (sweep: {', '.join(sweep) or 'none'})")
-            _type(loc, vals, list, p + (k,), "a list of values")
-            bad = [x for x in vals if x not in sweep[k]]
-            if bad or not vals:
-                raise loc.error(p + (k,), f"{bad or vals} not among the sweep values of '{k}' "
-                                          f"({', '.join(map(str, sweep[k]))})")
+        _check_filter(loc, only, sweep, ("variants", i, "only"), "this variant runs at")
     if "lanes" in cfg:
-        _type(loc, cfg["lanes"], bool, ("lanes",), "true or false")
+        if isinstance(cfg["lanes"], dict):
+            _check_filter(loc, cfg["lanes"], sweep, ("lanes",), "with the lane profile")
+        else:
+            _type(loc, cfg["lanes"], bool, ("lanes",),
+                  "true, false or a mapping {sweep key: [values with the lane profile]}")
         if cfg["lanes"]:
             from .. import targets as TT
             for i, v in enumerate(cfg["variants"]):
@@ -312,6 +308,26 @@ def _variant_table(loc, v, i):
         return load_table(targets.get(v["target"]).isa, v.get("plugins", []))
     except IsasimError as e:
         raise loc.error(("variants", i, "plugins"), str(e))
+
+
+def _check_filter(loc, spec, sweep, p, what):
+    """A mapping {sweep key: [values]} selecting sweep points (a variant's ``only``, ``lanes``)."""
+    _type(loc, spec, dict, p, f"a mapping {{sweep key: [values {what}]}}")
+    for k, vals in spec.items():
+        if k not in sweep:
+            raise loc.error(p + (k,), f"'{k}' is not a sweep key (sweep: {', '.join(sweep) or 'none'})")
+        _type(loc, vals, list, p + (k,), "a list of values")
+        bad = [x for x in vals if x not in sweep[k]]
+        if bad or not vals:
+            raise loc.error(p + (k,), f"{bad or vals} not among the sweep values of '{k}' "
+                                      f"({', '.join(map(str, sweep[k]))})")
+
+
+def _selects(spec, sw):
+    """Whether sweep point ``sw`` is selected by a filter mapping (True: all points)."""
+    if isinstance(spec, dict):
+        return all(sw[k] in vals for k, vals in spec.items())
+    return bool(spec)
 
 
 def _check_knobs(loc, cfg):
@@ -441,7 +457,7 @@ def expand(cfg):
         only = v.get("only") or {}
         for combo in combos:
             sw = dict(zip(keys, combo))
-            if any(sw[k] not in vals for k, vals in only.items()):
+            if not _selects(only, sw):
                 continue                   # the variant runs only at these sweep values
             params = dict(wl.get("params", {}))
             params.update(v.get("params", {}))
@@ -459,7 +475,7 @@ def expand(cfg):
                     if mn in plug_names:
                         cost.setdefault(mn, {})[knob] = x
             points.append({"experiment": cfg["name"], "variant": v, "variant_index": vi,
-                           "profile": bool(cfg.get("phases")), "lanes": bool(cfg.get("lanes")),
+                           "profile": bool(cfg.get("phases")), "lanes": _selects(cfg.get("lanes"), sw),
                            "cycle_range": bool(cfg.get("cycle_range")),
                            "params": params, "timing": timing, "cost": cost,
                            "knobs": {k: x for k, x in sw.items() if k.startswith(KNOB_PREFIXES)},

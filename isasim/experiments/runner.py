@@ -858,6 +858,12 @@ def _corner_ratios(df, i, col, metric, base, row):
         df.at[i, f"{col}_{corner}"] = df.at[i, col] * scale
 
 
+def _aggregate(vals, agg):
+    """A paper row's ``aggregate`` of the matching rows' values."""
+    return {"mean": vals.mean(), "min": vals.min(), "max": vals.max(),
+            "geomean": float(np.exp(np.log(vals).mean()))}[agg]
+
+
 def comparison(df, cfg):
     import pandas as pd
     rows = []
@@ -877,14 +883,21 @@ def comparison(df, cfg):
         if vals.empty:
             raise IsasimError(f"{cfg['_path']}: paper '{r['id']}': no simulated rows match {sim}")
         agg = sim.get("aggregate", "mean")
-        value = {"mean": vals.mean(), "min": vals.min(), "max": vals.max(),
-                 "geomean": float(np.exp(np.log(vals).mean()))}[agg]
+        value = _aggregate(vals, agg)
         dev = (value - r["value"]) / r["value"] * 100 if r["value"] else float("nan")
-        rows.append({"id": r["id"], "quantity": r["quantity"], "paper": r["value"],
-                     "simulated": round(float(value), 4), "unit": r.get("unit", ""),
-                     "deviation_pct": round(float(dev), 1), "note": r.get("note", "")})
-    return pd.DataFrame(rows, columns=["id", "quantity", "paper", "simulated", "unit",
-                                       "deviation_pct", "note"])
+        row = {"id": r["id"], "quantity": r["quantity"], "paper": r["value"],
+               "simulated": round(float(value), 4), "unit": r.get("unit", ""),
+               "deviation_pct": round(float(dev), 1), "note": r.get("note", "")}
+        for corner in ("fast", "slow"):     # cycle_range: the figure at each corner, same rows
+            cc = f"{col}_{corner}"
+            if cc in m.columns and m.loc[vals.index, cc].notna().all():
+                row[f"simulated_{corner}"] = round(float(
+                    _aggregate(m.loc[vals.index, cc].astype(float), agg)), 4)
+        rows.append(row)
+    cols = ["id", "quantity", "paper", "simulated", "unit", "deviation_pct", "note"]
+    if any("simulated_fast" in r for r in rows):
+        cols[4:4] = ["simulated_fast", "simulated_slow"]
+    return pd.DataFrame(rows, columns=cols)
 
 
 def main(args):

@@ -114,6 +114,9 @@ def markdown(target_names):
              "`cycles_max` over those and the nominal run, and each cycle or time ratio its "
              "`<ratio>_fast` / `<ratio>_slow` with both points at the same corner. A corner is not "
              "a bound: the model is not guaranteed monotone in every parameter.")
+    if "cm7" in target_names:
+        L.append("\nCalibration of the Cortex-M7 model against measured throughputs: `python "
+                 "benchmarks/calibration_cm7.py` (docs/cm7.md \"Calibration\").")
     return "\n".join(L) + "\n"
 
 
