@@ -1,6 +1,6 @@
 """The rusci2018 experiment: a reduced config (4 of the 12 kernels in each of its three
 configurations on two layer tiles, through the whole runner, postprocess and report generator) in
-the default run; the whole experiment (80 full-layer points, ~1.5 minutes on 2 cores) under
+the default run; the whole experiment (80 full-layer points; 7 min wall on 2 cores loaded by 3 other jobs, with the l16 lane profile and the cycle corners) under
 ``-m slow``."""
 import os
 import sys
