@@ -1,7 +1,7 @@
 """The rusci2018 experiment: a reduced config (4 of the 12 kernels in each of its three
 configurations on two layer tiles, through the whole runner, postprocess and report generator) in
-the default run; the whole experiment (80 full-layer points; 7 min wall on 2 cores loaded by 3 other jobs, with the l16 lane profile and the cycle corners) under
-``-m slow``."""
+the default run; the whole experiment (80 full-layer points with the l16 lane profile and the
+cycle corners; 7 min wall on 2 cores loaded by 3 other jobs) under ``-m slow``."""
 import os
 import sys
 
