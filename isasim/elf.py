@@ -9,6 +9,29 @@ from elftools.elf.elffile import ELFFile
 from .errors import IsasimError
 
 
+# region marker label prefixes (kernels_asm/include/isasim_region.h)
+REGION_BEGIN = "__isasim_region_begin."
+REGION_END = "__isasim_region_end."
+
+
+def region_sums(regions, per_pc, kinds):
+    """{region: {"cycles", "instructions", "stalls": {kind: n}}} summing ``per_pc`` ({address:
+    [cycles, instructions, [stall per kind]]}) over each region's address ranges."""
+    out = {}
+    for name, ranges in regions.items():
+        c = n = 0
+        st = [0] * len(kinds)
+        for pc, (pc_c, pc_n, pc_st) in per_pc.items():
+            if any(b <= pc < e for b, e in ranges):
+                c += pc_c
+                n += pc_n
+                for i, v in enumerate(pc_st):
+                    st[i] += v
+        out[name] = {"cycles": int(c), "instructions": int(n),
+                     "stalls": {k: int(v) for k, v in zip(kinds, st)}}
+    return out
+
+
 class Program:
     def __init__(self, path):
         try:
@@ -66,7 +89,7 @@ class Program:
                     if s["st_info"]["type"] == "STT_FUNC":
                         self.functions.append((s["st_value"] & ~1, s["st_size"], s.name))
                     if s["st_info"]["type"] in ("STT_FUNC", "STT_NOTYPE") and \
-                            not s.name.startswith(".L"):
+                            not s.name.startswith((".L", REGION_BEGIN, REGION_END)):
                         funcs.append((s["st_value"] & ~1, s.name))
         funcs.sort()
         self.functions.sort()
@@ -92,6 +115,29 @@ class Program:
         """[(name, address, bytes)] of the executable PROGBITS sections (for disassembly)."""
         return [(n, a, d) for n, (a, d, fl, ty) in self.sections.items()
                 if fl & 0x4 and ty == "SHT_PROGBITS" and d]
+
+    def regions(self):
+        """{name: [(begin, end), ...]} of the region markers (kernels_asm/include/isasim_region.h:
+        local labels ``__isasim_region_begin.<name>.<n>`` / ``__isasim_region_end.<name>.<n>``),
+        each BEGIN paired with the first END of its name above it, address ranges [begin, end).
+        A marker without its partner is a one-line error naming the ELF."""
+        marks = {}
+        for sym, a in self.symbols.items():
+            for kind, prefix in ((0, REGION_BEGIN), (1, REGION_END)):
+                if sym.startswith(prefix):
+                    name = sym[len(prefix):].rsplit(".", 1)[0]
+                    marks.setdefault(name, ([], []))[kind].append(a & ~1)
+        out = {}
+        for name, (begins, ends) in sorted(marks.items()):
+            begins, ends = sorted(begins), sorted(ends)
+            if len(begins) != len(ends) or any(e < b for b, e in zip(begins, ends)) or \
+                    any(b2 < e1 for e1, b2 in zip(ends, begins[1:])):
+                raise IsasimError(f"{self.path}: region '{name}': {len(begins)} ISASIM_REGION_BEGIN "
+                                  f"and {len(ends)} ISASIM_REGION_END markers that do not pair up "
+                                  f"in address order (begins {[hex(b) for b in begins]}, ends "
+                                  f"{[hex(e) for e in ends]})")
+            out[name] = list(zip(begins, ends))
+        return out
 
     def defines(self, name):
         return name in self.symbols

@@ -70,24 +70,28 @@ class Target:
         return obj
 
 
+# headers of every target (isasim_region.h: region markers for the per-region profile)
+_COMMON_INC = os.path.join(_REPO, "kernels_asm", "include")
+
 # run options a target may support (besides max_instructions, plugins, operating_point, timing)
 OPTIONS = ("cores", "timeline", "profile", "trace", "hwloop_csr_base", "memory", "record", "lanes")
 
 TARGETS = {
     "cm7": Target("cm7", "cm7", "Cortex-M7 (Armv7E-M + DSP) on Unicorn, STM32H7 memory map and energy",
                   "cm7.ld", "crt0_cm7.S",
+                  include_dirs=(_COMMON_INC,),
                   options=frozenset({"profile", "trace", "memory", "record", "lanes"}),
                   timing="isasim.timing.cm7:CM7Timing", runner="isasim.platforms.stm32h7:run",
                   ld_generator="isasim.platforms.stm32h7:linker_script",
                   retimer="isasim.platforms.stm32h7:retime"),
     "ri5cy": Target("ri5cy", "rv32", "one RI5CY core (RV32IMC + XpulpV2, GAP-8 ISA)",
                     "gap8.ld", "crt0_rv.S",
-                    include_dirs=(os.path.join(_REPO, "kernels_asm", "ri5cy", "include"),),
+                    include_dirs=(os.path.join(_REPO, "kernels_asm", "ri5cy", "include"), _COMMON_INC),
                     options=frozenset({"profile", "trace", "hwloop_csr_base"}),
                     timing="isasim.timing.ri5cy:RI5CYTiming", runner="isasim.platforms.ri5cy:run"),
     "gap8": Target("gap8", "rv32", "GAP-8 cluster: N RI5CY cores, banked TCDM, event unit",
                    "gap8.ld", "crt0_rv.S",
-                   include_dirs=(os.path.join(_REPO, "kernels_asm", "ri5cy", "include"),),
+                   include_dirs=(os.path.join(_REPO, "kernels_asm", "ri5cy", "include"), _COMMON_INC),
                    cores=(1, 16, 8),
                    options=frozenset({"cores", "profile", "trace", "timeline", "hwloop_csr_base"}),
                    timing="isasim.platforms.gap8:validate_timing",

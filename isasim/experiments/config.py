@@ -28,6 +28,8 @@ Schema (docs/experiments.md has the full description)::
         compare: [rv_qnn]                  # variant ids
         metric: cycles                     # any numeric results column
     lanes: false                           # optional: lane profile (true, or {sweep key: [values]})
+    regions: false                         # optional: per-region profile of the region markers
+                                           #   (kernels_asm/include/isasim_region.h)
     cycle_range: false                     # optional: cycles at the corners of the timing
                                            #   parameters' stated ranges (cycles_fast/_slow/_min/_max)
     postprocess: module:function           # optional: fn(df, comparison, cfg, out_dir) -> {"figures":
@@ -48,7 +50,7 @@ import yaml
 from ..errors import IsasimError
 
 TOP = {"name", "description", "workload", "variants", "sweep", "baselines", "paper", "postprocess",
-       "phases", "lanes", "cycle_range"}
+       "phases", "lanes", "cycle_range", "regions"}
 VARIANT = {"id", "target", "sources", "plugins", "defines", "include", "cores", "operating_point",
            "timing", "max_instructions", "params", "label", "tags", "cost",
            "hwloop_csr_base", "memory", "only"}
@@ -247,8 +249,9 @@ def load(path):
                     raise loc.error(("variants", i, "target"), f"lanes: true, but target "
                                     f"{v['target']} has no lane profile (targets with one: "
                                     f"{', '.join(n for n in TT.NAMES if 'lanes' in TT.get(n).options) or 'none'})")
-    if "cycle_range" in cfg:
-        _type(loc, cfg["cycle_range"], bool, ("cycle_range",), "true or false")
+    for key in ("cycle_range", "regions"):
+        if key in cfg:
+            _type(loc, cfg[key], bool, (key,), "true or false")
     _check_knobs(loc, cfg)
     gen = None
     if wl is not None:
@@ -475,7 +478,7 @@ def expand(cfg):
                     if mn in plug_names:
                         cost.setdefault(mn, {})[knob] = x
             points.append({"experiment": cfg["name"], "variant": v, "variant_index": vi,
-                           "profile": bool(cfg.get("phases")), "lanes": _selects(cfg.get("lanes"), sw),
+                           "profile": bool(cfg.get("phases") or cfg.get("regions")), "lanes": _selects(cfg.get("lanes"), sw),
                            "cycle_range": bool(cfg.get("cycle_range")),
                            "params": params, "timing": timing, "cost": cost,
                            "knobs": {k: x for k, x in sw.items() if k.startswith(KNOB_PREFIXES)},

@@ -161,6 +161,25 @@ def _profile_columns(prof):
     return out
 
 
+def _region_columns(regions, row):
+    """Columns of the per-region profile (region markers, kernels_asm/include/isasim_region.h):
+    cycles_region_<name>, instructions_region_<name>, regionstall_<name>__<cause> and
+    amdahl_region_<name> = cycles / (cycles - cycles of the region) (multi-core: of core_cycles,
+    which the regions of all cores add up to)."""
+    out = {}
+    total = row.get("core_cycles", row["cycles"])
+    for name, r in (regions or {}).items():
+        n = re.sub(r"[^A-Za-z0-9_]", "_", str(name))
+        out[f"cycles_region_{n}"] = r["cycles"]
+        out[f"instructions_region_{n}"] = r["instructions"]
+        for cause, v in (r.get("stalls") or {}).items():
+            if v:
+                out[f"regionstall_{n}__{cause}"] = v
+        rest = total - r["cycles"]
+        out[f"amdahl_region_{n}"] = total / rest if rest > 0 else float("nan")
+    return out
+
+
 def _where(point):
     return f"{point['experiment']}/{point['variant']['id']} {json.dumps(point['sweep'])}"
 
@@ -437,6 +456,7 @@ def _finish(point, prep, res, wall, golden, retimed):
     row["point_key"] = key
     if run_kw.get("profile"):
         row.update(_profile_columns(res.get("profile")))
+        row.update(_region_columns(res.get("regions"), row))
     # how to run this point again (isasim show): its ELF and run options
     cache.write_json(os.path.join(cache.subdir("experiments", "points"), key + ".json"),
                      {"elf": elf, "target": v["target"], "plugins": resolve(v.get("plugins", [])),

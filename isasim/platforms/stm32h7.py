@@ -8,11 +8,13 @@ a voltage scale, and implies a placement of the program (built with it: ``linker
 cache state; the memory option of a variant overrides them. The energy row follows what was
 actually simulated: where the ELF's code is and which caches were on.
 """
+import os
+
 from ..cores.cm7 import Cm7Core
 from ..cores.cm7 import memory as MEM
 from ..cores.cm7.core import NeedMemoryHooks, check_max_instructions
 from ..energy import stm32h7 as _energy
-from ..errors import IsasimError
+from ..errors import IsasimError, SimError
 from ..timing.cm7 import CM7Timing
 
 
@@ -109,6 +111,7 @@ def run(elf_path, max_instructions=None, trace=None, plugins=(), timing=None, op
         if lane_spec is not None:
             lane_spec.attach(c)
         return c
+    hooks = "auto"
     try:
         core = make()
         core.run(max_instructions=max_instructions, trace=trace, record=record is not None)
@@ -119,12 +122,31 @@ def run(elf_path, max_instructions=None, trace=None, plugins=(), timing=None, op
             pt.counts.clear()
         if lane_spec is not None:
             lane_spec.clear()
-        core = make("always")
+        hooks = "always"
+        core = make(hooks)
         core.run(max_instructions=max_instructions, trace=trace, record=record is not None)
     if pt is not None:
         for k, n in core.native_counts.items():
             pt.counts[k] = pt.counts.get(k, 0) + n
     res = _result(core, pt, op, mem, actual, profile)
+    if profile and core.regions:
+        if trace is None:
+            # the block path charges whole blocks, and a region marker need not start one: the
+            # per-instruction path (identical cycles) gives the region figures
+            counts = dict(pt.counts) if pt is not None else None
+            rc = Cm7Core(elf_path, traps=regs, timing=t, native_plugins=native,
+                         memory=cache_keys, memory_hooks=hooks)
+            rc.run(max_instructions=max_instructions, trace=os.devnull)
+            if pt is not None:              # the plug-in counts are the first run's
+                pt.counts.clear()
+                pt.counts.update(counts)
+            if rc.cycles != core.cycles or rc.instructions != core.instructions:
+                raise SimError(f"internal error: {elf_path}: the per-instruction path gave "
+                               f"{rc.cycles} cycles / {rc.instructions} instructions, the block "
+                               f"path {core.cycles} / {core.instructions} (region profile)")
+        else:
+            rc = core
+        res["regions"] = rc.region_profile()
     res["path"] = "trace" if trace else "block"
     res["stdout"] = "".join(core.stdout)
     if lane_spec is not None:

@@ -56,7 +56,8 @@ def sweep_columns(df):
     for c in df.columns:
         if c in KNOWN or c.startswith(("stall_", "cycles_fn_", "instructions_fn_", "fnstall_",
                                        "cycles_phase_", "instructions_phase_", "phasestall_",
-                                       "amdahl_")) or \
+                                       "amdahl_", "cycles_region_", "instructions_region_",
+                                       "regionstall_")) or \
                 df[c].dtype.kind == "f":
             continue
         if df.groupby("variant")[c].nunique().max() > 1:
@@ -161,7 +162,8 @@ def main(args):
     cols = BASE_COLS + [c for c in df.columns if c not in BASE_COLS and c not in (
         "experiment", "label", "exit_code", "golden", "operating_point", "energy_source",
         "sim_seconds", "retimed", "point_key", "per_core", "op_counts", "lanes") and not c.startswith(("stall_", "cycles_fn_", "instructions_fn_", "fnstall_",
-                                    "phasestall_", "instructions_phase_", "opshare_"))]
+                                    "phasestall_", "instructions_phase_", "opshare_",
+                                    "regionstall_", "instructions_region_"))]
     if args.format == "csv":
         print(df[cols].to_csv(index=False), end="")
     elif args.format == "latex":

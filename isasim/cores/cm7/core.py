@@ -141,6 +141,8 @@ class Cm7Core:
         self.gpr = GPR
         self.symbols = {}
         self.funcs = []   # sorted (addr, end, name)
+        self.regions = {}  # region markers (isasim.elf.Program.regions)
+        self.pc_profile = None   # trace path with regions: {pc: [cycles, instructions, stalls]}
         self._load()
         self.cs = T.make_cs()
         self.descs = {}   # pc -> Desc
@@ -182,6 +184,7 @@ class Cm7Core:
         if "_start" not in self.symbols:
             raise SimError(f"{self.elf_path}: no _start symbol")
         self._func_addrs = [f[0] for f in self.funcs]
+        self.regions = prog.regions()          # {name: [(begin, end)]} of the region markers
 
     def func_of(self, addr):
         i = bisect.bisect_right(self._func_addrs, addr) - 1
@@ -189,6 +192,15 @@ class Cm7Core:
             return "?"
         a, end, name = self.funcs[i]
         return name
+
+    def region_profile(self):
+        """{region: {"cycles", "instructions", "stalls": {cause: n}}} from the trace path's
+        per-address figures (``pc_profile``), or None when it has none."""
+        if self.pc_profile is None:
+            return None
+        from ...elf import region_sums
+        kinds = T.STALL_KINDS + MEM.STALLS
+        return region_sums(self.regions, self.pc_profile, kinds)
 
     def read_u32(self, addr):
         return struct.unpack("<I", self.uc.mem_read(addr, 4))[0]
@@ -815,12 +827,19 @@ class Cm7Core:
                 ps[nk + i] += new[i] - old[i]
             p[0] += sum(new) - sum(old)
 
+        # per-instruction-address figures for the region profile (the program has region
+        # markers: isasim.elf.Program.regions), attributed exactly as the function profile
+        pcprof = self.pc_profile = {} if self.regions else None
+        pmark = [None]                  # the previous instruction's pcprof entry
+
         def issue(d, note="", a=None):
             before = sched.cyc
             dual_before = sched.dual
             s0 = mstall()                   # the previous instruction's data accesses
             if mark[1] is not None:
                 add_mem(prof[mark[1]], s0, mark[0])
+                if pmark[0] is not None:
+                    add_mem(pmark[0], s0, mark[0])
             fetch(d.pc, d.size)
             s1 = mstall()
             st0 = [sst[k] for k in kinds]
@@ -835,6 +854,16 @@ class Cm7Core:
             for i, k in enumerate(kinds):
                 ps[i] += sst[k] - st0[i]
             add_mem(p, s1, s0)
+            if pcprof is not None:
+                q = pcprof.get(d.pc)
+                if q is None:
+                    q = pcprof[d.pc] = [0, 0, [0] * (nk + nm)]
+                q[0] += t - before
+                q[1] += 1
+                for i, k in enumerate(kinds):
+                    q[2][i] += sst[k] - st0[i]
+                add_mem(q, s1, s0)
+                pmark[0] = q
             ops[d.mnem] = ops.get(d.mnem, 0) + 1
             mark[0], mark[1] = s1, f
             # the cycle column: pipeline issue cycle + memory stall cycles so far
@@ -877,5 +906,7 @@ class Cm7Core:
         s = sched
         if mark[1] is not None:
             add_mem(prof[mark[1]], mstall(), mark[0])
+            if pmark[0] is not None:
+                add_mem(pmark[0], mstall(), mark[0])
         # first issue is at cycle 0 from cyc = -1: the profile sum equals cyc + 1 + memory stalls
         self._set_results(s.cyc + 1, count[0], s.dual, s.mispredicts, s.branches, dict(s.stalls), prof)
