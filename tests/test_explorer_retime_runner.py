@@ -74,7 +74,7 @@ def test_lanes_and_op_classes_in_results(tmp_path):
     ops = json.loads(r["op_counts"])
     assert ops["qnn.sdot4"] == 64 and r["opshare_plugin"] == pytest.approx(64 / r["instructions"])
     assert abs(sum(r[c] for c in df.columns if c.startswith("opshare_")) - 1) < 1e-9
-    for f in ("lanes_useful.png", "op_classes.png"):
+    for f in ("lanes_useful.png", "op_classes.png", "lane_widths.png"):
         assert os.path.isfile(os.path.join(out, f)), f
 
 

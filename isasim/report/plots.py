@@ -321,6 +321,44 @@ def lane_bars(df, sweep, out):
     ax.set_xlabel("% of SIMD lane pairs with both values non-zero")
     ax.set_title("Useful SIMD lanes")
     return _save(fig, out, "lanes_useful")
+def lane_widths(df, sweep, out):
+    """Per point with a lane profile, the operand bit-width histograms of its SIMD multiplies /
+    dot products (all such instructions together): two heat maps, operand a and operand b, the
+    share of lane values needing each bit width (0 = the value 0)."""
+    import json
+    if "lanes" not in df.columns or df["lanes"].isna().all():
+        return []
+    d = df[df["lanes"].notna()].iloc[:MAX_HBARS]
+    hists = {"a": [], "b": []}
+    for _, r in d.iterrows():
+        prof = json.loads(r["lanes"])
+        for op in ("a", "b"):
+            h = {}
+            for x in prof.values():
+                for bits, n in x["width"][op].items():
+                    h[int(bits)] = h.get(int(bits), 0) + n
+            hists[op].append(h)
+    top = max([max(h) for op in hists for h in hists[op] if h] or [0])
+    if not top:
+        return []
+    fig, axes = plt.subplots(1, 2, figsize=(10, 1.2 + 0.26 * len(d)), sharey=True)
+    names = [_label(r, sweep).replace("\n", ", ") for _, r in d.iterrows()]
+    for ax, op in zip(axes, ("a", "b")):
+        m = np.zeros((len(d), top + 1))
+        for i, h in enumerate(hists[op]):
+            tot = sum(h.values())
+            for bits, n in h.items():
+                m[i, bits] = 100.0 * n / tot if tot else 0
+        im = ax.imshow(m, aspect="auto", cmap="Blues", vmin=0, vmax=100)
+        ax.set_xticks(range(top + 1))
+        ax.set_xlabel(f"bits of operand {op}'s lane values")
+        ax.set_title(f"operand {op} ({'rs1 / Rn' if op == 'a' else 'rs2 / Rm'})", fontsize=9)
+    axes[0].set_yticks(range(len(d)), names, fontsize=7)
+    fig.colorbar(im, ax=axes, label="% of lane values")
+    fig.suptitle("Operand bit widths of the SIMD multiplies / dot products", fontsize=10)
+    return _save(fig, out, "lane_widths")
+
+
 def experiment_plots(df, comp, cfg, out):
     sweep = list((cfg.get("sweep") or {}).keys())
     files = []
@@ -334,6 +372,7 @@ def experiment_plots(df, comp, cfg, out):
     files += cycle_bars(df, sweep, out)
     files += op_class_bars(df, sweep, out)
     files += lane_bars(df, sweep, out)
+    files += lane_widths(df, sweep, out)
     files += paper_vs_simulated(comp, out)
     files += mac_heatmaps(df, out)
     return files
