@@ -235,7 +235,9 @@ def lane_section(d16, order):
          "operand values are non-zero; padded channels and zero values are not. Bit widths are the "
          "minimal two's-complement (signed lane) or binary width of each lane value of operand a "
          "(activations) and b (weights), max / mean. The last three columns are the shares of the "
-         "kernel's executed instructions that pack/unpack, extract/insert or shift.\n"]
+         "kernel's executed instructions that pack/unpack, extract/insert or shift. The binary "
+         "kernels have none: an XNOR-popcount lane has no zero value (bit 0 encodes -1), so "
+         "\"useful\" does not apply (qnn.xnorpc declares no lanes).\n"]
     rows = []
     for v in order:
         r = d16.loc[v]
