@@ -37,6 +37,10 @@ def _check_run(out, config, networks, bits):
     assert len(e2e) and (e2e["program_vs_layers"].abs() < 0.02).all()
     text = report.report(out, None, config)
     assert "R8" in text and "## VQ design choices" in text
+    # cycle_range: every layer's corners, summed per network; flash + caches: the AXI ranges move it
+    assert (df["cycles_min"] <= df["cycles"]).all() and (df["cycles"] <= df["cycles_max"]).all()
+    assert (nt["cycles_fast"] < nt["cycles"]).all() and (nt["cycles"] < nt["cycles_slow"]).all()
+    assert "## Cycle range" in text
     return df, nt
 
 

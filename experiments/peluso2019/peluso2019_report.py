@@ -60,7 +60,10 @@ def per_layer(df):
                      "energy_uj": float(r.energy_uj), "weight_bytes": k["weight_bytes"],
                      "scratch_bytes": k["scratch_bytes"],
                      "mac_per_cycle": l["macs"] / r.cycles if l["macs"] else np.nan,
-                     "golden": r.golden})
+                     "golden": r.golden,
+                     # cycles at the corners of the stated parameter ranges (cycle_range: true)
+                     "cycles_fast": getattr(r, "cycles_fast", np.nan),
+                     "cycles_slow": getattr(r, "cycles_slow", np.nan)})
     return pd.DataFrame(rows).sort_values(["network", "wbits", "index"]).reset_index(drop=True)
 
 
@@ -90,7 +93,8 @@ def networks(pl, mhz, e2e=None):
             fits, reason = False, " / ".join(errs)          # activations: auto tried every region
         cyc = int(d["cycles"].sum())
         rows.append({"network": name, "wbits": n, "layers": len(d), "macs": int(d["macs"].sum()),
-                     "cycles": cyc, "latency_ms": cyc / (mhz * 1e3), "energy_uj": float(d["energy_uj"].sum()),
+                     "cycles": cyc, "cycles_fast": d["cycles_fast"].sum(min_count=len(d)),
+                     "cycles_slow": d["cycles_slow"].sum(min_count=len(d)), "latency_ms": cyc / (mhz * 1e3), "energy_uj": float(d["energy_uj"].sum()),
                      "mac_per_cycle": d["macs"].sum() / cyc, "model_bytes": plan["weight_bytes"],
                      "peak_activation_bytes": plan["peak_activation_bytes"],
                      "peak_scratch_bytes": plan["peak_scratch_bytes"],
@@ -105,6 +109,10 @@ def networks(pl, mhz, e2e=None):
         base = t[t.wbits == 8].set_index("network")
         t["speedup_vs_int8"] = [base.loc[r.network, "cycles"] / r.cycles if r.network in base.index else np.nan
                                 for r in t.itertuples()]
+        for c in ("fast", "slow"):            # both networks at the same corner
+            t[f"speedup_vs_int8_{c}"] = [base.loc[r.network, f"cycles_{c}"] / getattr(r, f"cycles_{c}")
+                                         if r.network in base.index else np.nan
+                                         for r in t.itertuples()]
         t["size_vs_int8"] = [r.model_bytes / base.loc[r.network, "model_bytes"] if r.network in base.index else np.nan
                              for r in t.itertuples()]
     return t
@@ -323,6 +331,22 @@ def report(out_dir, doc=None, config=CONFIG, wall=None, intq_dir=None):
                  f"bank-conflict stalls and {int(delta('stall_dcache_miss')):+,} of D-cache misses.\n")
         L.append("")
 
+    rng = nt.dropna(subset=["cycles_fast", "cycles_slow"])
+    if len(rng):
+        from isasim.report.provenance import ranges
+        L.append("## Cycle range\n")
+        L.append("Network cycles with every Cortex-M7 parameter that has a stated range ("
+                 + ", ".join(f"`{k}` {a} .. {b}" for k, (a, b) in ranges("cm7").items())
+                 + "; fast .. slow end) at its fast / slow end, summed over the layers (each layer "
+                 "re-timed from its recording, config `cycle_range: true`), and the speed vs 8-bit "
+                 "with both networks at the same corner:\n")
+        L.append(_table(["network", "n", "cycles", "fast", "slow", "range % of cycles",
+                         "vs 8-bit", "fast", "slow"],
+                        [(r.network, r.wbits, r.cycles, int(r.cycles_fast), int(r.cycles_slow),
+                          100 * (r.cycles_slow - r.cycles_fast) / r.cycles, r.speedup_vs_int8,
+                          r.speedup_vs_int8_fast, r.speedup_vs_int8_slow)
+                         for r in rng.itertuples()]))
+        L.append("")
     L.append("## Per-layer MAC/cycle\n")
     piv = pl[pl.macs > 0].pivot_table(index=["network", "index", "layer", "op"], columns="wbits",
                                       values="mac_per_cycle")
