@@ -36,8 +36,9 @@ import numpy as np
 from ..errors import IsasimError, SimError
 from ..cores.ri5cy import codegen as cg
 from ..cores.ri5cy.core import (RI5CY, Memory, L2_BASE, L2_SIZE, TCDM_BASE, CHUNK,
-                                instruction_limit)
+                                instruction_limit, profile_by_function)
 from ..cores.ri5cy.runtime import IC_ROWS, IC_NEXT
+from ..timing.ri5cy import STALL_CAUSES as _ENGINE_CAUSES
 from .gap8_loop import RUN, EXITED, EU_BARRIER
 
 # ---- event unit (isasim's own register layout inside a 4 KB window; NOT GAP-8's real map) -------
@@ -47,6 +48,13 @@ EU_BASE = 0x10204000
 MAX_CORES = 16           # gap8.ld reserves 16 stacks
 STALL_KEYS = ("load_use", "branch", "jump", "muldiv", "misaligned", "csr", "tcdm_contention",
               "barrier", "l2_contention", "l2_latency", "icache")
+
+# the profile's stall causes (STALL_KEYS) from the profile columns of isasim/cores/ri5cy/layout.py
+# PR_NAMES: the engine's causes, the arbitration's, and the instruction cache = refill latency
+# (engine) + waits for the refill port (arbitration), as per_core() reports them
+PROFILE_CAUSES = {**{k: ["st_" + k] for k in _ENGINE_CAUSES}, "l2_contention": ["l2_contention"],
+                  "l2_latency": ["l2_latency"], "icache": ["st_icache", "icache_port"]}
+assert tuple(PROFILE_CAUSES) == STALL_KEYS
 
 
 @dataclass
@@ -574,11 +582,7 @@ def run_cluster(elf, cores=8, max_instructions=None, trace=None, plugins=(), pro
         cl.write_timeline(timeline)
         res["timeline"] = timeline
     if profile:
-        prof = {}
-        for c in cl.cores:
-            for k, v in c.profile().items():
-                prof[k] = prof.get(k, 0) + v
-        res["profile"] = dict(sorted(prof.items(), key=lambda kv: -kv[1]))
+        res["profile"] = profile_by_function(cl.cores, PROFILE_CAUSES)
     if read_symbols:           # shared memory: any core reads it
         res["memory"] = {k: cl.cores[0].read_symbol(k, n) for k, n in read_symbols.items()}
     return res
