@@ -457,7 +457,7 @@ def test_precheck_equals_resolve():
 
         def resolve(AL, cnt, ring, rr, st):
             L._resolve(AL, cnt, *common, ring, rr, st[0], st[1], st[2], st[8], st[3], st[4],
-                       st[5], st[6], st[7])
+                       st[5], st[6], st[7], np.zeros((n, 1), np.int64))
 
         A = [AL.copy(), cnt.copy(), ring.copy(), rr.copy(), stats.copy()]
         resolve(*A)
@@ -467,7 +467,7 @@ def test_precheck_equals_resolve():
         UNDO = np.zeros((3, n * 64 * 12), np.int64)
         LAST = np.zeros((2, nb + 2), np.int64)
         ok = L._precheck(B[0], B[1], *common, B[2], B[3], st[0], st[4], st[5], st[3], st[6],
-                         st[7], T, UNDO, LAST)
+                         st[7], T, UNDO, LAST, np.zeros((n, 1), np.int64))
         has_refill = any(AL[i, h, 1] < 0 for i in range(n) for h in range(cnt[i]))
         if ok:
             accepted += 1

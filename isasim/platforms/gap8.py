@@ -180,7 +180,8 @@ class Cluster:
     row), so the compiled loop (gap8_loop.py) runs every core without Python in between."""
 
     def __init__(self, elf, cores=8, plugins=(), timing=None, config=None, trace=None,
-                 profile=False, timeline=False, freq_mhz=175.0, hwloop_csr_base=None, cost=None):
+                 profile=False, timeline=False, freq_mhz=175.0, hwloop_csr_base=None, cost=None,
+                 lanes=False):
         from ..timing.ri5cy import RI5CYTiming
         if not 1 <= int(cores) <= MAX_CORES:
             raise IsasimError(f"gap8: --cores must be 1..{MAX_CORES} (got {cores})")
@@ -197,7 +198,12 @@ class Cluster:
         self.cores = [c0] + [_clone(c0, i) for i in range(1, n)]
         self.loop = loop_module(c0.eng)
         self.trace = trace
-        self.tcap = 65536 if trace else 0
+        # the lane profile reads the trace rows (isasim.cores.ri5cy.lanes): the trace path
+        self.lanes = None
+        if lanes:
+            from ..cores.ri5cy.lanes import LaneProfile
+            self.lanes = LaneProfile(c0.table, c0.dec)
+        self.tcap = 65536 if trace or lanes else 0
         P = cg.P
         # log every data access (TCDM, L2 and the event window): the range covers all of them
         lo = TCDM_BASE
@@ -335,10 +341,13 @@ class Cluster:
                 for k, c in enumerate(self.cores):
                     c.pc = int(self.PC[k])
                 c = self.cores[i]
-                if out and LS[L.LS_K]:
-                    buf = io.StringIO()
-                    c.write_trace(buf, int(LS[L.LS_K]))
-                    _prefixed(out, i, buf)
+                if self.tcap and LS[L.LS_K]:
+                    if out:
+                        buf = io.StringIO()
+                        c.write_trace(buf, int(LS[L.LS_K]))
+                        _prefixed(out, i, buf)
+                    if self.lanes is not None:
+                        self.lanes.add_rows(c.TR, int(LS[L.LS_K]))
                     LS[L.LS_K] = 0
                 if why == L.R_DONE:
                     break
@@ -357,6 +366,8 @@ class Cluster:
                     self.cap *= 2
                     self._new_log(self.AL)
                 elif why == L.R_PYCALL:
+                    if self.lanes is not None:
+                        self.lanes.python_exec(c)
                     buf = io.StringIO() if out else None
                     try:
                         c.py_exec(buf)
@@ -560,8 +571,11 @@ def validate_timing(overrides, base_config=None):
 
 def run_cluster(elf, cores=8, max_instructions=None, trace=None, plugins=(), profile=False,
                 timing=None, operating_point=None, timeline=None, config=None, read_symbols=None,
-                hwloop_csr_base=None, cost=None):
+                hwloop_csr_base=None, cost=None, lanes=False):
     """Run ``elf`` SPMD on a ``cores``-core GAP-8 cluster; return the result dict.
+    ``profile``: ``result["profile"]`` {function: {"cycles", "instructions", "stalls"}} summed
+    over the cores (adds up to core_cycles, instructions and every stall, the cluster's included);
+    ``lanes``: ``result["lanes"]``, the lane profile of the SIMD dot products of all cores.
     ``timing``: dict of RI5CY timing and/or ClusterConfig overrides (validate_timing);
     ``read_symbols`` {name: nbytes}: shared memory read back after the run into
     ``result["memory"]``; ``hwloop_csr_base``: see isasim.cores.ri5cy.core.hwloop_csr_base."""
@@ -574,7 +588,7 @@ def run_cluster(elf, cores=8, max_instructions=None, trace=None, plugins=(), pro
     cl = Cluster(elf, cores=cores, plugins=plugins, timing=t, config=cfg, trace=trace,
                  profile=profile, timeline=bool(timeline),
                  freq_mhz=energy.OPERATING_POINTS[op].f_mhz, hwloop_csr_base=hwloop_csr_base,
-                 cost=cost)
+                 cost=cost, lanes=lanes)
     code = cl.run(max_instructions=max_instructions)
     res = cluster_result(cl, op)
     res["exit_code"] = code
@@ -583,6 +597,8 @@ def run_cluster(elf, cores=8, max_instructions=None, trace=None, plugins=(), pro
         res["timeline"] = timeline
     if profile:
         res["profile"] = profile_by_function(cl.cores, PROFILE_CAUSES)
+    if lanes:
+        res["lanes"] = cl.lanes.result()
     if read_symbols:           # shared memory: any core reads it
         res["memory"] = {k: cl.cores[0].read_symbol(k, n) for k, n in read_symbols.items()}
     return res

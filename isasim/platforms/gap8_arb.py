@@ -89,7 +89,8 @@ def _carry(AL, cnt, n, head, D):
             AL[i, k, _AC] = AL[i, j, _AC] + D[i]
             AL[i, k, _AA] = AL[i, j, _AA]
             AL[i, k, _AK] = AL[i, j, _AK]
-            AL[i, k, _AS] = AL[i, j, _AS]
+            if AL.shape[2] > _AS:
+                AL[i, k, _AS] = AL[i, j, _AS]
             k += 1
         cnt[i] = k
 

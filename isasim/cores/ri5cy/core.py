@@ -353,12 +353,19 @@ class RI5CY:
         self.PROF = np.zeros((self.dec.nslots + 1) * _PW, np.int64)
         self.P[cg.P["profile"]] = 1
 
-    def run(self, max_instructions=None, trace=None, profile=False):
-        """Run to exit; returns the exit code. ``trace``: path of a commit log to write."""
+    def run(self, max_instructions=None, trace=None, profile=False, lanes=False):
+        """Run to exit; returns the exit code. ``trace``: path of a commit log to write.
+        ``lanes``: collect the lane profile in ``self.lanes`` (isasim.cores.ri5cy.lanes; the
+        trace path, same cycles)."""
         limit = instruction_limit(max_instructions)
         if profile:
             self.enable_profile()
+        self.lanes = None
+        if lanes:
+            from .lanes import LaneProfile
+            self.lanes = LaneProfile(self.table, self.dec)
         out = open(trace, "w") if trace else None
+        slow = bool(out) or bool(lanes)
         try:
             if out:
                 out.write("# isasim RI5CY commit log: cycle pc word disassembly "
@@ -367,15 +374,19 @@ class RI5CY:
             while True:
                 # bounded engine calls: Ctrl-C is seen between them; the cycle counts do not depend
                 # on where a call ends (all engine state lives in the arrays)
-                chunk = min(limit - done, 65536 if out else CHUNK)
-                st, n = self._engine_step(chunk, trace_cap=chunk if out else 0)
+                chunk = min(limit - done, 65536 if slow else CHUNK)
+                st, n = self._engine_step(chunk, trace_cap=chunk if slow else 0)
                 if out:
                     self.write_trace(out, n)
+                if lanes:
+                    self.lanes.add_rows(self.TR, n)
                 done += n
                 if st == cg.ST_REDECODE:        # a store overwrote the instruction at pc
                     self.dec.redecode(self.pc, self.mem)
                     continue
                 if st == cg.ST_PYCALL:          # plug-in on the Python path
+                    if lanes:
+                        self.lanes.python_exec(self)
                     self.py_exec(out)
                     done += 1
                     st = cg.ST_LIMIT
