@@ -473,7 +473,11 @@ def emit_plugin():
              "    # only state changed so far is the load-use stall, taken back here)",
              "    if ld_rd != 0 and (SLOT[q + SL_RMASK] >> ld_rd) & 1:"]
             + _indent(rule_code("load_use", undo=True), 8)
-            + ["    status = ST_PYCALL",
+            + ["    if prof:                # its instruction-cache refill is its own",
+               "        while pal < CTR[C_AL_N]:",
+               "            AL[pal, AL_SLOT] = s",
+               "            pal += 1",
+               "    status = ST_PYCALL",
                "    break",
                "ldv = 0",
                "lsz = PMETA[pm, PM_LOAD_SIZE]",
