@@ -38,7 +38,6 @@ from ..cores.ri5cy import codegen as cg
 from ..cores.ri5cy.core import (RI5CY, Memory, L2_BASE, L2_SIZE, TCDM_BASE, CHUNK,
                                 instruction_limit, profile_by_function)
 from ..cores.ri5cy.runtime import IC_ROWS, IC_NEXT
-from ..timing.ri5cy import STALL_CAUSES as _ENGINE_CAUSES
 from .gap8_loop import RUN, EXITED, EU_BARRIER
 
 # ---- event unit (isasim's own register layout inside a 4 KB window; NOT GAP-8's real map) -------
@@ -52,9 +51,9 @@ STALL_KEYS = ("load_use", "branch", "jump", "muldiv", "misaligned", "csr", "tcdm
 # the profile's stall causes (STALL_KEYS) from the profile columns of isasim/cores/ri5cy/layout.py
 # PR_NAMES: the engine's causes, the arbitration's, and the instruction cache = refill latency
 # (engine) + waits for the refill port (arbitration), as per_core() reports them
-PROFILE_CAUSES = {**{k: ["st_" + k] for k in _ENGINE_CAUSES}, "l2_contention": ["l2_contention"],
-                  "l2_latency": ["l2_latency"], "icache": ["st_icache", "icache_port"]}
-assert tuple(PROFILE_CAUSES) == STALL_KEYS
+_CLUSTER_COLUMNS = {"l2_contention": ["l2_contention"], "l2_latency": ["l2_latency"],
+                    "icache": ["st_icache", "icache_port"]}
+PROFILE_CAUSES = {k: _CLUSTER_COLUMNS.get(k, ["st_" + k]) for k in STALL_KEYS}
 
 
 @dataclass
