@@ -70,7 +70,12 @@ def test_op_class_and_lane_plots(tmp_path):
     assert plots.lane_bars(df.drop(columns=["lane_useful_pct"]), [], str(tmp_path)) == []
 
 
-def test_lanes_true_is_refused_for_a_target_without_a_lane_profile(tmp_path, capsys):
+def test_lanes_true_is_refused_for_a_target_without_a_lane_profile(tmp_path, capsys, monkeypatch):
+    # every built-in target has a lane profile now: a registry in which ri5cy has none
+    import dataclasses
+    from isasim import targets as TT
+    t = TT.TARGETS["ri5cy"]
+    monkeypatch.setitem(TT.TARGETS, "ri5cy", dataclasses.replace(t, options=t.options - {"lanes"}))
     q = os.path.join(ROOT, "kernels_asm", "quickstart")
     p = tmp_path / "l.yaml"
     p.write_text(textwrap.dedent(f"""\

@@ -347,11 +347,12 @@ def test_trace_and_profile_match_fast_path(tmp_path, pdot):
     assert len(lines) == fast["instructions"]
     per = [sum(1 for ln in lines if ln.startswith(f"c{i} ")) for i in range(4)]
     assert per == [p["instructions"] for p in fast["per_core"]]
-    # the profile charges the cores' instruction cycles to symbols: nearly all to the kernel
+    # the profile charges every core cycle (stalls of the cluster included) to symbols: nearly
+    # all to the kernel (tests/test_rvp_profile.py checks every cause)
     prof = traced["profile"]
-    busy = sum(p["cycles"] for p in fast["per_core"]) - fast["stalls"]["tcdm_contention"]
     assert set(prof) == {"main", "_start"}
-    assert prof["main"] > 0.99 * sum(prof.values()) and sum(prof.values()) <= busy
+    assert sum(v["cycles"] for v in prof.values()) == fast["core_cycles"]
+    assert prof["main"]["cycles"] > 0.99 * fast["core_cycles"]
 
 
 def test_access_log_growth(pdot):
@@ -456,7 +457,7 @@ def test_precheck_equals_resolve():
 
         def resolve(AL, cnt, ring, rr, st):
             L._resolve(AL, cnt, *common, ring, rr, st[0], st[1], st[2], st[8], st[3], st[4],
-                       st[5], st[6], st[7])
+                       st[5], st[6], st[7], np.zeros((n, 1), np.int64))
 
         A = [AL.copy(), cnt.copy(), ring.copy(), rr.copy(), stats.copy()]
         resolve(*A)
@@ -466,7 +467,7 @@ def test_precheck_equals_resolve():
         UNDO = np.zeros((3, n * 64 * 12), np.int64)
         LAST = np.zeros((2, nb + 2), np.int64)
         ok = L._precheck(B[0], B[1], *common, B[2], B[3], st[0], st[4], st[5], st[3], st[6],
-                         st[7], T, UNDO, LAST)
+                         st[7], T, UNDO, LAST, np.zeros((n, 1), np.int64))
         has_refill = any(AL[i, h, 1] < 0 for i in range(n) for h in range(cnt[i]))
         if ok:
             accepted += 1

@@ -121,7 +121,7 @@ def test_refill_port_serialises_refills():
     rr = np.zeros(nb + 2, np.int64)
     D, cont, l2c, icc, l2l, ntc, nl2, nev, evi = (np.zeros(3, np.int64) for _ in range(9))
     L._resolve(AL, cnt, 3, 100, 0x10000000, 0x10000, nb, -3, 10, lat, EU_BASE, ring, rr, D, cont,
-               l2c, icc, l2l, ntc, nl2, nev, evi)
+               l2c, icc, l2l, ntc, nl2, nev, evi, np.zeros((3, 1), np.int64))
     # round robin from core 0: core 0 at 5-14, core 1 waits to 15 (15-24), core 2 to 25
     assert list(icc) == [0, 10, 17] and list(D) == [0, 10, 17]
     assert list(ntc) == [0, 1, 0] and list(cont) == [0, 0, 0] and list(nl2) == [0, 0, 0]
@@ -133,7 +133,7 @@ def test_refill_port_serialises_refills():
     LAST = np.zeros((2, nb + 2), np.int64)
     z = [np.zeros(2, np.int64) for _ in range(6)]
     assert not L._precheck(AL, cnt, 2, 100, 0x10000000, 0x10000, nb, -3, 10, lat, EU_BASE, ring,
-                           np.zeros(nb + 2, np.int64), *z, T, UNDO, LAST)
+                           np.zeros(nb + 2, np.int64), *z, T, UNDO, LAST, np.zeros((2, 1), np.int64))
     assert (ring == L.NONE).all()
 
 

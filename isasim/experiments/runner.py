@@ -784,7 +784,8 @@ def add_phases(df, cfg):
     cycles_phase_<name> per phase, cycles_phase_other for what no phase claims, and
     amdahl_<name> = cycles / (cycles - cycles_phase_<name>): the speedup of the whole point if that
     phase cost nothing. A function claimed by two phases is an error. A point in which none of a
-    phase's functions ran has that phase's columns empty."""
+    phase's functions ran has that phase's columns empty. On a multi-core row (gap8) ``cycles``
+    here is ``core_cycles``, the sum over the cores that its profile adds up to."""
     import fnmatch
     import pandas as pd
     phases = cfg.get("phases") or {}
@@ -817,8 +818,13 @@ def add_phases(df, cfg):
             for cause in causes:
                 sc = [f"fnstall_{f}__{cause}" for f in fns if f"fnstall_{f}__{cause}" in df.columns]
                 df[f"phasestall_{name}__{cause}"] = df[sc].fillna(0).sum(axis=1).where(has, np.nan)
+    # the profile of a multi-core row adds up to its core cycles (summed over cores), not to its
+    # wall-clock cycles: its phases, and their Amdahl speedups, are shares of core_cycles
+    base = df["cycles"]
+    if "core_cycles" in df.columns:
+        base = df["core_cycles"].where(df["core_cycles"].notna(), base)
     claimed = sum(df[f"cycles_phase_{n}"].fillna(0) for n in phases)
-    df["cycles_phase_other"] = df["cycles"] - claimed
+    df["cycles_phase_other"] = base - claimed
     if all(f"instructions_phase_{n}" in df.columns for n in phases) and \
             any(c.startswith("instructions_fn_") for c in df.columns):
         has = df[[c for c in df.columns if c.startswith("instructions_fn_")]].notna().any(axis=1)
@@ -827,8 +833,8 @@ def add_phases(df, cfg):
     if (df["cycles_phase_other"] < 0).any():
         raise IsasimError(f"{cfg['_path']}: phases add up to more than the cycles of a point")
     for name in phases:
-        rest = df["cycles"] - df[f"cycles_phase_{name}"]
-        df[f"amdahl_{name}"] = (df["cycles"] / rest).where(rest > 0, np.nan)
+        rest = base - df[f"cycles_phase_{name}"]
+        df[f"amdahl_{name}"] = (base / rest).where(rest > 0, np.nan)
     return df
 
 

@@ -36,7 +36,7 @@ import numpy as np
 from ..errors import IsasimError, SimError
 from ..cores.ri5cy import codegen as cg
 from ..cores.ri5cy.core import (RI5CY, Memory, L2_BASE, L2_SIZE, TCDM_BASE, CHUNK,
-                                instruction_limit)
+                                instruction_limit, profile_by_function)
 from ..cores.ri5cy.runtime import IC_ROWS, IC_NEXT
 from .gap8_loop import RUN, EXITED, EU_BARRIER
 
@@ -47,6 +47,13 @@ EU_BASE = 0x10204000
 MAX_CORES = 16           # gap8.ld reserves 16 stacks
 STALL_KEYS = ("load_use", "branch", "jump", "muldiv", "misaligned", "csr", "tcdm_contention",
               "barrier", "l2_contention", "l2_latency", "icache")
+
+# the profile's stall causes (STALL_KEYS) from the profile columns of isasim/cores/ri5cy/layout.py
+# PR_NAMES: the engine's causes, the arbitration's, and the instruction cache = refill latency
+# (engine) + waits for the refill port (arbitration), as per_core() reports them
+_CLUSTER_COLUMNS = {"l2_contention": ["l2_contention"], "l2_latency": ["l2_latency"],
+                    "icache": ["st_icache", "icache_port"]}
+PROFILE_CAUSES = {k: _CLUSTER_COLUMNS.get(k, ["st_" + k]) for k in STALL_KEYS}
 
 
 @dataclass
@@ -181,7 +188,8 @@ class Cluster:
     row), so the compiled loop (gap8_loop.py) runs every core without Python in between."""
 
     def __init__(self, elf, cores=8, plugins=(), timing=None, config=None, trace=None,
-                 profile=False, timeline=False, freq_mhz=175.0, hwloop_csr_base=None, cost=None):
+                 profile=False, timeline=False, freq_mhz=175.0, hwloop_csr_base=None, cost=None,
+                 lanes=False):
         from ..timing.ri5cy import RI5CYTiming
         if not 1 <= int(cores) <= MAX_CORES:
             raise IsasimError(f"gap8: --cores must be 1..{MAX_CORES} (got {cores})")
@@ -198,7 +206,12 @@ class Cluster:
         self.cores = [c0] + [_clone(c0, i) for i in range(1, n)]
         self.loop = loop_module(c0.eng)
         self.trace = trace
-        self.tcap = 65536 if trace else 0
+        # the lane profile reads the trace rows (isasim.cores.ri5cy.lanes): the trace path
+        self.lanes = None
+        if lanes:
+            from ..cores.ri5cy.lanes import LaneProfile
+            self.lanes = LaneProfile(c0.table, c0.dec)
+        self.tcap = 65536 if trace or lanes else 0
         P = cg.P
         # log every data access (TCDM, L2 and the event window): the range covers all of them
         lo = TCDM_BASE
@@ -336,10 +349,13 @@ class Cluster:
                 for k, c in enumerate(self.cores):
                     c.pc = int(self.PC[k])
                 c = self.cores[i]
-                if out and LS[L.LS_K]:
-                    buf = io.StringIO()
-                    c.write_trace(buf, int(LS[L.LS_K]))
-                    _prefixed(out, i, buf)
+                if self.tcap and LS[L.LS_K]:
+                    if out:
+                        buf = io.StringIO()
+                        c.write_trace(buf, int(LS[L.LS_K]))
+                        _prefixed(out, i, buf)
+                    if self.lanes is not None:
+                        self.lanes.add_rows(c.TR, int(LS[L.LS_K]))
                     LS[L.LS_K] = 0
                 if why == L.R_DONE:
                     break
@@ -358,6 +374,8 @@ class Cluster:
                     self.cap *= 2
                     self._new_log(self.AL)
                 elif why == L.R_PYCALL:
+                    if self.lanes is not None:
+                        self.lanes.python_exec(c)
                     buf = io.StringIO() if out else None
                     try:
                         c.py_exec(buf)
@@ -561,8 +579,11 @@ def validate_timing(overrides, base_config=None):
 
 def run_cluster(elf, cores=8, max_instructions=None, trace=None, plugins=(), profile=False,
                 timing=None, operating_point=None, timeline=None, config=None, read_symbols=None,
-                hwloop_csr_base=None, cost=None):
+                hwloop_csr_base=None, cost=None, lanes=False):
     """Run ``elf`` SPMD on a ``cores``-core GAP-8 cluster; return the result dict.
+    ``profile``: ``result["profile"]`` {function: {"cycles", "instructions", "stalls"}} summed
+    over the cores (adds up to core_cycles, instructions and every stall, the cluster's included);
+    ``lanes``: ``result["lanes"]``, the lane profile of the SIMD dot products of all cores.
     ``timing``: dict of RI5CY timing and/or ClusterConfig overrides (validate_timing);
     ``read_symbols`` {name: nbytes}: shared memory read back after the run into
     ``result["memory"]``; ``hwloop_csr_base``: see isasim.cores.ri5cy.core.hwloop_csr_base."""
@@ -575,7 +596,7 @@ def run_cluster(elf, cores=8, max_instructions=None, trace=None, plugins=(), pro
     cl = Cluster(elf, cores=cores, plugins=plugins, timing=t, config=cfg, trace=trace,
                  profile=profile, timeline=bool(timeline),
                  freq_mhz=energy.OPERATING_POINTS[op].f_mhz, hwloop_csr_base=hwloop_csr_base,
-                 cost=cost)
+                 cost=cost, lanes=lanes)
     code = cl.run(max_instructions=max_instructions)
     res = cluster_result(cl, op)
     res["exit_code"] = code
@@ -583,11 +604,9 @@ def run_cluster(elf, cores=8, max_instructions=None, trace=None, plugins=(), pro
         cl.write_timeline(timeline)
         res["timeline"] = timeline
     if profile:
-        prof = {}
-        for c in cl.cores:
-            for k, v in c.profile().items():
-                prof[k] = prof.get(k, 0) + v
-        res["profile"] = dict(sorted(prof.items(), key=lambda kv: -kv[1]))
+        res["profile"] = profile_by_function(cl.cores, PROFILE_CAUSES)
+    if lanes:
+        res["lanes"] = cl.lanes.result()
     if read_symbols:           # shared memory: any core reads it
         res["memory"] = {k: cl.cores[0].read_symbol(k, n) for k, n in read_symbols.items()}
     return res

@@ -10,16 +10,32 @@ Ports: TCDM banks 0..nbanks-1, the L2 port ``nbanks``, the instruction-cache ref
 import numpy as np
 from numba import njit
 
-from isasim.cores.ri5cy.layout import AL_NAMES
+from isasim.cores.ri5cy.layout import AL_NAMES, PR, PR_NAMES
 
 # an empty ring slot / no grant yet: not a cycle (an instruction-cache refill at cycle 0 is
 # requested in cycle -1)
 NONE = -(1 << 62)
 
-# access-log columns (layout.AL_NAMES): issue cycle, address, cycles of the instruction. They are
-# constants of this module's compiled (and cached) code: a change of AL_NAMES must change this file.
-_AC, _AA, _AK = 0, 1, 2
-assert AL_NAMES == ("cycle", "addr", "cost"), "update gap8_arb._AC/_AA/_AK"
+# access-log columns (layout.AL_NAMES): issue cycle, address, cycles of the instruction, its slot
+# (profiling only). They are constants of this module's compiled (and cached) code: a change of
+# AL_NAMES must change this file.
+_AC, _AA, _AK, _AS = 0, 1, 2, 3
+assert AL_NAMES == ("cycle", "addr", "cost", "slot"), "update gap8_arb._AC/_AA/_AK/_AS"
+# profile columns (layout.PR_NAMES) the arbitration charges; PROF[i] has one column when the run
+# does not profile
+_PW, _PCY = len(PR_NAMES), PR["cycles"]
+_PTC, _PL2C, _PL2L, _PICC = (PR["st_tcdm_contention"], PR["l2_contention"], PR["l2_latency"],
+                             PR["icache_port"])
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _charge(PROF, AL, i, h, col, k):
+    """Profiling: ``k`` stall cycles of cause ``col`` (and as many cycles) to the slot of core i's
+    access-log row h."""
+    if PROF.shape[1] > 1:
+        q = AL[i, h, _AS] * _PW
+        PROF[i, q + col] += k
+        PROF[i, q + _PCY] += k
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -73,20 +89,24 @@ def _carry(AL, cnt, n, head, D):
             AL[i, k, _AC] = AL[i, j, _AC] + D[i]
             AL[i, k, _AA] = AL[i, j, _AA]
             AL[i, k, _AK] = AL[i, j, _AK]
+            if AL.shape[2] > _AS:
+                AL[i, k, _AS] = AL[i, j, _AS]
             k += 1
         cnt[i] = k
 
 
 @njit(cache=True, nogil=True)
 def _resolve(AL, cnt, n, horizon, tcdm_base, tcdm_size, nbanks, ilv, l2_lat, ic_lat, ev_base,
-             ring, rr, D, cont, l2c, icc, l2l, ntc, nl2, nev, ev_issue):
+             ring, rr, D, cont, l2c, icc, l2l, ntc, nl2, nev, ev_issue, PROF):
     """Replay the logged accesses of ``n`` cores in global time order with per-bank arbitration,
     up to (not including) cycle ``horizon``. Bank ``nbanks`` is the single L2 port, ``nbanks + 1``
     the instruction-cache refill port (one refill at a time, ``ic_lat`` cycles each; the refill
     latency itself is charged by the engine, a wait for the port here, as ``icc``). Writes the
     per-core delays of this window into ``D``, adds to the per-core statistics arrays, and moves
     each core's unresolved accesses (at or after the horizon) to the front of its log, shifted by
-    its delay (they are resolved with the next window); ``cnt[i]`` becomes their number."""
+    its delay (they are resolved with the next window); ``cnt[i]`` becomes their number. When
+    profiling (``PROF`` rows of layout.PR_NAMES), every delay is also charged to the slot of the
+    access that waited."""
     H = ring.shape[1]
     msk = H - 1
     INF = 1 << 62
@@ -120,10 +140,13 @@ def _resolve(AL, cnt, n, horizon, tcdm_base, tcdm_size, nbanks, ilv, l2_lat, ic_
                 e[i] += 1
                 if b == nbanks:
                     l2c[i] += 1
+                    _charge(PROF, AL, i, head[i], _PL2C, 1)
                 elif b > nbanks:
                     icc[i] += 1
+                    _charge(PROF, AL, i, head[i], _PICC, 1)
                 else:
                     cont[i] += 1
+                    _charge(PROF, AL, i, head[i], _PTC, 1)
                 continue
             _occupy(ring, b, tmin, ic_lat if b > nbanks else 1, msk)
             rr[b] = i + 1 if i + 1 < n else 0
@@ -132,6 +155,7 @@ def _resolve(AL, cnt, n, horizon, tcdm_base, tcdm_size, nbanks, ilv, l2_lat, ic_
                 nl2[i] += 1
                 D[i] += l2_lat
                 l2l[i] += l2_lat
+                _charge(PROF, AL, i, head[i] - 1, _PL2L, l2_lat)
             elif b < nbanks:
                 ntc[i] += 1
             _head(AL, i, head, cnt, D, e, bank, tcdm_base, tcdm_size, nbanks, ilv, ev_base,
@@ -163,6 +187,7 @@ def _resolve(AL, cnt, n, horizon, tcdm_base, tcdm_size, nbanks, ilv, l2_lat, ic_
                         nl2[j] += 1
                         D[j] += l2_lat
                         l2l[j] += l2_lat
+                        _charge(PROF, AL, j, head[j] - 1, _PL2L, l2_lat)
                     elif b < nbanks:
                         ntc[j] += 1
                     _head(AL, j, head, cnt, D, e, bank, tcdm_base, tcdm_size, nbanks, ilv,
@@ -172,10 +197,13 @@ def _resolve(AL, cnt, n, horizon, tcdm_base, tcdm_size, nbanks, ilv, l2_lat, ic_
                     e[j] += 1
                     if b == nbanks:
                         l2c[j] += 1
+                        _charge(PROF, AL, j, head[j], _PL2C, 1)
                     elif b > nbanks:
                         icc[j] += 1
+                        _charge(PROF, AL, j, head[j], _PICC, 1)
                     else:
                         cont[j] += 1
+                        _charge(PROF, AL, j, head[j], _PTC, 1)
             if win >= 0:
                 _occupy(ring, b, tmin, ic_lat if b > nbanks else 1, msk)
                 rr[b] = win + 1 if win + 1 < n else 0
@@ -184,7 +212,7 @@ def _resolve(AL, cnt, n, horizon, tcdm_base, tcdm_size, nbanks, ilv, l2_lat, ic_
 
 @njit(cache=True, nogil=True)
 def _precheck(AL, cnt, n, horizon, tcdm_base, tcdm_size, nbanks, ilv, l2_lat, ic_lat, ev_base,
-              ring, rr, D, ntc, nl2, l2l, nev, ev_issue, T, UNDO, LAST):
+              ring, rr, D, ntc, nl2, l2l, nev, ev_issue, T, UNDO, LAST, PROF):
     """The common case of ``_resolve`` in one pass per core instead of a global time-ordered
     replay: if no two accesses of the window (nor one of them and a grant of an earlier window in
     ``ring``) use the same bank in the same cycle, nobody waits, every delay is a core's own L2
@@ -193,7 +221,8 @@ def _precheck(AL, cnt, n, horizon, tcdm_base, tcdm_size, nbanks, ilv, l2_lat, ic
     returns False and leaves every array as it was (``ring`` restored from ``UNDO``) when a
     conflict is found: the caller then runs ``_resolve``.
     ``T`` (7 x n) holds the tentative per-core values; ``LAST`` (2 x banks+2) the last grant per
-    bank (cycle, core); ``UNDO`` (3 x capacity) the overwritten ring entries."""
+    bank (cycle, core); ``UNDO`` (3 x capacity) the overwritten ring entries. Profiling
+    (``PROF``): the L2 latencies are charged to the slots of the L2 accesses, as _resolve does."""
     H = ring.shape[1]
     msk = H - 1
     for b in range(nbanks + 2):
@@ -264,6 +293,12 @@ def _precheck(AL, cnt, n, horizon, tcdm_base, tcdm_size, nbanks, ilv, l2_lat, ic
         ntc[i] += T[3, i]
         nl2[i] += T[4, i]
         l2l[i] += T[4, i] * l2_lat
+        if PROF.shape[1] > 1 and l2_lat != 0:
+            for h in range(T[5, i]):
+                a = AL[i, h, _AA]
+                if not (ev_base != 0 and a >= ev_base and a < ev_base + 4096) and \
+                        _bank(a, tcdm_base, tcdm_size, nbanks, ilv) == nbanks:
+                    _charge(PROF, AL, i, h, _PL2L, l2_lat)
     _carry(AL, cnt, n, T[5], D)
     return True
 
@@ -275,6 +310,6 @@ def precompile():
     i64 = t.int64
     a1, a2, a3 = (t.Array(i64, k, "C") for k in (1, 2, 3))
     _resolve.compile((a3, a1, i64, i64, i64, i64, i64, i64, i64, i64, i64, a2, a1)
-                     + (a1,) * 9)
+                     + (a1,) * 9 + (a2,))
     _precheck.compile((a3, a1, i64, i64, i64, i64, i64, i64, i64, i64, i64, a2, a1)
-                      + (a1,) * 6 + (a2, a2, a2))
+                      + (a1,) * 6 + (a2, a2, a2, a2))

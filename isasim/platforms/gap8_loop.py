@@ -178,14 +178,14 @@ def run_windows(SLOT, code_base, nslots, R, HW, CSR, MEM, RB, RS, RO, CTR, OPCNT
         args_ok = _precheck(AL, cnt, n, W, LS[LS_TB], LS[LS_TS], LS[LS_BANKS], LS[LS_ILV],
                             LS[LS_L2LAT], LS[LS_ICREFILL], LS[LS_EVB], ring, rr, CS[CS_D],
                             CS[CS_NTC], CS[CS_NL2], CS[CS_L2L], CS[CS_NEV], CS[CS_EV_ISSUE], T,
-                            UNDO, LAST)
+                            UNDO, LAST, PROF)
         if args_ok:
             LS[LS_FAST] += 1
         else:
             _resolve(AL, cnt, n, W, LS[LS_TB], LS[LS_TS], LS[LS_BANKS], LS[LS_ILV],
                      LS[LS_L2LAT], LS[LS_ICREFILL], LS[LS_EVB], ring, rr, CS[CS_D], CS[CS_CONT],
                      CS[CS_L2C], CS[CS_ICC], CS[CS_L2L], CS[CS_NTC], CS[CS_NL2], CS[CS_NEV],
-                     CS[CS_EV_ISSUE])
+                     CS[CS_EV_ISSUE], PROF)
         LS[LS_WINDOWS] += 1
         for i in range(n):
             CTR[i, _CAL] = cnt[i]                   # accesses left for the next window

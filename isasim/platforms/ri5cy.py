@@ -9,13 +9,16 @@ from ..timing.ri5cy import RI5CYTiming
 
 
 def run(elf, max_instructions=None, trace=None, plugins=(), profile=False, timing=None,
-        operating_point=None, read_symbols=None, hwloop_csr_base=None, cost=None):
-    """Run ``elf`` on one RI5CY core; return the result dict (see isasim.run.run_elf)."""
+        operating_point=None, read_symbols=None, hwloop_csr_base=None, cost=None, lanes=False):
+    """Run ``elf`` on one RI5CY core; return the result dict (see isasim.run.run_elf).
+    ``profile``: ``result["profile"]`` {function: {"cycles", "instructions", "stalls"}} (adds up
+    to cycles, instructions and every stall); ``lanes``: ``result["lanes"]``, the lane profile of
+    the SIMD dot products (isasim.cores.ri5cy.lanes; the trace path, same cycles)."""
     t = RI5CYTiming()
     if timing:
         t.override(**timing)
     core = RI5CY(elf, plugins=plugins, timing=t, hwloop_csr_base=hwloop_csr_base, cost=cost)
-    code = core.run(max_instructions=max_instructions, trace=trace, profile=profile)
+    code = core.run(max_instructions=max_instructions, trace=trace, profile=profile, lanes=lanes)
     cnt = core.counters()
     op = operating_point or energy.DEFAULT_OP
     if op not in energy.OPERATING_POINTS:
@@ -30,6 +33,8 @@ def run(elf, max_instructions=None, trace=None, plugins=(), profile=False, timin
            "op_counts": core.op_counts()}
     if profile:
         res["profile"] = core.profile()
+    if lanes:
+        res["lanes"] = core.lanes.result()
     if read_symbols:
         res["memory"] = {k: core.read_symbol(k, n) for k, n in read_symbols.items()}
     return res

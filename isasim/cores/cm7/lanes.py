@@ -7,7 +7,7 @@ split into lanes. Lane pair i = (lane i of a, lane i of b as multiplied: the X f
 halves of Rm, Armv7-M ARM DDI 0403E A7.7.117 SMLAD "if exchange then operand2 = ROR(R[m], 16)").
 A pair is ``useful`` when both values are non-zero, ``zero`` otherwise; ``width`` counts, per
 operand, the minimal bit width of each lane value (two's complement for a signed lane, plain
-binary otherwise; 0 -> 0 bits).
+binary otherwise; 0 -> 0 bits): isasim/qnn/lanes.py, shared with RI5CY / GAP-8.
 
 Which instructions: the dual 16 x 16 multiplies of the DSP extension, signed lanes (DDI 0403E
 A7.7.115-A7.7.143: SMLAD/SMLADX, SMLSD/SMLSDX, SMUAD/SMUADX, SMUSD/SMUSDX, SMLALD/SMLALDX,
@@ -19,7 +19,7 @@ not counted (it is in op_counts: it issues).
 import numpy as np
 from capstone.arm_const import ARM_OP_REG
 
-from ...errors import IsasimError
+from ...qnn.lanes import add_samples, finish, plugin_lanes as _plugin_lanes
 from ...timing import cm7 as T
 
 # mnemonic -> (index of Rn among the register operands, exchange)
@@ -30,20 +30,7 @@ DSP = {"smlad": (1, False), "smladx": (1, True), "smlsd": (1, False), "smlsdx": 
 
 def plugin_lanes(ins):
     """(lanes, lane bits, signed a, signed b) declared by plug-in instruction ``ins``, or None."""
-    p = ins.params
-    if "lanes" not in p:
-        return None
-    where = f"{ins.source}: {ins.name}: params"
-    L, b, sg = p.get("lanes"), p.get("lane_bits"), p.get("signed", (True, True))
-    if isinstance(L, bool) or not isinstance(L, int) or L < 1 or \
-            isinstance(b, bool) or not isinstance(b, int) or b < 1 or L * b > 32:
-        raise IsasimError(f"{where}: lanes={L!r}, lane_bits={b!r}: expected integers >= 1 with "
-                          f"lanes * lane_bits <= 32")
-    if not isinstance(sg, (list, tuple)) or len(sg) != 2 or not all(isinstance(x, bool) for x in sg):
-        raise IsasimError(f"{where}: signed={sg!r}: expected two booleans (a, b)")
-    if not all(op in ins.operands for op in ("rn", "rm")):
-        raise IsasimError(f"{where}: lanes need the two multiplied operands rn and rm")
-    return L, b, sg[0], sg[1]
+    return _plugin_lanes(ins, ("rn", "rm"))
 
 
 class LaneProfile:
@@ -101,44 +88,5 @@ class LaneProfile:
             B = (v & np.uint64(0xFFFFFFFF)).astype(np.int64)
             if x:                              # operand2 = ROR(Rm, 16)
                 B = ((B >> 16) | (B << 16)) & 0xFFFFFFFF
-            r = out.get(mn)
-            if r is None:
-                r = out[mn] = {"executions": 0, "lanes": L, "lane_bits": bits, "useful": 0,
-                               "zero": 0, "width": {"a": {}, "b": {}}}
-            elif (r["lanes"], r["lane_bits"]) != (L, bits):  # pragma: no cover - one spec per name
-                raise IsasimError(f"lanes: {mn} has two lane layouts")
-            r["executions"] += len(v)
-            mask = (1 << bits) - 1
-            for i in range(L):
-                la = _lane(A, i, bits, mask, sa)
-                lb = _lane(B, i, bits, mask, sb)
-                useful = int(np.count_nonzero((la != 0) & (lb != 0)))
-                r["useful"] += useful
-                r["zero"] += len(v) - useful
-                for key, lv, sg in (("a", la, sa), ("b", lb, sb)):
-                    w = _width(lv, sg, bits)
-                    hist = r["width"][key]
-                    for k, n in zip(*np.unique(w, return_counts=True)):
-                        hist[int(k)] = hist.get(int(k), 0) + int(n)
-        for r in out.values():
-            for key in ("a", "b"):
-                r["width"][key] = dict(sorted(r["width"][key].items()))
-        return dict(sorted(out.items()))
-
-
-def _lane(v, i, bits, mask, signed):
-    x = (v >> (i * bits)) & mask
-    if signed:
-        x = np.where(x >= (1 << (bits - 1)), x - (1 << bits), x)
-    return x
-
-
-def _width(x, signed, bits):
-    """Minimal bit width of each value (two's complement if signed; 0 -> 0)."""
-    m = np.where(x < 0, ~x, x) if signed else x
-    w = np.zeros(len(x), np.int64)
-    for k in range(bits):
-        w = np.where((m >> k) > 0, k + 1, w)
-    if signed:
-        w = np.where(x != 0, w + 1, 0)
-    return w
+            add_samples(out, mn, A, B, L, bits, sa, sb)
+        return finish(out)

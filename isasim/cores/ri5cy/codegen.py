@@ -473,7 +473,11 @@ def emit_plugin():
              "    # only state changed so far is the load-use stall, taken back here)",
              "    if ld_rd != 0 and (SLOT[q + SL_RMASK] >> ld_rd) & 1:"]
             + _indent(rule_code("load_use", undo=True), 8)
-            + ["    status = ST_PYCALL",
+            + ["    if prof:                # its instruction-cache refill is its own",
+               "        while pal < CTR[C_AL_N]:",
+               "            AL[pal, AL_SLOT] = s",
+               "            pal += 1",
+               "    status = ST_PYCALL",
                "    break",
                "ldv = 0",
                "lsz = PMETA[pm, PM_LOAD_SIZE]",
@@ -547,7 +551,7 @@ def emit_icache():
 
 
 TRACE_ROW = '''@njit(cache=True, nogil=True)
-def trace_row(TR, n, cyc, pc, wr, value, mw, s, r1, r1_value):
+def trace_row(TR, n, cyc, pc, wr, value, mw, s, r1, r1_value, a, b):
     """Commit-log row n (layout.TR_NAMES); out of line: run() stays small when tracing is off."""
     TR[n, TR_CYCLE] = cyc
     TR[n, TR_PC] = pc
@@ -556,7 +560,53 @@ def trace_row(TR, n, cyc, pc, wr, value, mw, s, r1, r1_value):
     TR[n, TR_MEM] = mw
     TR[n, TR_SLOT] = s
     TR[n, TR_R1] = r1
-    TR[n, TR_R1_VALUE] = r1_value'''
+    TR[n, TR_R1_VALUE] = r1_value
+    TR[n, TR_A] = a
+    TR[n, TR_B] = b
+
+
+@njit(cache=True, nogil=True)
+def operands_at(SLOT, R, code_base, nslots, pc):
+    """Values of the rs1 and rs2 columns of the instruction at pc, read before it executes (the
+    trace reads them at the end of the instruction before it, and when a call starts); 0, 0 if
+    there is no decoded instruction there (it does not execute then)."""
+    s = (pc - code_base) >> 1
+    if s < 0 or s >= nslots or (pc & 1):
+        return 0, 0
+    f = SLOT[(s << SL_SHIFT) + SL_FIELDS]
+    return R[(f >> 5) & 31], R[(f >> 10) & 31]'''
+
+
+def emit_profile_entry():
+    """At the start of a call (profiling): the stall cycles the cluster added since the last call
+    (barrier waits) are charged, with their cycles, to the slot that ran last (the barrier load)."""
+    out = ["ls = PROF[psn + PR_CYCLES] * PR_W"]
+    for x in layout.PR_CLUSTER_STALLS:
+        k = layout.ctr(x)
+        col = f"PR_{x.upper()}"
+        out += [f"d = CTR[{k}] - PROF[psn + {col}]",
+                f"PROF[ls + {col}] += d",
+                "PROF[ls + PR_CYCLES] += d",
+                f"PROF[psn + {col}] = CTR[{k}]"]
+    return out
+
+
+def emit_profile_row():
+    """After an instruction (profiling): its cycles, one execution and the stall cycles the
+    engine counted for it (the change of each stall counter since the previous instruction) to
+    its slot's row; the access-log rows it made get its slot (the cluster charges their waits)."""
+    out = ["pq = s * PR_W",
+           "PROF[pq + PR_CYCLES] += c",
+           "PROF[pq + PR_INSTRUCTIONS] += 1"]
+    for x in layout.PR_ENGINE_STALLS:
+        col = f"PR_{x.upper()}"
+        out += [f"v = CTR[{layout.ctr(x)}]",
+                f"PROF[pq + {col}] += v - PROF[psn + {col}]",
+                f"PROF[psn + {col}] = v"]
+    return out + ["PROF[psn + PR_CYCLES] = s",
+                  "while pal < CTR[C_AL_N]:",
+                  "    AL[pal, AL_SLOT] = s",
+                  "    pal += 1"]
 
 
 def emit_hwloop_end():
@@ -663,6 +713,14 @@ def run(SLOT, code_base, nslots, R, HW, CSR, MEM, RB, RS, RO, CTR, OPCNT, P, pc,
     # hardware-loop end addresses and counts in locals; the instructions that can change them
     # (lp.*, CSR) reload them, the back edge writes the counts through
 {reload_hw}
+    psn = nslots * PR_W            # profile: PROF's tail row (layout.PR_NAMES)
+    pal = CTR[C_AL_N]              # profile: the access-log rows from here on get their slot
+    if prof:
+{prof_entry}
+    la = 0                         # trace: rs1/rs2 values before the instruction executes
+    lb = 0
+    if trace:
+        la, lb = operands_at(SLOT, R, code_base, nslots, pc)
     halt = False
     logfull = False
     n_tcdm = 0                     # data accesses to the TCDM window / elsewhere (CTR at exit)
@@ -727,9 +785,10 @@ def run(SLOT, code_base, nslots, R, HW, CSR, MEM, RB, RS, RO, CTR, OPCNT, P, pc,
                 n_l2 += 1
         if dbg:
             if trace:
-                trace_row(TR, n, cyc, pc, wr, R[wr], mw, s, r1, R[r1])
+                trace_row(TR, n, cyc, pc, wr, R[wr], mw, s, r1, R[r1], la, lb)
+                la, lb = operands_at(SLOT, R, code_base, nslots, npc)
             if prof:
-                PROF[s] += c
+{prof_row}
         cyc += c
         OPCNT[op] += 1
         ld_rd = nld
@@ -852,6 +911,8 @@ def generate(table):
         load_use="\n".join(_indent(rule_code("load_use"), 12)),
         icache="\n".join(_indent(emit_icache(), 8)),
         trace_row=TRACE_ROW,
+        prof_entry="\n".join(_indent(emit_profile_entry(), 8)),
+        prof_row="\n".join(_indent(emit_profile_row(), 16)),
         cases="\n".join(cases), inline_alu="\n".join(inline),
         alu_if="elif" if inline else "if", plugin="\n".join(_indent(emit_plugin(), 12)),
         hwloop_end="\n".join(_indent(emit_hwloop_end(), 8)))

@@ -316,6 +316,9 @@ class RI5CY:
         for name, v in zip(semantics.writes(ins), outs):
             if vals.get(name, 0) != 0:
                 self.R[vals[name]] = v
+        if self.PROF.size > 1:          # profiling: charge it to its slot (layout.PR_NAMES)
+            _profile_python_exec(self.PROF, d.nslots, s, c, int(self.CTR[C["st_load_use"]])
+                                 - int(self.PROF[d.nslots * _PW + _PR["st_load_use"]]))
         self.pc = pc + int(d.LEN[s])
         self.CTR[C["cycles"]] += c
         self.CTR[C["instructions"]] += 1
@@ -346,15 +349,23 @@ class RI5CY:
         return st, n
 
     def enable_profile(self):
-        self.PROF = np.zeros(self.dec.nslots, np.int64)
+        """Per-slot profile rows (layout.PR_NAMES) and the tail row."""
+        self.PROF = np.zeros((self.dec.nslots + 1) * _PW, np.int64)
         self.P[cg.P["profile"]] = 1
 
-    def run(self, max_instructions=None, trace=None, profile=False):
-        """Run to exit; returns the exit code. ``trace``: path of a commit log to write."""
+    def run(self, max_instructions=None, trace=None, profile=False, lanes=False):
+        """Run to exit; returns the exit code. ``trace``: path of a commit log to write.
+        ``lanes``: collect the lane profile in ``self.lanes`` (isasim.cores.ri5cy.lanes; the
+        trace path, same cycles)."""
         limit = instruction_limit(max_instructions)
         if profile:
             self.enable_profile()
+        self.lanes = None
+        if lanes:
+            from .lanes import LaneProfile
+            self.lanes = LaneProfile(self.table, self.dec)
         out = open(trace, "w") if trace else None
+        slow = bool(out) or bool(lanes)
         try:
             if out:
                 out.write("# isasim RI5CY commit log: cycle pc word disassembly "
@@ -363,15 +374,19 @@ class RI5CY:
             while True:
                 # bounded engine calls: Ctrl-C is seen between them; the cycle counts do not depend
                 # on where a call ends (all engine state lives in the arrays)
-                chunk = min(limit - done, 65536 if out else CHUNK)
-                st, n = self._engine_step(chunk, trace_cap=chunk if out else 0)
+                chunk = min(limit - done, 65536 if slow else CHUNK)
+                st, n = self._engine_step(chunk, trace_cap=chunk if slow else 0)
                 if out:
                     self.write_trace(out, n)
+                if lanes:
+                    self.lanes.add_rows(self.TR, n)
                 done += n
                 if st == cg.ST_REDECODE:        # a store overwrote the instruction at pc
                     self.dec.redecode(self.pc, self.mem)
                     continue
                 if st == cg.ST_PYCALL:          # plug-in on the Python path
+                    if lanes:
+                        self.lanes.python_exec(self)
                     self.py_exec(out)
                     done += 1
                     st = cg.ST_LIMIT
@@ -506,13 +521,61 @@ class RI5CY:
                 tot += int(c) * self.table.instrs[i].params.get("macs", 0)
         return tot
 
-    def profile(self):
-        prof = {}
-        for s in np.nonzero(self.PROF)[0]:
-            pc = self.dec.base + 2 * int(s)
-            sym = (self.prog.symbolize(pc) or "?").split("+")[0]
-            prof[sym] = prof.get(sym, 0) + int(self.PROF[s])
-        return dict(sorted(prof.items(), key=lambda kv: -kv[1]))
+    def profile_rows(self):
+        """The per-slot profile rows (nslots x len(layout.PR_NAMES)), with the stall cycles the
+        cluster added after the last engine call (a barrier released last) charged to the slot
+        that ran last, as the next engine call would."""
+        n = self.dec.nslots
+        rows = self.PROF[:n * _PW].reshape(n, _PW).copy()
+        tail = self.PROF[n * _PW:]
+        last = int(tail[_PR["cycles"]])
+        for x in cg.layout.PR_CLUSTER_STALLS:
+            d = int(self.CTR[cg.C[x]]) - int(tail[_PR[x]])
+            rows[last, _PR[x]] += d
+            rows[last, _PR["cycles"]] += d
+        return rows
+
+    def profile(self, causes=None):
+        """{function: {"cycles", "instructions", "stalls": {cause: cycles}}}, by the symbol of each
+        slot that executed. ``causes`` {cause: [profile columns summed]} (default: the core's
+        STALL_CAUSES, the keys of counters()["stalls"])."""
+        return profile_by_function([self], causes or {c: ["st_" + c] for c in STALL_CAUSES})
+
+
+_PR, _PW = cg.layout.PR, len(cg.layout.PR_NAMES)
+
+
+def _profile_python_exec(PROF, nslots, s, c, load_use):
+    """Profile row of a Python-path plug-in executed at slot ``s`` (``c`` cycles, of which
+    ``load_use`` stall): the engine's stall snapshot moves with the counter, and ``s`` ran last."""
+    q, t = s * _PW, nslots * _PW
+    PROF[q + _PR["cycles"]] += c
+    PROF[q + _PR["instructions"]] += 1
+    PROF[q + _PR["st_load_use"]] += load_use
+    PROF[t + _PR["st_load_use"]] += load_use
+    PROF[t + _PR["cycles"]] = s
+
+
+def profile_by_function(cores, causes):
+    """The profile of ``cores`` (RI5CY cores of one program: summed) by function:
+    {function: {"cycles", "instructions", "stalls": {cause: sum of its columns}}}, the functions
+    by cycles, most first."""
+    c0 = cores[0]
+    rows = sum(c.profile_rows() for c in cores)
+    cols = {k: [_PR[x] for x in v] for k, v in causes.items()}
+    prof = {}
+    for s in np.nonzero(rows[:, _PR["instructions"]] | rows[:, _PR["cycles"]])[0]:
+        pc = c0.dec.base + 2 * int(s)
+        sym = (c0.prog.symbolize(pc) or "?").split("+")[0]
+        r = rows[s]
+        e = prof.get(sym)
+        if e is None:
+            e = prof[sym] = {"cycles": 0, "instructions": 0, "stalls": dict.fromkeys(causes, 0)}
+        e["cycles"] += int(r[_PR["cycles"]])
+        e["instructions"] += int(r[_PR["instructions"]])
+        for k, cs in cols.items():
+            e["stalls"][k] += int(sum(int(r[j]) for j in cs))
+    return dict(sorted(prof.items(), key=lambda kv: -kv[1]["cycles"]))
 
 
 class Memory:

@@ -41,16 +41,34 @@ SLOT_SHIFT = 3
 assert len(SLOT_NAMES) == SLOT_WIDTH == 1 << SLOT_SHIFT
 
 # commit-log row: cycle at issue, pc, register written, its value, memory address (-1: none),
-# slot, rs1, value of rs1
-TR_NAMES = ("cycle", "pc", "wr", "value", "mem", "slot", "r1", "r1_value")
+# slot, rs1, value of rs1, and the values of the rs1 and rs2 columns BEFORE the instruction
+# executed (the lane profile's operands a and b: rd may be rs1 or rs2)
+TR_NAMES = ("cycle", "pc", "wr", "value", "mem", "slot", "r1", "r1_value", "a", "b")
 # access-log row: issue cycle, address, cycles of the instruction (the access is placed at the
 # instruction's last cycle, issue + cost - 1). An instruction-cache refill of line L is logged as
 # (fetch cycle, -1 - L, 0), i.e. in the cycle before the fetching instruction issues; the cluster
 # arbitrates the refill port (isasim/platforms/gap8_loop.py).
-AL_NAMES = ("cycle", "addr", "cost")
+# The slot of the instruction that made the access is written only when profiling (profile rows
+# below: the cluster charges its contention and latency stalls to it).
+AL_NAMES = ("cycle", "addr", "cost", "slot")
 # plug-in row (codegen.plugin_meta): load size, post-increment, number of outputs, column of the
 # second output (1/2/3 = rs1/rs2/rs3), runs on the Python path
 PMETA_NAMES = ("load_size", "post_increment", "n_out", "out2_col", "python")
+
+# profile row (P[profile] = 1): one row of PR_NAMES per slot of code in PROF (flat,
+# PROF[s * PR_W + PR_<name>]), then one tail row at nslots * PR_W holding the slot that executed
+# last (column "cycles") and the stall counters as last seen (st_* columns). Cycles, instructions
+# and engine stall cycles by cause of the instructions at that slot; the cluster adds the
+# arbitration's tcdm_contention, l2_contention, l2_latency and icache_port (waits for the refill
+# port) of the slot's accesses (platforms/gap8_arb.py) and barrier waits (to the barrier load).
+PR_NAMES = (("cycles", "instructions") + tuple("st_" + c for c in STALL_CAUSES)
+            + ("st_icache", "l2_contention", "l2_latency", "icache_port"))
+PR = {n: i for i, n in enumerate(PR_NAMES)}
+# stall counters the engine adds to while an instruction executes (charged to that instruction;
+# barrier: p.elw), and the ones the cluster adds to between engine calls (charged, with as many
+# cycles, to the slot that ran last: the barrier load)
+PR_ENGINE_STALLS = tuple("st_" + c for c in STALL_CAUSES if c != "tcdm_contention") + ("st_icache",)
+PR_CLUSTER_STALLS = ("st_barrier",)
 
 NREGS = 40
 HIDDEN = {"vf": 32}         # hidden per-core state registers (R[32+])
@@ -85,6 +103,7 @@ def constants():
     out += [(_const("TR", n), i) for i, n in enumerate(TR_NAMES)]
     out += [(_const("AL", n), i) for i, n in enumerate(AL_NAMES)]
     out += [(_const("PM", n), i) for i, n in enumerate(PMETA_NAMES)]
+    out += [(_const("PR", n), i) for i, n in enumerate(PR_NAMES)] + [("PR_W", len(PR_NAMES))]
     out += [(_const("SL", n), i) for i, n in enumerate(SLOT_NAMES)] + [("SL_SHIFT", SLOT_SHIFT)]
     out += [("HW_START", HW_START), ("HW_END", HW_END), ("HW_COUNT", HW_COUNT),
             ("HW_LOOP", HW_LOOP)]
