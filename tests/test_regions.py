@@ -81,6 +81,49 @@ def test_cm7_region_is_exact_per_instruction_and_costs_nothing(tmp_path):
     assert sum(r["stalls"].values()) <= r["cycles"]
 
 
+RV_LOOP = """\
+#include "isasim_region.h"
+  .text
+  .globl main
+main:
+  li a0, 0
+  li a1, 100
+  la a2, buf
+ISASIM_REGION_BEGIN inner
+1:
+  lw a3, 0(a2)
+  add a0, a0, a3
+  addi a1, a1, -1
+  bnez a1, 1b
+ISASIM_REGION_END inner
+  li a0, 0
+  ret
+  .data
+buf: .word 3
+"""
+
+
+@pytest.mark.parametrize("target", ["ri5cy", "gap8"])
+def test_riscv_region_is_exact_per_instruction_and_costs_nothing(tmp_path, target):
+    elf = _build(tmp_path, target, "loop.S", RV_LOOP)
+    plain = _build(tmp_path, target, "plain.S", RV_LOOP.replace("ISASIM_REGION_BEGIN inner\n", "")
+                   .replace("ISASIM_REGION_END inner\n", ""))
+    kw = {"cores": 2} if target == "gap8" else {}
+    res = run_elf(elf, target, profile=True, **kw)
+    ref = run_elf(plain, target, profile=True, **kw)
+    assert res["cycles"] == ref["cycles"] and ref.get("regions") is None
+    r = res["regions"]["inner"]
+    ncores = kw.get("cores", 1)
+    assert r["instructions"] == 4 * 100 * ncores           # lw, add, addi, bnez per iteration
+    # load-use (lw -> add) once per iteration per core, all inside the region
+    assert r["stalls"]["load_use"] == 100 * ncores
+    total = res.get("core_cycles", res["cycles"])
+    assert 0 < r["cycles"] < total
+    # the region's figures equal the sum of its instructions' figures in the function profile
+    # (the loop is all of the region, the rest of main is outside it)
+    assert r["cycles"] < res["profile"]["main"]["cycles"]
+
+
 @pytest.mark.parametrize("target", ["cm7", "ri5cy"])
 def test_c_markers_build_and_pair_up(tmp_path, target):
     elf = _build(tmp_path, target, "prog.c", C_PROG)

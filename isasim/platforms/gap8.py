@@ -36,7 +36,8 @@ import numpy as np
 from ..errors import IsasimError, SimError
 from ..cores.ri5cy import codegen as cg
 from ..cores.ri5cy.core import (RI5CY, Memory, L2_BASE, L2_SIZE, TCDM_BASE, CHUNK,
-                                instruction_limit, profile_by_function)
+                                instruction_limit, profile_by_function,
+                                profile_by_region)
 from ..cores.ri5cy.runtime import IC_ROWS, IC_NEXT
 from .gap8_loop import RUN, EXITED, EU_BARRIER
 
@@ -605,6 +606,9 @@ def run_cluster(elf, cores=8, max_instructions=None, trace=None, plugins=(), pro
         res["timeline"] = timeline
     if profile:
         res["profile"] = profile_by_function(cl.cores, PROFILE_CAUSES)
+        regions = profile_by_region(cl.cores, PROFILE_CAUSES)
+        if regions is not None:                 # summed over the cores, as the profile
+            res["regions"] = regions
     if lanes:
         res["lanes"] = cl.lanes.result()
     if read_symbols:           # shared memory: any core reads it

@@ -33,6 +33,9 @@ def run(elf, max_instructions=None, trace=None, plugins=(), profile=False, timin
            "op_counts": core.op_counts()}
     if profile:
         res["profile"] = core.profile()
+        regions = core.region_profile()
+        if regions is not None:
+            res["regions"] = regions
     if lanes:
         res["lanes"] = core.lanes.result()
     if read_symbols:

@@ -541,6 +541,11 @@ class RI5CY:
         STALL_CAUSES, the keys of counters()["stalls"])."""
         return profile_by_function([self], causes or {c: ["st_" + c] for c in STALL_CAUSES})
 
+    def region_profile(self, causes=None):
+        """The profile by region of the program's region markers (see profile_by_region), or
+        None when it has none."""
+        return profile_by_region([self], causes or {c: ["st_" + c] for c in STALL_CAUSES})
+
 
 _PR, _PW = cg.layout.PR, len(cg.layout.PR_NAMES)
 
@@ -556,26 +561,47 @@ def _profile_python_exec(PROF, nslots, s, c, load_use):
     PROF[t + _PR["cycles"]] = s
 
 
+def _per_pc(cores, causes):
+    """{pc: [cycles, instructions, [stall of each cause]]} of the slots that ran on ``cores``
+    (RI5CY cores of one program: summed), a cause's stall the sum of its profile columns."""
+    c0 = cores[0]
+    rows = sum(c.profile_rows() for c in cores)
+    cols = [[_PR[x] for x in v] for v in causes.values()]
+    out = {}
+    for s in np.nonzero(rows[:, _PR["instructions"]] | rows[:, _PR["cycles"]])[0]:
+        r = rows[s]
+        out[c0.dec.base + 2 * int(s)] = [int(r[_PR["cycles"]]), int(r[_PR["instructions"]]),
+                                         [int(sum(int(r[j]) for j in cs)) for cs in cols]]
+    return out
+
+
 def profile_by_function(cores, causes):
     """The profile of ``cores`` (RI5CY cores of one program: summed) by function:
     {function: {"cycles", "instructions", "stalls": {cause: sum of its columns}}}, the functions
     by cycles, most first."""
     c0 = cores[0]
-    rows = sum(c.profile_rows() for c in cores)
-    cols = {k: [_PR[x] for x in v] for k, v in causes.items()}
     prof = {}
-    for s in np.nonzero(rows[:, _PR["instructions"]] | rows[:, _PR["cycles"]])[0]:
-        pc = c0.dec.base + 2 * int(s)
+    for pc, (cyc, n, st) in _per_pc(cores, causes).items():
         sym = (c0.prog.symbolize(pc) or "?").split("+")[0]
-        r = rows[s]
         e = prof.get(sym)
         if e is None:
             e = prof[sym] = {"cycles": 0, "instructions": 0, "stalls": dict.fromkeys(causes, 0)}
-        e["cycles"] += int(r[_PR["cycles"]])
-        e["instructions"] += int(r[_PR["instructions"]])
-        for k, cs in cols.items():
-            e["stalls"][k] += int(sum(int(r[j]) for j in cs))
+        e["cycles"] += cyc
+        e["instructions"] += n
+        for k, v in zip(causes, st):
+            e["stalls"][k] += v
     return dict(sorted(prof.items(), key=lambda kv: -kv[1]["cycles"]))
+
+
+def profile_by_region(cores, causes):
+    """The profile of ``cores`` by region of the program's region markers (isasim.elf
+    Program.regions; kernels_asm/include/isasim_region.h), exact per instruction, or None when the
+    program has none: {region: {"cycles", "instructions", "stalls": {cause: n}}}."""
+    from ...elf import region_sums
+    regions = cores[0].prog.regions()
+    if not regions:
+        return None
+    return region_sums(regions, _per_pc(cores, causes), list(causes))
 
 
 class Memory:
