@@ -83,15 +83,18 @@ TARGETS = {
     "ri5cy": Target("ri5cy", "rv32", "one RI5CY core (RV32IMC + XpulpV2, GAP-8 ISA)",
                     "gap8.ld", "crt0_rv.S",
                     include_dirs=(os.path.join(_REPO, "kernels_asm", "ri5cy", "include"),),
-                    options=frozenset({"profile", "trace", "hwloop_csr_base"}),
-                    timing="isasim.timing.ri5cy:RI5CYTiming", runner="isasim.platforms.ri5cy:run"),
+                    options=frozenset({"profile", "trace", "hwloop_csr_base", "record"}),
+                    timing="isasim.timing.ri5cy:RI5CYTiming", runner="isasim.platforms.ri5cy:run",
+                    retimer="isasim.platforms.ri5cy:retime"),
     "gap8": Target("gap8", "rv32", "GAP-8 cluster: N RI5CY cores, banked TCDM, event unit",
                    "gap8.ld", "crt0_rv.S",
                    include_dirs=(os.path.join(_REPO, "kernels_asm", "ri5cy", "include"),),
                    cores=(1, 16, 8),
-                   options=frozenset({"cores", "profile", "trace", "timeline", "hwloop_csr_base"}),
+                   options=frozenset({"cores", "profile", "trace", "timeline", "hwloop_csr_base",
+                                      "record"}),
                    timing="isasim.platforms.gap8:validate_timing",
-                   runner="isasim.platforms.gap8:run_cluster"),
+                   runner="isasim.platforms.gap8:run_cluster",
+                   retimer="isasim.platforms.gap8:retime"),
 }
 NAMES = tuple(TARGETS)
 

@@ -9,13 +9,40 @@ from ..timing.ri5cy import RI5CYTiming
 
 
 def run(elf, max_instructions=None, trace=None, plugins=(), profile=False, timing=None,
-        operating_point=None, read_symbols=None, hwloop_csr_base=None, cost=None):
-    """Run ``elf`` on one RI5CY core; return the result dict (see isasim.run.run_elf)."""
+        operating_point=None, read_symbols=None, hwloop_csr_base=None, cost=None, record=None):
+    """Run ``elf`` on one RI5CY core; return the result dict (see isasim.run.run_elf).
+    ``record``: file path; after the run, a recording that ``retime`` re-times for other timing
+    and plug-in cost knobs (isasim/cores/ri5cy/replay.py)."""
+    from ..cores.ri5cy import replay
     t = RI5CYTiming()
     if timing:
         t.override(**timing)
+    if record is not None:
+        replay.check_record_path(record)
     core = RI5CY(elf, plugins=plugins, timing=t, hwloop_csr_base=hwloop_csr_base, cost=cost)
-    code = core.run(max_instructions=max_instructions, trace=trace, profile=profile)
+    rec = replay.Recorder(1, core.table, core.dec) if record is not None else None
+    code = core.run(max_instructions=max_instructions, trace=trace, profile=profile, record=rec)
+    res = _result(core, code, t, operating_point, profile)
+    if rec is not None:
+        default = RI5CYTiming().as_dict()
+        replay.write_record(
+            record, "ri5cy", core.prog, plugins, cost,
+            {k: v for k, v in t.as_dict().items() if default[k] != v},
+            {"operating_point": operating_point or energy.DEFAULT_OP,
+             "hwloop_csr_base": core.P[_P("hwloop_csr_base")].item(),
+             "max_instructions": max_instructions},
+            rec, [True], [code], res["instructions"], profile)
+    if read_symbols:
+        res["memory"] = {k: core.read_symbol(k, n) for k, n in read_symbols.items()}
+    return res
+
+
+def _P(name):
+    from ..cores.ri5cy import codegen as cg
+    return cg.P[name]
+
+
+def _result(core, code, t, operating_point, profile):
     cnt = core.counters()
     op = operating_point or energy.DEFAULT_OP
     if op not in energy.OPERATING_POINTS:
@@ -30,6 +57,48 @@ def run(elf, max_instructions=None, trace=None, plugins=(), profile=False, timin
            "op_counts": core.op_counts()}
     if profile:
         res["profile"] = core.profile()
-    if read_symbols:
-        res["memory"] = {k: core.read_symbol(k, n) for k, n in read_symbols.items()}
+    return res
+
+
+def _hwloop_base(v):
+    from ..cores.ri5cy.core import hwloop_csr_base
+    return hwloop_csr_base(v)
+
+
+# run options a recording keeps fixed (a re-time with another value is refused): checkers that
+# normalise a given value as the run does
+_FIXED = {"operating_point": lambda v: v or energy.DEFAULT_OP, "hwloop_csr_base": _hwloop_base,
+          "max_instructions": None, "plugins": None}
+
+
+def retime(record_path, timing=None, cost=None, **run):
+    """The result of the recorded run re-timed with RI5CY timing overrides ``timing`` and plug-in
+    cost overrides ``cost`` (full override dicts): the same keys as ``run``'s result except
+    ``memory``, equal to a fresh run with them. The recorded stream is replayed through the
+    replay engine (isasim/cores/ri5cy/replay.py) with the engine's own cost rules."""
+    from ..cores.ri5cy import replay
+    from ..cores.ri5cy import codegen as cg
+    from ..errors import SimError
+    h, z, prog = replay.load(record_path, "ri5cy", run, _FIXED)
+    t = RI5CYTiming().override(**(timing or {}))
+    if cost and not h["plugins"]:
+        raise IsasimError("cost overrides apply to plug-in instructions, and the recorded run "
+                          "loaded no plug-in")
+    profile = run.get("profile", h["profile"])
+    core = RI5CY(prog, plugins=h["plugins"], timing=t, hwloop_csr_base=h["run"]["hwloop_csr_base"],
+                 cost=cost)
+    replay.check_table(h, core.table, record_path)
+    core.eng = replay.engine(core.table)
+    core.TR = replay.streams(z, core.table, core.dec)[0]
+    core.CTR[cg.C["exit_code"]] = h["exit_codes"][0]
+    try:
+        code = core.run(profile=profile)
+    except SimError as e:
+        raise IsasimError(f"{record_path}: the replay left the recorded stream ({e}): corrupt "
+                          f"recording") from None
+    if core.CTR[cg.C["instructions"]] != h["instructions"]:
+        raise IsasimError(f"{record_path}: the replay retired {int(core.CTR[cg.C['instructions']])} "
+                          f"instructions, the recording {h['instructions']} (corrupt recording)")
+    res = _result(core, code, t, h["run"]["operating_point"], profile)
+    res["status"] = "exit"
     return res

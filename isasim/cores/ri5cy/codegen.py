@@ -547,7 +547,7 @@ def emit_icache():
 
 
 TRACE_ROW = '''@njit(cache=True, nogil=True)
-def trace_row(TR, n, cyc, pc, wr, value, mw, s, r1, r1_value):
+def trace_row(TR, n, cyc, pc, wr, value, mw, s, r1, r1_value, r2_value, jumped):
     """Commit-log row n (layout.TR_NAMES); out of line: run() stays small when tracing is off."""
     TR[n, TR_CYCLE] = cyc
     TR[n, TR_PC] = pc
@@ -556,7 +556,9 @@ def trace_row(TR, n, cyc, pc, wr, value, mw, s, r1, r1_value):
     TR[n, TR_MEM] = mw
     TR[n, TR_SLOT] = s
     TR[n, TR_R1] = r1
-    TR[n, TR_R1_VALUE] = r1_value'''
+    TR[n, TR_R1_VALUE] = r1_value
+    TR[n, TR_R2_VALUE] = r2_value
+    TR[n, TR_JUMPED] = 1 if jumped else 0'''
 
 
 def emit_hwloop_end():
@@ -727,7 +729,7 @@ def run(SLOT, code_base, nslots, R, HW, CSR, MEM, RB, RS, RO, CTR, OPCNT, P, pc,
                 n_l2 += 1
         if dbg:
             if trace:
-                trace_row(TR, n, cyc, pc, wr, R[wr], mw, s, r1, R[r1])
+                trace_row(TR, n, cyc, pc, wr, R[wr], mw, s, r1, R[r1], R[r2], jumped)
             if prof:
                 PROF[s] += c
         cyc += c

@@ -349,8 +349,9 @@ class RI5CY:
         self.PROF = np.zeros(self.dec.nslots, np.int64)
         self.P[cg.P["profile"]] = 1
 
-    def run(self, max_instructions=None, trace=None, profile=False):
-        """Run to exit; returns the exit code. ``trace``: path of a commit log to write."""
+    def run(self, max_instructions=None, trace=None, profile=False, record=None):
+        """Run to exit; returns the exit code. ``trace``: path of a commit log to write.
+        ``record``: a replay.Recorder that receives the commit-log rows (trace path, same cycles)."""
         limit = instruction_limit(max_instructions)
         if profile:
             self.enable_profile()
@@ -363,10 +364,16 @@ class RI5CY:
             while True:
                 # bounded engine calls: Ctrl-C is seen between them; the cycle counts do not depend
                 # on where a call ends (all engine state lives in the arrays)
-                chunk = min(limit - done, 65536 if out else CHUNK)
-                st, n = self._engine_step(chunk, trace_cap=chunk if out else 0)
+                tracing = out is not None or record is not None
+                chunk = min(limit - done, 65536 if tracing else CHUNK)
+                st, n = self._engine_step(chunk, trace_cap=chunk if tracing else 0)
                 if out:
                     self.write_trace(out, n)
+                if record is not None:
+                    record.rows(0, self.TR, n)
+                    if st in (cg.ST_REDECODE, cg.ST_PYCALL):
+                        record.refuse("self-modifying code" if st == cg.ST_REDECODE else
+                                      "a Python-path plug-in instruction executed")
                 done += n
                 if st == cg.ST_REDECODE:        # a store overwrote the instruction at pc
                     self.dec.redecode(self.pc, self.mem)

@@ -41,8 +41,10 @@ SLOT_SHIFT = 3
 assert len(SLOT_NAMES) == SLOT_WIDTH == 1 << SLOT_SHIFT
 
 # commit-log row: cycle at issue, pc, register written, its value, memory address (-1: none),
-# slot, rs1, value of rs1
-TR_NAMES = ("cycle", "pc", "wr", "value", "mem", "slot", "r1", "r1_value")
+# slot, rs1, value of rs1, value of rs2 (after the instruction, as the divider rule reads it),
+# 1 if the instruction redirected the pc (taken branch, jump, mret; not a hardware-loop back
+# edge). The last two are what a recording needs (isasim/cores/ri5cy/replay.py).
+TR_NAMES = ("cycle", "pc", "wr", "value", "mem", "slot", "r1", "r1_value", "r2_value", "jumped")
 # access-log row: issue cycle, address, cycles of the instruction (the access is placed at the
 # instruction's last cycle, issue + cost - 1). An instruction-cache refill of line L is logged as
 # (fetch cycle, -1 - L, 0), i.e. in the cycle before the fetching instruction issues; the cluster
