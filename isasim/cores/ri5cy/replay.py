@@ -118,8 +118,8 @@ def run(SLOT, code_base, nslots, R, HW, CSR, MEM, RB, RS, RO, CTR, OPCNT, P, pc,
         return ST_LOG_FULL, pc, 0
     pos = CTR[C_INSTRUCTIONS]
     while n < max_n:
-        k = pos + n
-        s = TR[k, 0]
+        row = pos + n             # (k is the icache snippet's)
+        s = TR[row, 0]
         if s < 0:                  # past the recorded stream: not the recorded run
             status = ST_PC
             break
@@ -136,10 +136,10 @@ def run(SLOT, code_base, nslots, R, HW, CSR, MEM, RB, RS, RO, CTR, OPCNT, P, pc,
 {load_use}
 {icache}
         nld = 0
-        mw = TR[k, 1]
-        wr = TR[k, 2]
-        jumped = TR[k, 3] != 0
-        s2 = TR[k + 1, 0]
+        mw = TR[row, 1]
+        wr = TR[row, 2]
+        jumped = TR[row, 3] != 0
+        s2 = TR[row + 1, 0]
         npc = (code_base + 2 * s2) if s2 >= 0 else ((pc + ln) & 0xFFFFFFFF)
         if op >= N_BUILTIN:
             lsz = PMETA[op - N_BUILTIN, PM_LOAD_SIZE]
@@ -272,7 +272,7 @@ class Recorder:
 
     def __init__(self, ncores, table, dec):
         self.streams = [[] for _ in range(ncores)]
-        self.kind = op_kinds(table)[0]
+        self.kind, self.size = op_kinds(table)[:2]
         self.nb = table.n_builtin
         self.table_fp = table.fingerprint()
         self.dec = dec
@@ -456,3 +456,59 @@ def check_table(h, table, path):
     if h["table"] != table.fingerprint():
         raise IsasimError(f"retime: the instruction table (or a plug-in) changed since the "
                           f"recording {path}; re-run the program")
+
+
+def _accesses(a, kind, size, lsz):
+    """(is_load, is_store, first word, last word) of the data accesses among stream rows ``a``."""
+    mem = a[:, 1]
+    load = ((kind == K_LOAD) | (kind == K_ELW) | (lsz > 0)) & (mem >= 0)
+    store = (kind == K_STORE) & (mem >= 0)
+    n = np.where(lsz > 0, lsz, size)
+    return load, store, mem >> 2, (mem + np.maximum(n, 1) - 1) >> 2
+
+
+def check_races(rec, ev_base, barrier, pmeta):
+    """Refuse (``rec.refuse``) a cluster recording in which a core loads a word that another core
+    stores to between the same two barriers: the value it reads, and so what it executes next,
+    may depend on the cores' relative timing (polling shared memory without a barrier, a data
+    race). The last stretch of a core (after its last barrier: it exited or the run ended) may
+    overlap any later stretch of the others."""
+    if rec.refusal is not None or len(rec.streams) < 2:
+        return
+    nb = rec.nb
+    per = []
+    for st in rec.streams:
+        a = np.concatenate(st) if st else np.zeros((0, 4), np.int64)
+        op = rec.dec.OP[a[:, 0]]
+        b = op < nb
+        kind = np.where(b, rec.kind[np.clip(op, 0, nb - 1)], -1)
+        size = np.where(b, rec.size[np.clip(op, 0, nb - 1)], 0)
+        lsz = np.where(b, 0, pmeta[np.clip(op - nb, 0, len(pmeta) - 1), layout.PMETA_NAMES.index(
+            "load_size")])
+        load, store, w0, w1 = _accesses(a, kind, size, lsz)
+        ev = (a[:, 1] >= ev_base) & (a[:, 1] < ev_base + 0x1000)
+        epoch = np.cumsum(load & (a[:, 1] == ev_base + barrier))     # barriers passed so far
+        epoch = np.concatenate([[0], epoch[:-1]]) if len(epoch) else epoch
+        final = int(epoch[-1]) if len(epoch) else 0
+        keep = ~ev
+        ld, sd = load & keep, store & keep
+
+        def words(m):
+            e = np.concatenate([epoch[m], epoch[m & (w1 != w0)]])
+            w = np.concatenate([w0[m], w1[m & (w1 != w0)]])
+            return e, w
+        per.append((words(ld), words(sd), final))
+    for i, (_, (se, sw), fi) in enumerate(per):
+        for j, ((le, lw), _, fj) in enumerate(per):
+            if i == j or not len(sw) or not len(lw):
+                continue
+            hit = np.intersect1d((se << 32) | sw, (le << 32) | lw)
+            if not len(hit):
+                hit = np.intersect1d(sw[se == fi], lw[le >= fi])
+            if not len(hit):
+                hit = np.intersect1d(lw[le == fj], sw[se >= fj])
+            if len(hit):
+                w = int(hit[0]) & 0xFFFFFFFF
+                rec.refuse(f"core {j} loads the word at 0x{4 * w:08x} that core {i} stores to "
+                           f"between the same barriers: what it executes may depend on timing")
+                return
