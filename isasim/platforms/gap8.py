@@ -695,7 +695,7 @@ def retime(record_path, timing=None, cost=None, **run):
     replay.check_table(h, c0.table, record_path)
     mod = replay.engine(c0.table)
     cl.loop = loop_module(mod)
-    cl.TR = replay.streams(z, c0.table, c0.dec)
+    cl.TR = replay.cached_streams(z, c0.dec.nslots)
     for i, c in enumerate(cl.cores):
         c.eng = mod
         c.TR = cl.TR[i]

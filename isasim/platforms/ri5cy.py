@@ -89,7 +89,7 @@ def retime(record_path, timing=None, cost=None, **run):
                  cost=cost)
     replay.check_table(h, core.table, record_path)
     core.eng = replay.engine(core.table)
-    core.TR = replay.streams(z, core.table, core.dec)[0]
+    core.TR = replay.cached_streams(z, core.dec.nslots)[0]
     core.CTR[cg.C["exit_code"]] = h["exit_codes"][0]
     try:
         code = core.run(profile=profile)

@@ -17,9 +17,11 @@ the same instruction stream as long as the program's control flow and addresses 
 timing; what could make them depend on it is detected when recording (``Recorder.refusal``) and
 such a recording is refused by the re-timer.
 
-Stream rows (``TR`` of the replay engine, int64): slot, data address or divisor (-1: none),
-register written, redirected. After a core's last row a sentinel: slot -1 = the core exited
-there, -2 = the run ended with the core still running (the replay must not get there).
+Stream rows (``TR`` of the replay engine: one int64 per retired instruction, ``streams``): the
+data address or divisor (32 bits; 0xffffffff = no access, which cannot be a recorded access: it
+faults), the register written (5 bits), redirected (1 bit), slot + 2 (from bit 38). After a
+core's last row a sentinel: slot -1 = the core exited there, -2 = the run ended with the core
+still running (the replay must not get there).
 """
 import hashlib
 import os
@@ -34,15 +36,26 @@ from . import layout
 # what the replay does with a built-in op (KIND[op]); plug-in ops are op >= N_BUILTIN
 K_OTHER, K_LOAD, K_STORE, K_ELW, K_BRANCH, K_JUMP, K_JALR, K_DIV, K_MULH, K_CSR = range(10)
 END_EXIT, END_RUNNING = -1, -2          # sentinel slots after a core's last row
-ROW = ("slot", "mem", "wr", "jumped")   # replay stream columns
+ROW = ("slot", "mem", "wr", "jumped")   # what a recorded row holds
+SLOT_SHIFT = 38                         # packed row: slot + 2 from this bit on
 # CSRs whose value is the cycle counter (runtime.csr_access): reading one makes the program see
 # its own timing
 CYCLE_CSRS = (layout.CSR_MCYCLE, layout.CSR_MCYCLEH, layout.CSR_CYCLE, layout.CSR_CYCLEH)
 
 
+_kinds = {}
+
+
 def op_kinds(table):
     """Per op of ``table``'s built-in part: (KIND, access size, signed divide, column of the CSR
     number among i0/i1/i2), as the engine's emitters treat it (codegen.EMITTERS)."""
+    key = table.builtin_fingerprint()
+    if key not in _kinds:
+        _kinds[key] = _op_kinds(table)
+    return _kinds[key]
+
+
+def _op_kinds(table):
     n = table.n_builtin
     kind = np.zeros(n, np.int64)
     size = np.zeros(n, np.int64)
@@ -119,7 +132,8 @@ def run(SLOT, code_base, nslots, R, HW, CSR, MEM, RB, RS, RO, CTR, OPCNT, P, pc,
     pos = CTR[C_INSTRUCTIONS]
     while n < max_n:
         row = pos + n             # (k is the icache snippet's)
-        s = TR[row, 0]
+        v = TR[row, 0]            # packed row (replay.streams)
+        s = (v >> SLOT_SHIFT) - 2
         if s < 0:                  # past the recorded stream: not the recorded run
             status = ST_PC
             break
@@ -136,10 +150,12 @@ def run(SLOT, code_base, nslots, R, HW, CSR, MEM, RB, RS, RO, CTR, OPCNT, P, pc,
 {load_use}
 {icache}
         nld = 0
-        mw = TR[row, 1]
-        wr = TR[row, 2]
-        jumped = TR[row, 3] != 0
-        s2 = TR[row + 1, 0]
+        mw = v & 0xFFFFFFFF
+        if mw == 0xFFFFFFFF:
+            mw = -1
+        wr = (v >> 32) & 31
+        jumped = (v >> 37) & 1 != 0
+        s2 = (TR[row + 1, 0] >> SLOT_SHIFT) - 2
         npc = (code_base + 2 * s2) if s2 >= 0 else ((pc + ln) & 0xFFFFFFFF)
         if op >= N_BUILTIN:
             lsz = PMETA[op - N_BUILTIN, PM_LOAD_SIZE]
@@ -230,7 +246,7 @@ def generate(table):
         fp=table.builtin_fingerprint(), nb=table.n_builtin,
         constants="\n".join(f"{k} = {v}" for k, v in layout.constants()),
         kinds="\n".join(f"{k} = {v}" for k, v in sorted(globals().items())
-                        if k.startswith(("K_", "END_")) and isinstance(v, int)),
+                         if k.startswith(("K_", "END_", "SLOT_SHIFT")) and isinstance(v, int)),
         kind=kind.tolist(), size=size.tolist(), divs=divs.tolist(), csrcol=csrcol.tolist(),
         timing_locals="\n".join(f"    {cg._param_local(n)} = P[{layout.p(n)}]"
                                 for n in cg.rule_parameters()),
@@ -270,6 +286,8 @@ class Recorder:
     """Collects the stream of each core from the engine's commit-log rows (``rows``) and what
     would make a recording unsafe to re-time (``refuse``; the first reason is kept)."""
 
+    BUF = 1 << 16
+
     def __init__(self, ncores, table, dec):
         self.streams = [[] for _ in range(ncores)]
         self.kind, self.size = op_kinds(table)[:2]
@@ -278,7 +296,12 @@ class Recorder:
         self.dec = dec
         self.refusal = None
         self._seen = set()
-        self._tcol = {k: i for i, k in enumerate(layout.TR_NAMES)}
+        self._cols = [layout.TR_NAMES.index(k) for k in ("slot", "mem", "wr", "r2_value",
+                                                          "jumped")]
+        # commit-log rows are copied into a buffer per core (rows() is called once per engine
+        # call: a cluster window of one core, often a few hundred rows) and converted in bulk
+        self._buf = [np.zeros((self.BUF, len(self._cols)), np.int64) for _ in range(ncores)]
+        self._n = [0] * ncores
 
     def refuse(self, why):
         if self.refusal is None:
@@ -286,15 +309,30 @@ class Recorder:
 
     def rows(self, core, TR, n):
         """The first ``n`` commit-log rows in ``TR`` of core ``core``."""
-        if n <= 0:
+        k = self._n[core]
+        if k + n > self.BUF:
+            self._flush(core)
+            k = 0
+        if n > self.BUF:
+            self._convert(core, TR[:n][:, self._cols])
             return
-        T, col = TR[:n], self._tcol
-        s = T[:, col["slot"]]
+        self._buf[core][k:k + n] = TR[:n][:, self._cols]
+        self._n[core] = k + n
+
+    def _flush(self, core):
+        if self._n[core]:
+            self._convert(core, self._buf[core][:self._n[core]])
+            self._n[core] = 0
+
+    def _convert(self, core, T):
+        s, mem, wr, r2, jumped = T.T
         op = self.dec.OP[s]
         kind = np.where(op < self.nb, self.kind[np.minimum(op, self.nb - 1)], -1)
-        mem = np.where(kind == K_DIV, T[:, col["r2_value"]] & 0xFFFFFFFF, T[:, col["mem"]])
-        self.streams[core].append(np.stack([s, mem, T[:, col["wr"]], T[:, col["jumped"]]], 1)
-                                  .astype(np.int64))
+        mem = np.where(kind == K_DIV, r2, mem)
+        # as saved (9 bytes per instruction): slot * 2 + redirected, address or divisor
+        # (0xffffffff: none), register written
+        self.streams[core].append(((s * 2 + jumped).astype(np.int32),
+                                   (mem & 0xFFFFFFFF).astype(np.uint32), wr.astype(np.uint8)))
         for u in np.unique(s[kind == K_CSR]):
             u = int(u)
             if u not in self._seen:
@@ -305,49 +343,39 @@ class Recorder:
                                 f"0x{self.dec.base + 2 * u:08x}): its instruction stream may "
                                 f"depend on timing")
 
+    def core(self, i):
+        """(slot2, mem, wr) of core ``i``'s whole stream."""
+        self._flush(i)
+        st = self.streams[i]
+        return tuple(np.concatenate([c[k] for c in st]) if st else
+                     np.zeros(0, (np.int32, np.uint32, np.uint8)[k]) for k in range(3))
+
     def arrays(self, exited):
-        """(rows, lengths) to save: all cores' streams, uint32/uint8 columns."""
-        parts, lens = [], []
-        for i, st in enumerate(self.streams):
-            a = np.concatenate(st) if st else np.zeros((0, 4), np.int64)
-            parts.append(a)
-            lens.append(len(a))
-        a = np.concatenate(parts) if parts else np.zeros((0, 4), np.int64)
-        return {"slot2": (a[:, 0] * 2 + a[:, 3]).astype(np.int32),
-                "mem": (a[:, 1] & 0xFFFFFFFF).astype(np.uint32),
-                "wr": a[:, 2].astype(np.uint8),
-                "lengths": np.array(lens, np.int64), "exited": np.array(exited, np.int8)}
+        """What to save: all cores' streams one after the other, their lengths, which exited."""
+        cols = [self.core(i) for i in range(len(self.streams))]
+        return {"slot2": np.concatenate([c[0] for c in cols]),
+                "mem": np.concatenate([c[1] for c in cols]),
+                "wr": np.concatenate([c[2] for c in cols]),
+                "lengths": np.array([len(c[0]) for c in cols], np.int64),
+                "exited": np.array(exited, np.int8)}
 
 
-def streams(z, table, dec):
-    """Per core, the replay stream (int64 rows of ``ROW`` + its sentinel row) of a loaded
-    recording ``z`` (np.load of the file) for the program decoded in ``dec``, padded to one
-    length."""
+def streams(z, nslots):
+    """Per core, the replay stream (packed rows + the sentinel row, shape (cores, L, 1), padded
+    to one length) of a loaded recording ``z`` of a program with ``nslots`` slots."""
     lens, ex = z["lengths"], z["exited"]
     s2 = z["slot2"].astype(np.int64)
-    slot = s2 >> 1
-    if len(slot) and (slot.min() < 0 or slot.max() >= dec.nslots):
+    if len(s2) and (s2.min() < 0 or (s2.max() >> 1) >= min(nslots, (1 << 25) - 2)):
         raise IsasimError("recording: a slot outside the program (corrupt recording)")
-    kind = op_kinds(table)[0]
-    nb = table.n_builtin
-    op = dec.OP[slot]
-    isdiv = (op >= 0) & (op < nb) & (kind[np.clip(op, 0, nb - 1)] == K_DIV)
-    mem = z["mem"].astype(np.int64)
-    # no access is saved as 0xffffffff (an access there faults, so it is never recorded); a
-    # divisor keeps its value
-    mem[(mem == 0xFFFFFFFF) & ~isdiv] = -1
-    wr = z["wr"].astype(np.int64)
+    v = (z["mem"].astype(np.int64) | (z["wr"].astype(np.int64) << 32) | ((s2 & 1) << 37)
+         | (((s2 >> 1) + 2) << SLOT_SHIFT))
     L = int(lens.max()) + 1 if len(lens) else 1
-    out = np.zeros((len(lens), L, len(ROW)), np.int64)
-    out[:, :, 0] = END_RUNNING
+    out = np.full((len(lens), L, 1), (END_RUNNING + 2) << SLOT_SHIFT, np.int64)
     o = 0
     for i, n in enumerate(lens):
         n = int(n)
-        out[i, :n, 0] = slot[o:o + n]
-        out[i, :n, 3] = s2[o:o + n] & 1
-        out[i, :n, 1] = mem[o:o + n]
-        out[i, :n, 2] = wr[o:o + n]
-        out[i, n, 0] = END_EXIT if ex[i] else END_RUNNING
+        out[i, :n, 0] = v[o:o + n]
+        out[i, n, 0] = ((END_EXIT if ex[i] else END_RUNNING) + 2) << SLOT_SHIFT
         o += n
     return out
 
@@ -363,10 +391,15 @@ def check_record_path(path):
 
 
 def save(path, header, arrays):
-    """Write the recording atomically (temp name + os.replace)."""
+    """Write the recording atomically (temp name + os.replace): an npz (np.load reads it) with
+    zlib level 1 (np.savez_compressed's default level costs ~4x the time for ~10 % less)."""
     import json
+    import zipfile
     tmp = f"{path}.{os.getpid()}.tmp.npz"
-    np.savez_compressed(tmp, header=np.array([json.dumps(header)]), **arrays)
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+        for k, a in {"header": np.array([json.dumps(header)]), **arrays}.items():
+            with zf.open(k + ".npy", "w", force_zip64=True) as f:
+                np.lib.format.write_array(f, np.asanyarray(a), allow_pickle=False)
     os.replace(tmp, path)
 
 
@@ -385,6 +418,7 @@ def write_record(path, target, elf, plugins, cost, timing_overrides, run, rec, e
     with open(prog_path, "rb") as f:
         data = f.read()
     files = resolve(plugins) if plugins else []
+    arrays = rec.arrays(exited)           # first: converting the rows may find a refusal
     header = {"isasim_record": 1, "target": target,
               "elf_sha256": hashlib.sha256(data).hexdigest(),
               "plugins": files, "plugin_sha256": {p: sha256_file(p) for p in files},
@@ -394,7 +428,7 @@ def write_record(path, target, elf, plugins, cost, timing_overrides, run, rec, e
               "profile": bool(profile),
               # a recording whose instruction stream may depend on timing is refused by retime
               "retimable": rec.refusal is None, "refusal": rec.refusal}
-    save(path, header, {**rec.arrays(exited), "elf": np.frombuffer(data, np.uint8)})
+    save(path, header, {**arrays, "elf": np.frombuffer(data, np.uint8)})
 
 
 def load(path, target, run, fixed):
@@ -438,6 +472,10 @@ def load(path, target, run, fixed):
         if not os.path.isfile(p) or sha256_file(p) != sha:
             raise IsasimError(f"retime: plug-in {p} changed (or is gone) since the recording "
                               f"{path}: its semantics may differ, re-run the program")
+    st = os.stat(path)
+    key = (os.path.abspath(path), st.st_mtime_ns, st.st_size)
+    if _last and _last[0] == key:           # re-timing one recording again: loaded once
+        return (h,) + _last[1]
     with np.load(path, allow_pickle=False) as z:
         arrays = {k: z[k] for k in z.files if k != "header"}
     data = arrays.pop("elf").tobytes()
@@ -449,7 +487,19 @@ def load(path, target, run, fixed):
         with open(p, "wb") as f:
             f.write(data)
         prog = Program(p)
+    _last[:] = [key, (arrays, prog)]
     return h, arrays, prog
+
+
+_last = []          # (key, (arrays, Program)) of the recording loaded last
+
+
+def cached_streams(arrays, nslots):
+    """``streams`` of loaded recording ``arrays``, computed once per loaded recording (the
+    replay engine only reads them)."""
+    if "_streams" not in arrays:
+        arrays["_streams"] = streams(arrays, nslots)
+    return arrays["_streams"]
 
 
 def check_table(h, table, path):
@@ -458,9 +508,9 @@ def check_table(h, table, path):
                           f"recording {path}; re-run the program")
 
 
-def _accesses(a, kind, size, lsz):
-    """(is_load, is_store, first word, last word) of the data accesses among stream rows ``a``."""
-    mem = a[:, 1]
+def _accesses(mem, kind, size, lsz):
+    """(is_load, is_store, first word, last word) of the data accesses of stream rows with
+    address ``mem`` (-1: none)."""
     load = ((kind == K_LOAD) | (kind == K_ELW) | (lsz > 0)) & (mem >= 0)
     store = (kind == K_STORE) & (mem >= 0)
     n = np.where(lsz > 0, lsz, size)
@@ -477,17 +527,18 @@ def check_races(rec, ev_base, barrier, pmeta):
         return
     nb = rec.nb
     per = []
-    for st in rec.streams:
-        a = np.concatenate(st) if st else np.zeros((0, 4), np.int64)
-        op = rec.dec.OP[a[:, 0]]
+    for i in range(len(rec.streams)):
+        s2, m32, _ = rec.core(i)
+        mem = np.where(m32 == 0xFFFFFFFF, -1, m32.astype(np.int64))
+        op = rec.dec.OP[s2 >> 1]
         b = op < nb
         kind = np.where(b, rec.kind[np.clip(op, 0, nb - 1)], -1)
         size = np.where(b, rec.size[np.clip(op, 0, nb - 1)], 0)
         lsz = np.where(b, 0, pmeta[np.clip(op - nb, 0, len(pmeta) - 1), layout.PMETA_NAMES.index(
             "load_size")])
-        load, store, w0, w1 = _accesses(a, kind, size, lsz)
-        ev = (a[:, 1] >= ev_base) & (a[:, 1] < ev_base + 0x1000)
-        epoch = np.cumsum(load & (a[:, 1] == ev_base + barrier))     # barriers passed so far
+        load, store, w0, w1 = _accesses(mem, kind, size, lsz)
+        ev = (mem >= ev_base) & (mem < ev_base + 0x1000)
+        epoch = np.cumsum(load & (mem == ev_base + barrier))         # barriers passed so far
         epoch = np.concatenate([[0], epoch[:-1]]) if len(epoch) else epoch
         final = int(epoch[-1]) if len(epoch) else 0
         keep = ~ev
@@ -498,15 +549,23 @@ def check_races(rec, ev_base, barrier, pmeta):
             w = np.concatenate([w0[m], w1[m & (w1 != w0)]])
             return e, w
         per.append((words(ld), words(sd), final))
+    # only words that some core stores and another loads can race: keep those, then compare
+    stored = [np.unique(sw) for (_, (se, sw), _) in per]
+    loaded = [np.unique(lw) for ((le, lw), _, _) in per]
     for i, (_, (se, sw), fi) in enumerate(per):
         for j, ((le, lw), _, fj) in enumerate(per):
-            if i == j or not len(sw) or not len(lw):
+            if i == j:
                 continue
-            hit = np.intersect1d((se << 32) | sw, (le << 32) | lw)
+            common = np.intersect1d(stored[i], loaded[j], assume_unique=True)
+            if not len(common):
+                continue
+            ms, ml = np.isin(sw, common), np.isin(lw, common)
+            se_, sw_, le_, lw_ = se[ms], sw[ms], le[ml], lw[ml]
+            hit = np.intersect1d((se_ << 32) | sw_, (le_ << 32) | lw_)
             if not len(hit):
-                hit = np.intersect1d(sw[se == fi], lw[le >= fi])
+                hit = np.intersect1d(sw_[se_ == fi], lw_[le_ >= fi])
             if not len(hit):
-                hit = np.intersect1d(lw[le == fj], sw[se >= fj])
+                hit = np.intersect1d(lw_[le_ == fj], sw_[se_ >= fj])
             if len(hit):
                 w = int(hit[0]) & 0xFFFFFFFF
                 rec.refuse(f"core {j} loads the word at 0x{4 * w:08x} that core {i} stores to "
