@@ -141,6 +141,21 @@ done:
 flag: .word 0
 """
 
+# core 0 exits at once, the others loop: the run ends with them still running
+EARLY = r"""
+#include "pulp_cluster.h"
+  .text
+  .globl main
+main:
+  PULP_CORE_ID(a6)
+  beqz  a6, 2f
+  li    t0, 100000
+1: addi t0, t0, -1
+  bnez  t0, 1b
+2: li   a0, 0
+  ret
+"""
+
 # plug-in kernel: the qnn nibble dot products in a hardware loop with post-increment loads
 PLUGIN = r"""
   .text
@@ -182,7 +197,7 @@ def elfs(tmp_path_factory):
     return {"mix": b("mix", MIX, "ri5cy", defines=["ITER=150"]),
             "mix8": b("mix8", MIX, "gap8", defines=["ITER=40"]),
             "icache": b("icache", ICACHE), "mcycle": b("mcycle", MCYCLE, "ri5cy"),
-            "race": b("race", RACE), "plugin": b("plugin", PLUGIN, "ri5cy", ["qnn"]),
+            "race": b("race", RACE), "early": b("early", EARLY), "plugin": b("plugin", PLUGIN, "ri5cy", ["qnn"]),
             "dir": str(d)}
 
 
@@ -336,6 +351,11 @@ def test_timing_dependent_streams_are_refused(elfs, tmp_path):
     h = header(rec)
     assert not h["retimable"] and "core 1 loads" in h["refusal"], h["refusal"]
     _one_line(lambda: retime(rec), "cannot be re-timed", "between the same barriers")
+    rec = str(tmp_path / "early.npz")
+    r = run_elf(elfs["early"], "gap8", cores=2, record=rec)
+    assert r["per_core"][1]["state"] == "running"
+    assert "core 1 had not exited" in header(rec)["refusal"]
+    _one_line(lambda: retime(rec), "cannot be re-timed", "depends on timing")
 
 
 def test_corrupt_stream_is_detected(elfs, tmp_path):

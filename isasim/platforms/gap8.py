@@ -643,6 +643,10 @@ def cluster_result(cl, op):
 def _write_record(path, cl, plugins, cost, timing, op, max_instructions, profile):
     from ..cores.ri5cy import replay
     rec = cl.recorder
+    left = [i for i, st in enumerate(cl.state) if st != EXITED]
+    if left:        # how far such a core got depends on when core 0 exited, i.e. on timing
+        rec.refuse(f"core {left[0]} had not exited when core 0 ended the run: how far it got "
+                   f"depends on timing")
     replay.check_races(rec, EU_BASE, EU_BARRIER, cl.cores[0].PMETA)
     c0 = cl.cores[0]
     replay.write_record(
