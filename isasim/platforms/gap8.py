@@ -36,7 +36,7 @@ import numpy as np
 from ..errors import IsasimError, SimError
 from ..cores.ri5cy import codegen as cg
 from ..cores.ri5cy.core import (RI5CY, Memory, L2_BASE, L2_SIZE, TCDM_BASE, CHUNK,
-                                instruction_limit)
+                                instruction_limit, hwloop_csr_base as _hwloop_base)
 from ..cores.ri5cy.runtime import IC_ROWS, IC_NEXT
 from .gap8_loop import RUN, EXITED, EU_BARRIER
 
@@ -579,8 +579,8 @@ def run_cluster(elf, cores=8, max_instructions=None, trace=None, plugins=(), pro
                           f"(allowed: {', '.join(energy.OPERATING_POINTS)})")
     t, cfg = validate_timing(timing, config)
     if record is not None:
-        from ..cores.ri5cy import replay
-        replay.check_record_path(record)
+        from ..retime import check_record_path
+        check_record_path(record)
     cl = Cluster(elf, cores=cores, plugins=plugins, timing=t, config=cfg, trace=trace,
                  profile=profile, timeline=bool(timeline),
                  freq_mhz=energy.OPERATING_POINTS[op].f_mhz, hwloop_csr_base=hwloop_csr_base,
@@ -656,11 +656,6 @@ def _write_record(path, cl, plugins, cost, timing, op, max_instructions, profile
          "max_instructions": max_instructions, "tcdm_size": cl.cfg.tcdm_size},
         rec, [s == EXITED for s in cl.state], cl.exit_codes,
         int(sum(c.CTR[cg.C["instructions"]] for c in cl.cores)), profile)
-
-
-def _hwloop_base(v):
-    from ..cores.ri5cy.core import hwloop_csr_base
-    return hwloop_csr_base(v)
 
 
 def _op(v):

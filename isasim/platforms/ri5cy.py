@@ -2,7 +2,7 @@
 timing parameters (isasim.timing.ri5cy) and the GAP-8 energy model at an operating point
 (isasim.energy.gap8). The cluster of N such cores is isasim.platforms.gap8.
 """
-from ..cores.ri5cy.core import RI5CY
+from ..cores.ri5cy.core import RI5CY, hwloop_csr_base as _hwloop_base
 from ..energy import gap8 as energy
 from ..errors import IsasimError
 from ..timing.ri5cy import RI5CYTiming
@@ -18,7 +18,8 @@ def run(elf, max_instructions=None, trace=None, plugins=(), profile=False, timin
     if timing:
         t.override(**timing)
     if record is not None:
-        replay.check_record_path(record)
+        from ..retime import check_record_path
+        check_record_path(record)
     core = RI5CY(elf, plugins=plugins, timing=t, hwloop_csr_base=hwloop_csr_base, cost=cost)
     rec = replay.Recorder(1, core.table, core.dec) if record is not None else None
     code = core.run(max_instructions=max_instructions, trace=trace, profile=profile, record=rec)
@@ -29,17 +30,12 @@ def run(elf, max_instructions=None, trace=None, plugins=(), profile=False, timin
             record, "ri5cy", core.prog, plugins, cost,
             {k: v for k, v in t.as_dict().items() if default[k] != v},
             {"operating_point": operating_point or energy.DEFAULT_OP,
-             "hwloop_csr_base": core.P[_P("hwloop_csr_base")].item(),
+             "hwloop_csr_base": _hwloop_base(hwloop_csr_base),
              "max_instructions": max_instructions},
             rec, [True], [code], res["instructions"], profile)
     if read_symbols:
         res["memory"] = {k: core.read_symbol(k, n) for k, n in read_symbols.items()}
     return res
-
-
-def _P(name):
-    from ..cores.ri5cy import codegen as cg
-    return cg.P[name]
 
 
 def _result(core, code, t, operating_point, profile):
@@ -58,11 +54,6 @@ def _result(core, code, t, operating_point, profile):
     if profile:
         res["profile"] = core.profile()
     return res
-
-
-def _hwloop_base(v):
-    from ..cores.ri5cy.core import hwloop_csr_base
-    return hwloop_csr_base(v)
 
 
 # run options a recording keeps fixed (a re-time with another value is refused): checkers that

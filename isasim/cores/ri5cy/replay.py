@@ -104,31 +104,7 @@ CSRCOL = np.array({csrcol}, np.int64)
 @njit(cache=True, nogil=True)
 def run(SLOT, code_base, nslots, R, HW, CSR, MEM, RB, RS, RO, CTR, OPCNT, P, pc, max_n, TR, PROF,
         AL, PF, PMETA, IC):
-    n = 0
-    cyc = CTR[C_CYCLES]
-    ld_rd = CTR[C_LD_RD]
-    prev_wr = CTR[C_PREV_RD]
-    status = 0
-    prof = P[P_PROFILE] != 0
-{timing_locals}
-    climit = P[P_CYCLE_LIMIT] if P[P_CYCLE_LIMIT] > 0 else (1 << 62)
-    tcdm_base = P[P_TCDM_BASE]
-    tcdm_size = P[P_TCDM_SIZE]
-    log_tcdm = P[P_LOG_TCDM] != 0
-    ev_base = P[P_EVENT_BASE]
-    cspan = 2 * nslots
-    icache = P[P_ICACHE] != 0
-    ic_bits = P[P_ICACHE_LINE_BITS]
-    ic_sets = P[P_ICACHE_SETS]
-    ic_ways = P[P_ICACHE_WAYS]
-    ic_refill = P[P_ICACHE_REFILL]
-    ic_cur = CTR[C_IC_LINE] - 1
-    halt = False
-    logfull = False
-    n_tcdm = 0
-    n_l2 = 0
-    if log_tcdm and CTR[C_AL_N] + 2 >= AL.shape[0]:
-        return ST_LOG_FULL, pc, 0
+{prologue}
     pos = CTR[C_INSTRUCTIONS]
     while n < max_n:
         row = pos + n             # (k is the icache snippet's)
@@ -195,20 +171,7 @@ def run(SLOT, code_base, nslots, R, HW, CSR, MEM, RB, RS, RO, CTR, OPCNT, P, pc,
 {csr_slow}
         if not jumped and npc != ((pc + ln) & 0xFFFFFFFF):    # hardware-loop back edge
 {hwloop_backedge}
-        if mw >= 0:
-            if mw - tcdm_base >= 0 and mw - tcdm_base < tcdm_size:
-                n_tcdm += 1
-                if log_tcdm:
-                    j = CTR[C_AL_N]
-                    AL[j, AL_CYCLE] = cyc
-                    AL[j, AL_ADDR] = mw
-                    AL[j, AL_COST] = c
-                    CTR[C_AL_N] = j + 1
-                    if j + 2 >= AL.shape[0]:
-                        logfull = True
-                        halt = True
-            else:
-                n_l2 += 1
+{access_log}
         if prof:
             PROF[s] += c
         cyc += c
@@ -226,20 +189,31 @@ def run(SLOT, code_base, nslots, R, HW, CSR, MEM, RB, RS, RO, CTR, OPCNT, P, pc,
             break
         if cyc >= climit:
             break
-    CTR[C_CYCLES] = cyc
-    CTR[C_INSTRUCTIONS] += n
-    CTR[C_TCDM_ACCESSES] += n_tcdm
-    CTR[C_L2_ACCESSES] += n_l2
-    CTR[C_LD_RD] = ld_rd
-    CTR[C_PREV_RD] = prev_wr
-    CTR[C_IC_LINE] = ic_cur + 1
-    return status, pc, n
+{epilogue}
 '''
+
+
+def _engine_part(src, start, end):
+    """The lines of the generated engine ``src`` from the one that is ``start`` up to the one
+    that is ``end`` (excluded; None: to the end of run): the replay shares the engine's set-up,
+    its access-log and counter code, so both stay one piece of code."""
+    i = src.find("\n" + start + "\n")
+    if end is None:
+        j = src.find("\n\n\n", i + 1)
+        j = len(src.rstrip("\n")) if j < 0 else j
+    else:
+        j = src.find("\n" + end + "\n", i + 1)
+    if i < 0 or j < 0:
+        raise IsasimError(f"isasim/cores/ri5cy/replay.py: the generated engine has no line "
+                          f"{start!r} followed by {end!r} (codegen.ENGINE changed: update "
+                          f"replay.generate)")
+    return src[i + 1:j]
 
 
 def generate(table):
     """Source of the replay engine for the built-in part of ``table``."""
     kind, size, divs, csrcol = op_kinds(table)
+    src = cg.generate(table)
     ind = lambda lines, k: "\n".join(cg._indent(lines, k))      # noqa: E731
     mis = cg.rule_code("misaligned")
     return _REPLAY.format(
@@ -248,8 +222,9 @@ def generate(table):
         kinds="\n".join(f"{k} = {v}" for k, v in sorted(globals().items())
                          if k.startswith(("K_", "END_", "SLOT_SHIFT")) and isinstance(v, int)),
         kind=kind.tolist(), size=size.tolist(), divs=divs.tolist(), csrcol=csrcol.tolist(),
-        timing_locals="\n".join(f"    {cg._param_local(n)} = P[{layout.p(n)}]"
-                                for n in cg.rule_parameters()),
+        prologue=_engine_part(src, "    n = 0", "    while n < max_n:"),
+        access_log=_engine_part(src, "        if mw >= 0:", "        if dbg:"),
+        epilogue=_engine_part(src, "    CTR[C_CYCLES] = cyc", None),
         load_use=ind(cg.rule_code("load_use"), 12), icache=ind(cg.emit_icache(), 8),
         misaligned_plugin=ind(mis, 16), misaligned=ind(mis, 20), elw=ind(cg.rule_code("elw"), 20),
         branch_taken=ind(cg.rule_code("branch_taken", mis_target=cg._MIS_TARGET), 20),
@@ -264,9 +239,7 @@ def engine(table):
     """The compiled replay engine module for ``table`` (generated, cached and compiled like the
     engine: codegen.load_generated, numba's on-disk cache, the compile lock)."""
     from ...toolchain.zig import cache_root
-    with open(__file__, "rb") as f:
-        mine = f.read()
-    key = hashlib.sha256((table.builtin_fingerprint() + cg._generator_hash()).encode() + mine
+    key = hashlib.sha256((table.builtin_fingerprint() + cg._generator_hash()).encode() + _SOURCE
                          ).hexdigest()[:20]
     if ("replay", key) in cg._loaded:
         return cg._loaded[("replay", key)]
@@ -279,6 +252,11 @@ def engine(table):
             mod.run.compile(cg.engine_signature())
     cg._loaded[("replay", key)] = mod
     return mod
+
+
+with open(__file__, "rb") as _f:
+    _SOURCE = _f.read()         # part of the replay engine's key: the code that generated it
+del _f
 
 
 # ---- recording ---------------------------------------------------------------------------------
@@ -378,16 +356,6 @@ def streams(z, nslots):
         out[i, n, 0] = ((END_EXIT if ex[i] else END_RUNNING) + 2) << SLOT_SHIFT
         o += n
     return out
-
-
-def check_record_path(path):
-    d = os.path.dirname(os.path.abspath(path)) or "."
-    if os.path.isdir(path):
-        raise IsasimError(f"--record {path}: is a directory")
-    if not os.path.isdir(d):
-        raise IsasimError(f"--record {path}: directory {d} does not exist")
-    if not os.access(d, os.W_OK):
-        raise IsasimError(f"--record {path}: not writable")
 
 
 def save(path, header, arrays):
