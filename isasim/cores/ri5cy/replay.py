@@ -174,21 +174,9 @@ def run(SLOT, code_base, nslots, R, HW, CSR, MEM, RB, RS, RO, CTR, OPCNT, P, pc,
 {access_log}
         if prof:
             PROF[s] += c
-        cyc += c
-        OPCNT[op] += 1
-        ld_rd = nld
-        prev_wr = wr
-        n += 1
-        pc = npc
         if s2 == END_EXIT:         # the recorded run's exit (ecall or tohost store)
             status = ST_EXIT
             halt = True
-        if halt:
-            if logfull and status == ST_LIMIT:
-                status = ST_LOG_FULL
-            break
-        if cyc >= climit:
-            break
 {epilogue}
 '''
 
@@ -224,7 +212,7 @@ def generate(table):
         kind=kind.tolist(), size=size.tolist(), divs=divs.tolist(), csrcol=csrcol.tolist(),
         prologue=_engine_part(src, "    n = 0", "    while n < max_n:"),
         access_log=_engine_part(src, "        if mw >= 0:", "        if dbg:"),
-        epilogue=_engine_part(src, "    CTR[C_CYCLES] = cyc", None),
+        epilogue=_engine_part(src, "        cyc += c", None),
         load_use=ind(cg.rule_code("load_use"), 12), icache=ind(cg.emit_icache(), 8),
         misaligned_plugin=ind(mis, 16), misaligned=ind(mis, 20), elw=ind(cg.rule_code("elw"), 20),
         branch_taken=ind(cg.rule_code("branch_taken", mis_target=cg._MIS_TARGET), 20),
