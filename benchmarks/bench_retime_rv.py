@@ -35,7 +35,8 @@ def elf_of(target, cores, shape):
          "include": [os.path.join(ROOT, "kernels_asm", "ri5cy", "include"), kdir], "plugins": []}
     if cores:
         v["cores"] = cores
-    p = {"experiment": "bench_retime_rv", "variant": v, "generator": "bruschi2020_workload:conv_layer",
+    p = {"experiment": "bench_retime_rv", "variant": v,
+         "generator": "bruschi2020_workload:conv_layer",
          "params": dict(act_bits=8, wgt_bits=8, out_bits=8, isa="xpulpv2", shape=shape,
                         im2col_skew=0), "sweep": {}, "config_dir": EXP}
     return runner._prepare(p)[1]

@@ -197,7 +197,8 @@ def elfs(tmp_path_factory):
     return {"mix": b("mix", MIX, "ri5cy", defines=["ITER=150"]),
             "mix8": b("mix8", MIX, "gap8", defines=["ITER=40"]),
             "icache": b("icache", ICACHE), "mcycle": b("mcycle", MCYCLE, "ri5cy"),
-            "race": b("race", RACE), "early": b("early", EARLY), "plugin": b("plugin", PLUGIN, "ri5cy", ["qnn"]),
+            "race": b("race", RACE), "early": b("early", EARLY),
+            "plugin": b("plugin", PLUGIN, "ri5cy", ["qnn"]),
             "dir": str(d)}
 
 

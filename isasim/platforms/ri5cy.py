@@ -88,8 +88,9 @@ def retime(record_path, timing=None, cost=None, **run):
         raise IsasimError(f"{record_path}: the replay left the recorded stream ({e}): corrupt "
                           f"recording") from None
     if core.CTR[cg.C["instructions"]] != h["instructions"]:
-        raise IsasimError(f"{record_path}: the replay retired {int(core.CTR[cg.C['instructions']])} "
-                          f"instructions, the recording {h['instructions']} (corrupt recording)")
+        n = int(core.CTR[cg.C["instructions"]])
+        raise IsasimError(f"{record_path}: the replay retired {n} instructions, the recording "
+                          f"{h['instructions']} (corrupt recording)")
     res = _result(core, code, t, h["run"]["operating_point"], profile)
     res["status"] = "exit"
     return res

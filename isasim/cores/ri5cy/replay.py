@@ -29,14 +29,12 @@ import os
 import numpy as np
 
 from ...errors import IsasimError
-from ...timing.ri5cy import RULES  # noqa: F401  (documentation: the rules the snippets come from)
 from . import codegen as cg
 from . import layout
 
 # what the replay does with a built-in op (KIND[op]); plug-in ops are op >= N_BUILTIN
 K_OTHER, K_LOAD, K_STORE, K_ELW, K_BRANCH, K_JUMP, K_JALR, K_DIV, K_MULH, K_CSR = range(10)
 END_EXIT, END_RUNNING = -1, -2          # sentinel slots after a core's last row
-ROW = ("slot", "mem", "wr", "jumped")   # what a recorded row holds
 SLOT_SHIFT = 38                         # packed row: slot + 2 from this bit on
 # CSRs whose value is the cycle counter (runtime.csr_access): reading one makes the program see
 # its own timing
