@@ -12,6 +12,17 @@ import os
 from .errors import IsasimError
 
 
+def check_record_path(path):
+    """IsasimError if a recording cannot be written at ``path`` (checked before the run)."""
+    d = os.path.dirname(os.path.abspath(path)) or "."
+    if os.path.isdir(path):
+        raise IsasimError(f"--record {path}: is a directory")
+    if not os.path.isdir(d):
+        raise IsasimError(f"--record {path}: directory {d} does not exist")
+    if not os.access(d, os.W_OK):
+        raise IsasimError(f"--record {path}: not writable")
+
+
 def header(path):
     """The JSON header of a recording (``{"isasim_record": 1, "target": ..., ...}``); an
     IsasimError naming the file if it is not one."""

@@ -42,6 +42,11 @@ class Target:
     # 'module:function' re-timing a recording: retime(record_path, timing=None, cost=None) -> the
     # result of the recorded run with these timing/cost overrides (see docs/explorer.md), or ""
     retimer: str = ""
+    # whether the experiment runner re-times (knob-only sweep points, cycle_range corners) from a
+    # recording instead of running: only where re-timing is faster than a run (the Cortex-M7:
+    # python benchmarks/bench_retime.py); on RI5CY/GAP-8 a re-time costs about a run
+    # (python benchmarks/bench_retime_rv.py), and separate runs keep the workers parallel
+    runner_retime: bool = False
 
     def linker_script(self, memory=None, operating_point=None):
         import importlib
@@ -83,20 +88,22 @@ TARGETS = {
                   options=frozenset({"profile", "trace", "memory", "record", "lanes"}),
                   timing="isasim.timing.cm7:CM7Timing", runner="isasim.platforms.stm32h7:run",
                   ld_generator="isasim.platforms.stm32h7:linker_script",
-                  retimer="isasim.platforms.stm32h7:retime"),
+                  retimer="isasim.platforms.stm32h7:retime", runner_retime=True),
     "ri5cy": Target("ri5cy", "rv32", "one RI5CY core (RV32IMC + XpulpV2, GAP-8 ISA)",
                     "gap8.ld", "crt0_rv.S",
                     include_dirs=(os.path.join(_REPO, "kernels_asm", "ri5cy", "include"), _COMMON_INC),
-                    options=frozenset({"profile", "trace", "hwloop_csr_base", "lanes"}),
-                    timing="isasim.timing.ri5cy:RI5CYTiming", runner="isasim.platforms.ri5cy:run"),
+                    options=frozenset({"profile", "trace", "hwloop_csr_base", "lanes", "record"}),
+                    timing="isasim.timing.ri5cy:RI5CYTiming", runner="isasim.platforms.ri5cy:run",
+                    retimer="isasim.platforms.ri5cy:retime"),
     "gap8": Target("gap8", "rv32", "GAP-8 cluster: N RI5CY cores, banked TCDM, event unit",
                    "gap8.ld", "crt0_rv.S",
                    include_dirs=(os.path.join(_REPO, "kernels_asm", "ri5cy", "include"), _COMMON_INC),
                    cores=(1, 16, 8),
                    options=frozenset({"cores", "profile", "trace", "timeline", "hwloop_csr_base",
-                                      "lanes"}),
+                                      "lanes", "record"}),
                    timing="isasim.platforms.gap8:validate_timing",
-                   runner="isasim.platforms.gap8:run_cluster"),
+                   runner="isasim.platforms.gap8:run_cluster",
+                   retimer="isasim.platforms.gap8:retime"),
 }
 NAMES = tuple(TARGETS)
 

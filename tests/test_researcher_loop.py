@@ -112,7 +112,7 @@ def _fields(node, out):
         for k, v in node.items():
             out.add(k)
             if k not in ("params", "defines", "sweep", "tags", "where", "timing", "phases", "cost",
-                         "memory", "only"):   # memory: docs/cm7.md; only: sweep keys
+                         "memory", "only", "lanes"):   # memory: docs/cm7.md; only, lanes: sweep keys
                 _fields(v, out)
     elif isinstance(node, list):
         for v in node:
@@ -168,7 +168,9 @@ def test_cost_knob_sweep_without_editing_the_plugin(tmp_path):
     n = 256 // 8
     assert c[1] - c[0] == n and c[2] - c[1] == 2 * n   # one plug-in execution per word
     sw = df[df.variant == "sw"]
-    assert sw["cycles"].nunique() == 1 and sw["cached"].sum() == 2   # simulated once
+    # simulated once: the other two points are cache hits or (ri5cy has a re-timer, the runner
+    # groups knob-only points) re-timed from the first one's recording
+    assert sw["cycles"].nunique() == 1 and (sw["cached"] | sw["retimed"]).sum() == 2
     assert q["speedup"].is_monotonic_decreasing
 
 

@@ -255,8 +255,11 @@ def run_point(point, use_cache=True, cache_only=False, record=None):
 
 
 def _retimer(target):
+    """Whether the runner re-times points of ``target`` from a recording (Target.runner_retime:
+    where re-timing is faster than running)."""
     from .. import targets
-    return getattr(targets.get(target), "retimer", "")
+    t = targets.get(target)
+    return bool(t.retimer) and t.runner_retime
 
 
 def _cycle_corners(point, prep, record=None):
@@ -742,14 +745,12 @@ class _RunGroup:
 
 def _retime_groups(pts, idx):
     """``idx`` (indices of points to simulate) split into groups: points that differ only in their
-    timing/cost knobs on a target with a re-timer form one group (run once, re-time the rest);
-    every other point is a group of its own. Deterministic, in index order."""
-    from .. import targets
+    timing/cost knobs on a target the runner re-times (_retimer) form one group (run once, re-time
+    the rest); every other point is a group of its own. Deterministic, in index order."""
     groups, by_key = [], {}
     for i in idx:
         p = pts[i]
-        if getattr(targets.get(p["variant"]["target"]), "retimer", "") and p.get("knobs") \
-                and not p.get("lanes"):
+        if _retimer(p["variant"]["target"]) and p.get("knobs") and not p.get("lanes"):
             k = (p["variant_index"], json.dumps(p["params"], sort_keys=True, default=str))
             if k in by_key:
                 groups[by_key[k]].append(i)

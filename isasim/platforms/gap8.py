@@ -37,7 +37,7 @@ from ..errors import IsasimError, SimError
 from ..cores.ri5cy import codegen as cg
 from ..cores.ri5cy.core import (RI5CY, Memory, L2_BASE, L2_SIZE, TCDM_BASE, CHUNK,
                                 instruction_limit, profile_by_function,
-                                profile_by_region)
+                                profile_by_region, hwloop_csr_base as _hwloop_base)
 from ..cores.ri5cy.runtime import IC_ROWS, IC_NEXT
 from .gap8_loop import RUN, EXITED, EU_BARRIER
 
@@ -190,7 +190,7 @@ class Cluster:
 
     def __init__(self, elf, cores=8, plugins=(), timing=None, config=None, trace=None,
                  profile=False, timeline=False, freq_mhz=175.0, hwloop_csr_base=None, cost=None,
-                 lanes=False):
+                 lanes=False, record=False):
         from ..timing.ri5cy import RI5CYTiming
         if not 1 <= int(cores) <= MAX_CORES:
             raise IsasimError(f"gap8: --cores must be 1..{MAX_CORES} (got {cores})")
@@ -212,7 +212,12 @@ class Cluster:
         if lanes:
             from ..cores.ri5cy.lanes import LaneProfile
             self.lanes = LaneProfile(c0.table, c0.dec)
-        self.tcap = 65536 if trace or lanes else 0
+        # record: the commit-log rows go to a replay.Recorder (trace path, same cycles)
+        self.recorder = None
+        if record:
+            from ..cores.ri5cy import replay
+            self.recorder = replay.Recorder(n, c0.table, c0.dec)
+        self.tcap = 65536 if trace or lanes or record else 0
         P = cg.P
         # log every data access (TCDM, L2 and the event window): the range covers all of them
         lo = TCDM_BASE
@@ -357,7 +362,12 @@ class Cluster:
                         _prefixed(out, i, buf)
                     if self.lanes is not None:
                         self.lanes.add_rows(c.TR, int(LS[L.LS_K]))
+                    if self.recorder is not None:
+                        self.recorder.rows(i, self.TR[i], int(LS[L.LS_K]))
                     LS[L.LS_K] = 0
+                if self.recorder is not None and why in (L.R_REDECODE, L.R_PYCALL):
+                    self.recorder.refuse("self-modifying code" if why == L.R_REDECODE else
+                                         "a Python-path plug-in instruction executed")
                 if why == L.R_DONE:
                     break
                 if why == L.R_YIELD:        # back in Python now and then (Ctrl-C)
@@ -580,40 +590,55 @@ def validate_timing(overrides, base_config=None):
 
 def run_cluster(elf, cores=8, max_instructions=None, trace=None, plugins=(), profile=False,
                 timing=None, operating_point=None, timeline=None, config=None, read_symbols=None,
-                hwloop_csr_base=None, cost=None, lanes=False):
+                hwloop_csr_base=None, cost=None, lanes=False, record=None):
     """Run ``elf`` SPMD on a ``cores``-core GAP-8 cluster; return the result dict.
     ``profile``: ``result["profile"]`` {function: {"cycles", "instructions", "stalls"}} summed
     over the cores (adds up to core_cycles, instructions and every stall, the cluster's included);
     ``lanes``: ``result["lanes"]``, the lane profile of the SIMD dot products of all cores.
     ``timing``: dict of RI5CY timing and/or ClusterConfig overrides (validate_timing);
     ``read_symbols`` {name: nbytes}: shared memory read back after the run into
-    ``result["memory"]``; ``hwloop_csr_base``: see isasim.cores.ri5cy.core.hwloop_csr_base."""
+    ``result["memory"]``; ``hwloop_csr_base``: see isasim.cores.ri5cy.core.hwloop_csr_base.
+    ``record``: file path; after the run, a recording that ``retime`` re-times for other timing
+    and cost knobs (isasim/cores/ri5cy/replay.py)."""
     from ..energy import gap8 as energy
     op = operating_point or energy.DEFAULT_OP
     if op not in energy.OPERATING_POINTS:
         raise IsasimError(f"unknown operating point '{op}' for gap8 "
                           f"(allowed: {', '.join(energy.OPERATING_POINTS)})")
     t, cfg = validate_timing(timing, config)
+    if record is not None:
+        from ..retime import check_record_path
+        check_record_path(record)
     cl = Cluster(elf, cores=cores, plugins=plugins, timing=t, config=cfg, trace=trace,
                  profile=profile, timeline=bool(timeline),
                  freq_mhz=energy.OPERATING_POINTS[op].f_mhz, hwloop_csr_base=hwloop_csr_base,
-                 cost=cost, lanes=lanes)
+                 cost=cost, lanes=lanes, record=record is not None)
     code = cl.run(max_instructions=max_instructions)
+    if record is not None:
+        _write_record(record, cl, plugins, cost, timing, op, max_instructions, profile)
     res = cluster_result(cl, op)
     res["exit_code"] = code
     if timeline:
         cl.write_timeline(timeline)
         res["timeline"] = timeline
     if profile:
-        res["profile"] = profile_by_function(cl.cores, PROFILE_CAUSES)
-        regions = profile_by_region(cl.cores, PROFILE_CAUSES)
-        if regions is not None:                 # summed over the cores, as the profile
-            res["regions"] = regions
+        res.update(_cluster_profile(cl))
     if lanes:
         res["lanes"] = cl.lanes.result()
     if read_symbols:           # shared memory: any core reads it
         res["memory"] = {k: cl.cores[0].read_symbol(k, n) for k, n in read_symbols.items()}
     return res
+
+
+def _cluster_profile(cl):
+    """``profile``: {function: {"cycles", "instructions", "stalls"}} summed over the cores (adds
+    up to core_cycles, instructions and every stall, the cluster's included), and ``regions``
+    (the same by region marker) when the program has them."""
+    out = {"profile": profile_by_function(cl.cores, PROFILE_CAUSES)}
+    regions = profile_by_region(cl.cores, PROFILE_CAUSES)
+    if regions is not None:
+        out["regions"] = regions
+    return out
 
 
 def cluster_result(cl, op):
@@ -645,3 +670,81 @@ def cluster_result(cl, op):
             "cluster": {**asdict(cl.cfg), "event_unit_base": EU_BASE, "quanta": cl.windows,
                         "quanta_without_conflict": int(cl.LS[cl.loop.LS_FAST])},
             "timing": cl.timing.as_dict(), "op_counts": opc}
+
+
+# ---- record once, re-time many (isasim/cores/ri5cy/replay.py) ----------------------------------
+def _write_record(path, cl, plugins, cost, timing, op, max_instructions, profile):
+    from ..cores.ri5cy import replay
+    rec = cl.recorder
+    left = [i for i, st in enumerate(cl.state) if st != EXITED]
+    if left:        # how far such a core got depends on when core 0 exited, i.e. on timing
+        rec.refuse(f"core {left[0]} had not exited when core 0 ended the run: how far it got "
+                   f"depends on timing")
+    replay.check_races(rec, EU_BASE, EU_BARRIER, cl.cores[0].PMETA)
+    c0 = cl.cores[0]
+    replay.write_record(
+        path, "gap8", cl.prog, plugins, cost, dict(timing or {}),
+        {"cores": cl.n, "operating_point": op,
+         "hwloop_csr_base": c0.P[cg.P["hwloop_csr_base"]].item(),
+         "max_instructions": max_instructions, "tcdm_size": cl.cfg.tcdm_size},
+        rec, [s == EXITED for s in cl.state], cl.exit_codes,
+        int(sum(c.CTR[cg.C["instructions"]] for c in cl.cores)), profile)
+
+
+def _op(v):
+    from ..energy import gap8 as energy
+    return v or energy.DEFAULT_OP
+
+
+# run options a recording keeps fixed (a re-time with another value is refused)
+_FIXED = {"cores": None, "operating_point": _op, "hwloop_csr_base": _hwloop_base,
+          "max_instructions": None, "plugins": None}
+
+
+def retime(record_path, timing=None, cost=None, **run):
+    """The result of the recorded cluster run re-timed with ``timing`` (RI5CY and cluster
+    parameters, as run_cluster takes them) and plug-in cost overrides ``cost`` (full override
+    dicts): the same keys as run_cluster's result except ``memory``, equal to a fresh run with
+    them. Each core's recorded stream runs through the replay engine bound into the same window
+    loop, so contention, barriers and the I-cache are recomputed by the same code."""
+    from ..cores.ri5cy import replay
+    from ..energy import gap8 as energy
+    h, z, prog = replay.load(record_path, "gap8", run, _FIXED)
+    t, cfg = validate_timing(timing or {})
+    if cfg.tcdm_size != h["run"]["tcdm_size"]:
+        raise IsasimError(f"retime: timing tcdm_size={cfg.tcdm_size} differs from the "
+                          f"recording's {h['run']['tcdm_size']}: it changes the memory map (what "
+                          f"executes or where); re-run the program")
+    if cost and not h["plugins"]:
+        raise IsasimError("cost overrides apply to plug-in instructions, and the recorded run "
+                          "loaded no plug-in")
+    profile = run.get("profile", h["profile"])
+    op = h["run"]["operating_point"]
+    cl = Cluster(prog, cores=h["run"]["cores"], plugins=h["plugins"], timing=t, config=cfg,
+                 profile=profile, freq_mhz=energy.OPERATING_POINTS[op].f_mhz,
+                 hwloop_csr_base=h["run"]["hwloop_csr_base"], cost=cost)
+    c0 = cl.cores[0]
+    replay.check_table(h, c0.table, record_path)
+    mod = replay.engine(c0.table)
+    cl.loop = loop_module(mod)
+    cl.TR = replay.cached_streams(z, c0.dec.nslots)
+    for i, c in enumerate(cl.cores):
+        c.eng = mod
+        c.TR = cl.TR[i]
+        if h["exit_codes"][i] is not None:
+            c.CTR[cg.C["exit_code"]] = h["exit_codes"][i]
+    try:
+        code = cl.run()
+    except SimError as e:
+        raise IsasimError(f"{record_path}: the replay left the recorded stream ({e}): corrupt "
+                          f"recording") from None
+    n = [int(c.CTR[cg.C["instructions"]]) for c in cl.cores]
+    if sum(n) != h["instructions"] or n != [int(v) for v in z["lengths"]]:
+        raise IsasimError(f"{record_path}: the replay retired {n} instructions per core, the "
+                          f"recording {[int(v) for v in z['lengths']]} (corrupt recording)")
+    res = cluster_result(cl, op)
+    res["exit_code"] = code
+    if profile:
+        res.update(_cluster_profile(cl))
+    res["status"] = "exit"
+    return res

@@ -223,6 +223,10 @@ def emit_alu(ins, slots, ctx):
     call = ctx.sem_call(ins, semantics.arguments(ins, arg))
     writes = semantics.writes(ins)
     out = []
+    if ins.timing == "div":
+        # the divider's latency depends on |rs2| as the instruction reads it: before rd (which
+        # may be rs2) is written
+        out.append("dv = R[r2]")
     if len(writes) == 1:
         out += [f"v = {call}", "if rd != 0:", "    R[rd] = v & 0xFFFFFFFF"]
     else:
@@ -235,8 +239,7 @@ def emit_alu(ins, slots, ctx):
                 out += [f"if {col} != 0:", f"    R[{col}] = t[{j}] & 0xFFFFFFFF"]
     out.append("wr = rd")
     if ins.timing == "div":
-        # the divider's latency depends on |rs2| (the signed forms divide magnitudes)
-        out.append("dv = R[r2]")
+        # the signed forms divide magnitudes
         if ins.name in ("div", "rem"):
             out += ["if dv & 0x80000000:", "    dv = (-dv) & 0xFFFFFFFF"]
         out += rule_code("div", divisor="dv")
@@ -551,7 +554,7 @@ def emit_icache():
 
 
 TRACE_ROW = '''@njit(cache=True, nogil=True)
-def trace_row(TR, n, cyc, pc, wr, value, mw, s, r1, r1_value, a, b):
+def trace_row(TR, n, cyc, pc, wr, value, mw, s, r1, r1_value, a, b, jumped):
     """Commit-log row n (layout.TR_NAMES); out of line: run() stays small when tracing is off."""
     TR[n, TR_CYCLE] = cyc
     TR[n, TR_PC] = pc
@@ -563,6 +566,7 @@ def trace_row(TR, n, cyc, pc, wr, value, mw, s, r1, r1_value, a, b):
     TR[n, TR_R1_VALUE] = r1_value
     TR[n, TR_A] = a
     TR[n, TR_B] = b
+    TR[n, TR_JUMPED] = 1 if jumped else 0
 
 
 @njit(cache=True, nogil=True)
@@ -785,7 +789,7 @@ def run(SLOT, code_base, nslots, R, HW, CSR, MEM, RB, RS, RO, CTR, OPCNT, P, pc,
                 n_l2 += 1
         if dbg:
             if trace:
-                trace_row(TR, n, cyc, pc, wr, R[wr], mw, s, r1, R[r1], la, lb)
+                trace_row(TR, n, cyc, pc, wr, R[wr], mw, s, r1, R[r1], la, lb, jumped)
                 la, lb = operands_at(SLOT, R, code_base, nslots, npc)
             if prof:
 {prof_row}

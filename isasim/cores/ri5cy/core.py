@@ -353,10 +353,11 @@ class RI5CY:
         self.PROF = np.zeros((self.dec.nslots + 1) * _PW, np.int64)
         self.P[cg.P["profile"]] = 1
 
-    def run(self, max_instructions=None, trace=None, profile=False, lanes=False):
+    def run(self, max_instructions=None, trace=None, profile=False, lanes=False, record=None):
         """Run to exit; returns the exit code. ``trace``: path of a commit log to write.
         ``lanes``: collect the lane profile in ``self.lanes`` (isasim.cores.ri5cy.lanes; the
-        trace path, same cycles)."""
+        trace path, same cycles). ``record``: a replay.Recorder that receives the commit-log rows
+        (trace path, same cycles)."""
         limit = instruction_limit(max_instructions)
         if profile:
             self.enable_profile()
@@ -365,7 +366,7 @@ class RI5CY:
             from .lanes import LaneProfile
             self.lanes = LaneProfile(self.table, self.dec)
         out = open(trace, "w") if trace else None
-        slow = bool(out) or bool(lanes)
+        slow = bool(out) or bool(lanes) or record is not None
         try:
             if out:
                 out.write("# isasim RI5CY commit log: cycle pc word disassembly "
@@ -380,6 +381,11 @@ class RI5CY:
                     self.write_trace(out, n)
                 if lanes:
                     self.lanes.add_rows(self.TR, n)
+                if record is not None:
+                    record.rows(0, self.TR, n)
+                    if st in (cg.ST_REDECODE, cg.ST_PYCALL):
+                        record.refuse("self-modifying code" if st == cg.ST_REDECODE else
+                                      "a Python-path plug-in instruction executed")
                 done += n
                 if st == cg.ST_REDECODE:        # a store overwrote the instruction at pc
                     self.dec.redecode(self.pc, self.mem)

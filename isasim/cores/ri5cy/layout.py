@@ -41,9 +41,11 @@ SLOT_SHIFT = 3
 assert len(SLOT_NAMES) == SLOT_WIDTH == 1 << SLOT_SHIFT
 
 # commit-log row: cycle at issue, pc, register written, its value, memory address (-1: none),
-# slot, rs1, value of rs1, and the values of the rs1 and rs2 columns BEFORE the instruction
-# executed (the lane profile's operands a and b: rd may be rs1 or rs2)
-TR_NAMES = ("cycle", "pc", "wr", "value", "mem", "slot", "r1", "r1_value", "a", "b")
+# slot, rs1, value of rs1, the values of the rs1 and rs2 columns BEFORE the instruction
+# executed (the lane profile's operands a and b: rd may be rs1 or rs2; b is also the divisor a
+# recording keeps), and 1 if the instruction redirected the pc (taken branch, jump, mret; not a
+# hardware-loop back edge: what a recording needs, isasim/cores/ri5cy/replay.py)
+TR_NAMES = ("cycle", "pc", "wr", "value", "mem", "slot", "r1", "r1_value", "a", "b", "jumped")
 # access-log row: issue cycle, address, cycles of the instruction (the access is placed at the
 # instruction's last cycle, issue + cost - 1). An instruction-cache refill of line L is logged as
 # (fetch cycle, -1 - L, 0), i.e. in the cycle before the fetching instruction issues; the cluster
