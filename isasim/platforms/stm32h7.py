@@ -80,7 +80,8 @@ def run(elf_path, max_instructions=None, trace=None, plugins=(), timing=None, op
                               "--trace")
         if traps:
             raise IsasimError("--record: runs with raw trap registrations cannot be recorded")
-        _check_record_path(record)
+        from ..retime import check_record_path
+        check_record_path(record)
     given = MEM.check(memory)
     mem = effective_memory(op["name"], given)
     sections = _sections(elf_path)
@@ -197,17 +198,6 @@ def _result(core, pt, op, mem, actual, profile):
 # ---------------------------------------------------------------------------------------------
 # record once, re-time many (isasim.cores.cm7.replay)
 # ---------------------------------------------------------------------------------------------
-def _check_record_path(path):
-    import os
-    d = os.path.dirname(os.path.abspath(path)) or "."
-    if os.path.isdir(path):
-        raise IsasimError(f"--record {path}: is a directory")
-    if not os.path.isdir(d):
-        raise IsasimError(f"--record {path}: directory {d} does not exist")
-    if not os.access(d, os.W_OK):
-        raise IsasimError(f"--record {path}: not writable")
-
-
 def _sha256(path):
     import hashlib
     with open(path, "rb") as f:
