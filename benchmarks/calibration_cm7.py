@@ -4,7 +4,7 @@ largest error. Usage: python benchmarks/calibration_cm7.py [--timing KEY=VALUE .
 import argparse
 import sys
 
-from isasim.timing.calibration import table
+from isasim.report.calibration import table
 
 
 def main(argv=None):

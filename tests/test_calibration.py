@@ -1,12 +1,12 @@
 """Calibration of the Cortex-M7 model against measured throughputs (issue 18 item 5,
-isasim/timing/calibration.py, benchmarks/calibration_cm7.py)."""
+isasim/report/calibration.py, benchmarks/calibration_cm7.py)."""
 import os
 import subprocess
 import sys
 
 import pytest
 
-from isasim.timing import calibration
+from isasim.report import calibration
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

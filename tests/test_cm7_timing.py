@@ -9,7 +9,7 @@ import pytest
 
 from isasim.cores import cm7
 from isasim.platforms import stm32h7
-from isasim.timing.calibration import cycles_per_iteration
+from isasim.report.calibration import cycles_per_iteration
 from isasim.timing.cm7 import CM7Timing
 from isasim.toolchain.build import build_elf
 

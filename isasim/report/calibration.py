@@ -38,7 +38,7 @@ def cycles_per_iteration(name, timing=None):
     from .. import cache
     from ..cores.cm7 import Cm7Core
     from ..toolchain.build import build_elf
-    from .cm7 import CM7Timing
+    from ..timing.cm7 import CM7Timing
     t = CM7Timing().override(**(timing or {}))
     cyc = []
     for n in (N1, N2):
