@@ -49,3 +49,27 @@ def test_engine_pointer_has_the_loops_function_type():
     assert numba.typeof(p) == cg.engine_function_type()
     assert cg.engine_function_type().signature.args[0] == cg.engine_signature()[0]
     assert mod.run.signatures == [cg.engine_signature()]
+
+
+@pytest.mark.slow
+def test_helper_compiles_the_alu_groups_run_calls(tmp_path):
+    """A cold engine() compiles each alu_<g> for ALU_SIG only, i.e. the signature the helper
+    process compiles is the one run() calls (with (int32, int64 * 8) run() needed an all-int64
+    version of every group and compiled it itself: the helper's work was wasted)."""
+    code = textwrap.dedent("""
+        import numba
+        from isasim.cores.ri5cy import codegen as cg
+        from isasim.isa.registry import load_table
+        m = cg.engine(load_table("rv32"))
+        cg.wait_background()
+        sig = numba.core.sigutils.normalize_signature(eval(cg.ALU_SIG, {"numba": numba}))[0]
+        gs = [g for g in dir(m) if g.startswith("alu_")]
+        bad = [g for g in gs if getattr(m, g).signatures not in ([], [sig])]
+        print(len(gs), len(bad))
+        """)
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_DISABLE_JIT"}
+    env["ISASIM_CACHE_DIR"] = str(tmp_path / "cache")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert r.returncode == 0, r.stderr[-2000:]
+    n, bad = map(int, r.stdout.split())
+    assert n > 0 and bad == 0, r.stdout

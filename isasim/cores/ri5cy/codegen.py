@@ -1017,7 +1017,10 @@ def engine(table):
     return mod
 
 
-ALU_SIG = "(numba.int32,) + (numba.int64,) * 8"     # how run() calls alu_<g>(op, a, b, c, d, ...)
+# how run() calls alu_<g>(op, a, b, c, d, i0, i1, i2, pc): all int64 (op is read from SLOT). It
+# was (int32, int64 * 8), which run() never calls: the helper's groups were a second version that
+# run() did not use, and this process compiled every group again (tests/test_rvq_coldstart.py)
+ALU_SIG = "(numba.int64,) * 9"
 
 
 def _precompile_alu(mod, path, name):
