@@ -331,7 +331,8 @@ class Cluster:
                 d = self.cores[0].dec
                 m = self.mem
                 why, i = L.run_windows(
-                    self.eng, d.SLOT, d.base, d.nslots, self.R, self.HW, self.CSR, m.MEM, m.RB, m.RS, m.RO,
+                    self.eng,
+                    d.SLOT, d.base, d.nslots, self.R, self.HW, self.CSR, m.MEM, m.RB, m.RS, m.RO,
                     self.CTR, self.OPCNT, self.P, self.PC, self.TR, self.PROF, self.AL,
                     self.cores[0].PF, self.cores[0].PMETA, self.IC,
                     self.CS, LS, self.ring, self.rr, self.T, self.UNDO, self.LAST, self.BAR)

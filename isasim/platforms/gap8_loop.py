@@ -7,10 +7,10 @@ driver is ``Cluster.run`` in gap8.py.
 The loop calls the engine through its first argument ``eng``, a first-class function value
 (``codegen.engine_function_type()``, given by ``codegen.engine_pointer``), so it compiles without
 the engine: a cold start compiles it in the helper process while the engine compiles.
-``gap8.loop_module()`` writes a copy of this file next to the generated engines, keyed by its source,
-gap8_arb.py's and the layout (numba's cache does not notice a change of a called module), so its
-numba cache lives under ``$ISASIM_CACHE_DIR`` like the engine's. The arbitration (``_resolve``,
-``_precheck``) is in gap8_arb.py and re-exported here.
+``gap8.loop_module()`` writes a copy of this file next to the generated engines, keyed by its
+source, gap8_arb.py's and the layout (numba's cache does not notice a change of a called module),
+so its numba cache lives under ``$ISASIM_CACHE_DIR`` like the engine's. The arbitration
+(``_resolve``, ``_precheck``) is in gap8_arb.py and re-exported here.
 
 Arrays (``n`` cores): the per-core state of all cores is stacked (``R[i]`` is core i's registers,
 and so on; the Python core objects hold views of these rows). Cluster bookkeeping is one array
@@ -99,10 +99,12 @@ def _barrier(CS, CTR, LS, BAR, n):
 
 
 @njit(cache=True, nogil=True)
-def run_windows(eng, SLOT, code_base, nslots, R, HW, CSR, MEM, RB, RS, RO, CTR, OPCNT, P, PC, TR, PROF,
+def run_windows(eng,
+                SLOT, code_base, nslots, R, HW, CSR, MEM, RB, RS, RO, CTR, OPCNT, P, PC, TR, PROF,
                 AL, PF, PMETA, IC, CS, LS, ring, rr, T, UNDO, LAST, BAR):
     """Run windows until core 0 has ended (R_DONE) or Python is needed; returns (reason, core).
-    ``eng``: the engine's run() (codegen.engine_pointer). Resumable: ``LS`` holds the window end, the core being run and the phase."""
+    ``eng``: the engine's run() (codegen.engine_pointer). Resumable: ``LS`` holds the window end,
+    the core being run and the phase."""
     n = R.shape[0]
     tcap = LS[LS_TCAP]
     while True:

@@ -943,9 +943,11 @@ def engine_pointer(mod):
         raise IsasimError(f"RI5CY engine: run() returns {got}, not {sig.return_type} "
                           f"(codegen.engine_function_type)")
 
+    addr = _get_wrapper_address(mod.run, sig)   # once: the loop is re-entered per Python call
+
     class EnginePointer(numba.types.WrapperAddressProtocol):
         def __wrapper_address__(self):
-            return _get_wrapper_address(mod.run, sig)
+            return addr
 
         def signature(self):
             return sig
@@ -953,7 +955,7 @@ def engine_pointer(mod):
 
 
 # "module:function" names run in the helper process of a cold start, after its ALU groups, while
-# this process compiles run() (e.g. the GAP-8 cluster's arbitration, platforms/gap8_arb.py)
+# this process compiles run() (e.g. the GAP-8 window loop, isasim.platforms.gap8:loop_module)
 BACKGROUND = []
 
 
