@@ -556,10 +556,12 @@ def _warm_engine(points):
     if any(_needs_rv_engine(p) for p in points):
         from ..cores.ri5cy import codegen
         from ..isa.registry import load_table
-        eng = codegen.engine(load_table("rv32"))   # compile once here, workers load it from disk
+        gap8 = None
         if any(p["variant"]["target"] == "gap8" for p in points):
-            from ..platforms import gap8
-            gap8.loop_module(eng)                  # the cluster's window loop too
+            from ..platforms import gap8           # (its import lets the helper compile the loop)
+        codegen.engine(load_table("rv32"))         # compile once here, workers load it from disk
+        if gap8 is not None:
+            gap8.loop_module()                     # the cluster's window loop too
 
 
 class OutputDir:

@@ -17,7 +17,7 @@ windows have no two accesses to one bank in one cycle: ``_precheck`` recognises 
 per core and gives the same result without the time-ordered replay.
 
 The window loop itself (run the cores, arbitrate, event unit, barrier) is compiled too
-(gap8_loop.py, bound to the engine by ``loop_module``); this class sets up the stacked per-core
+(gap8_loop.py, called with the engine by ``Cluster.run``); this class sets up the stacked per-core
 arrays, drives that loop and does what needs Python: traces, Python-path plug-ins, errors,
 timelines, results.
 
@@ -145,24 +145,32 @@ class ClusterConfig:
 _loops = {}
 
 
-def loop_module(engine):
-    """The compiled window loop (gap8_loop.py) bound to ``engine`` (a generated RI5CY engine
-    module): a copy of gap8_loop.py next to the engine with ``eng = engine.run``, keyed by the
-    engine and the loop's source, so numba caches it on disk like the engine."""
+def _loop_paths():
     import hashlib
     import os
-    from . import gap8_loop
+    from ..toolchain.zig import cache_root
+    from . import gap8_arb, gap8_loop
     with open(gap8_loop.__file__) as f:
         src = f.read()
-    key = hashlib.sha256((engine.__name__ + src).encode()).hexdigest()[:20]
+    with open(gap8_arb.__file__, "rb") as f:
+        arb = f.read()
+    key = hashlib.sha256(src.encode() + arb + cg.layout.signature().encode()).hexdigest()[:20]
+    return key, os.path.join(cache_root(), "engine", f"gap8_loop_{key}.py"), src
+
+
+def loop_module():
+    """The compiled window loop (gap8_loop.py; it takes the engine as an argument): a copy of
+    gap8_loop.py in the engine cache directory, keyed by its source, gap8_arb.py's and the layout,
+    so numba caches it there. A cold start compiles it in the engine's helper process (BACKGROUND
+    below) while run() compiles; this process waits for that helper, then loads it."""
+    import os
+    key, path, src = _loop_paths()
     if key not in _loops:
-        path = os.path.join(os.path.dirname(engine.__file__), f"gap8_loop_{key}.py")
-        src += (f"\n\nfrom {engine.__name__} import run as eng  # noqa: E402,F811 "
-                f"(bound by isasim.platforms.gap8.loop_module)\n")
+        os.makedirs(os.path.dirname(path), exist_ok=True)
         mod = cg._import_generated(path, f"isasim_gap8_loop_{key}", src)
         if not cg._jit_disabled() and not cg._cached(mod.run_windows):
+            cg.wait_background()            # this process's helper may be compiling it
             with cg.compile_lock(path):     # cold: one process compiles, the others wait here
-                cg.wait_background()        # the arbitration, compiled by the helper
                 mod.run_windows.compile(loop_signature())   # or loads what another compiled
         _loops[key] = mod
     return _loops[key]
@@ -174,13 +182,15 @@ def loop_signature():
     i64 = t.int64
     a1, a2, a3 = (t.Array(i64, k, "C") for k in (1, 2, 3))
     e = cg.engine_signature()
-    return (e[:3] + (a2, a2, a2, e[6], a1, a1, a1, a2, a2, a2, a1, a3, a2, a3, e[18], a2, a2)
+    return ((cg.engine_function_type(),)
+            + e[:3] + (a2, a2, a2, e[6], a1, a1, a1, a2, a2, a2, a1, a3, a2, a3, e[18], a2, a2)
             + (a2, a1, a2, a1, a2, a2, a2, a2))
 
 
-# a cold start compiles the arbitration in the helper process while the engine compiles
-if "isasim.platforms.gap8_arb:precompile" not in cg.BACKGROUND:
-    cg.BACKGROUND.append("isasim.platforms.gap8_arb:precompile")
+# a cold start compiles the window loop (and with it the arbitration, gap8_arb.py) in the helper
+# process while the engine compiles
+if "isasim.platforms.gap8:loop_module" not in cg.BACKGROUND:
+    cg.BACKGROUND.append("isasim.platforms.gap8:loop_module")
 
 
 class Cluster:
@@ -205,7 +215,8 @@ class Cluster:
                    hwloop_csr_base=hwloop_csr_base, cost=cost)
         self.prog, self.mem, self.timing = c0.prog, c0.mem, t
         self.cores = [c0] + [_clone(c0, i) for i in range(1, n)]
-        self.loop = loop_module(c0.eng)
+        self.loop = loop_module()
+        self.eng = cg.engine_pointer(c0.eng)
         self.trace = trace
         # the lane profile reads the trace rows (isasim.cores.ri5cy.lanes): the trace path
         self.lanes = None
@@ -348,6 +359,7 @@ class Cluster:
                 d = self.cores[0].dec
                 m = self.mem
                 why, i = L.run_windows(
+                    self.eng,
                     d.SLOT, d.base, d.nslots, self.R, self.HW, self.CSR, m.MEM, m.RB, m.RS, m.RO,
                     self.CTR, self.OPCNT, self.P, self.PC, self.TR, self.PROF, self.AL,
                     self.cores[0].PF, self.cores[0].PMETA, self.IC,
@@ -726,7 +738,7 @@ def retime(record_path, timing=None, cost=None, **run):
     c0 = cl.cores[0]
     replay.check_table(h, c0.table, record_path)
     mod = replay.engine(c0.table)
-    cl.loop = loop_module(mod)
+    cl.eng = cg.engine_pointer(mod)      # the window loop calls the replay engine instead
     cl.TR = replay.cached_streams(z, c0.dec.nslots)
     for i, c in enumerate(cl.cores):
         c.eng = mod

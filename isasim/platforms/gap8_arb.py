@@ -1,8 +1,7 @@
 """Arbitration of the GAP-8 cluster's logged memory accesses (the replay of docs/gap8.md
 "Simulation scheme"): ``_resolve`` replays a window in global time order, ``_precheck`` is the
-conflict-free shortcut. They do not depend on the RI5CY engine, so they live here, compiled and
-cached once (the window loop in gap8_loop.py, a template copied next to each engine, imports them),
-and ``precompile`` can compile them in a background process while the engine compiles.
+conflict-free shortcut. The window loop (gap8_loop.py, compiled in the helper process of a cold
+start while the engine compiles) imports them.
 
 Ports: TCDM banks 0..nbanks-1, the L2 port ``nbanks``, the instruction-cache refill port
 ``nbanks + 1`` (a refill is logged with a negative address and holds its port ``ic_lat`` cycles).
@@ -301,15 +300,3 @@ def _precheck(AL, cnt, n, horizon, tcdm_base, tcdm_size, nbanks, ilv, l2_lat, ic
                     _charge(PROF, AL, i, h, _PL2L, l2_lat)
     _carry(AL, cnt, n, T[5], D)
     return True
-
-
-def precompile():
-    """Compile _resolve and _precheck for the argument types the window loop passes (a second
-    process does this while the first compiles the engine; the loop then loads them)."""
-    from numba import types as t
-    i64 = t.int64
-    a1, a2, a3 = (t.Array(i64, k, "C") for k in (1, 2, 3))
-    _resolve.compile((a3, a1, i64, i64, i64, i64, i64, i64, i64, i64, i64, a2, a1)
-                     + (a1,) * 9 + (a2,))
-    _precheck.compile((a3, a1, i64, i64, i64, i64, i64, i64, i64, i64, i64, a2, a1)
-                      + (a1,) * 6 + (a2, a2, a2, a2))

@@ -4,10 +4,13 @@ Python except for what only Python can do (a Python-path plug-in, writing a trac
 access log, an error, a timeline window, the end). Scheme and error bound: docs/gap8.md; the
 driver is ``Cluster.run`` in gap8.py.
 
-This module is a template: ``gap8.loop_module(engine)`` writes a copy of it next to the generated
-RI5CY engine with ``eng`` bound to that engine's ``run`` (one copy per engine, so numba's on-disk
-cache never mixes engines). The arbitration (``_resolve``, ``_precheck``) does not use ``eng``: it
-is in gap8_arb.py, compiled once, and re-exported here.
+The loop calls the engine through its first argument ``eng``, a first-class function value
+(``codegen.engine_function_type()``, given by ``codegen.engine_pointer``), so it compiles without
+the engine: a cold start compiles it in the helper process while the engine compiles.
+``gap8.loop_module()`` writes a copy of this file next to the generated engines, keyed by its
+source, gap8_arb.py's and the layout (numba's cache does not notice a change of a called module),
+so its numba cache lives under ``$ISASIM_CACHE_DIR`` like the engine's. The arbitration
+(``_resolve``, ``_precheck``) is in gap8_arb.py and re-exported here.
 
 Arrays (``n`` cores): the per-core state of all cores is stacked (``R[i]`` is core i's registers,
 and so on; the Python core objects hold views of these rows). Cluster bookkeeping is one array
@@ -18,8 +21,6 @@ from numba import njit
 from isasim.cores.ri5cy.layout import (C, P, ST_LIMIT, ST_EXIT, ST_EVENT, ST_LOG_FULL, ST_PYCALL,
                                       ST_REDECODE)
 from isasim.platforms.gap8_arb import _resolve, _precheck, NONE  # noqa: F401 (NONE: gap8.py, tests)
-
-eng = None      # the engine's run(): bound at the end of the generated copy
 
 # ---- CS rows: per-core cluster bookkeeping ------------------------------------------------------
 CS_NAMES = ("state", "D", "cont", "l2c", "l2l", "ntc", "nl2", "nev", "ev_issue", "gated",
@@ -98,10 +99,12 @@ def _barrier(CS, CTR, LS, BAR, n):
 
 
 @njit(cache=True, nogil=True)
-def run_windows(SLOT, code_base, nslots, R, HW, CSR, MEM, RB, RS, RO, CTR, OPCNT, P, PC, TR, PROF,
+def run_windows(eng,
+                SLOT, code_base, nslots, R, HW, CSR, MEM, RB, RS, RO, CTR, OPCNT, P, PC, TR, PROF,
                 AL, PF, PMETA, IC, CS, LS, ring, rr, T, UNDO, LAST, BAR):
     """Run windows until core 0 has ended (R_DONE) or Python is needed; returns (reason, core).
-    Resumable: ``LS`` holds the window end, the core being run and the phase."""
+    ``eng``: the engine's run() (codegen.engine_pointer). Resumable: ``LS`` holds the window end,
+    the core being run and the phase."""
     n = R.shape[0]
     tcap = LS[LS_TCAP]
     while True:

@@ -986,8 +986,41 @@ def engine_signature():
             + (a2, a1, a2, pf, a2, a2))
 
 
+def engine_function_type():
+    """numba type of run() as a first-class function value: the GAP-8 window loop takes the engine
+    as an argument of this type, so it compiles without the engine (in parallel with it)."""
+    from numba import types as t
+    return t.FunctionType(t.UniTuple(t.int64, 3)(*engine_signature()))
+
+
+def engine_pointer(mod):
+    """``mod.run`` (compiled for engine_signature()) as a value of engine_function_type(); the
+    Python function itself when numba is disabled."""
+    if _jit_disabled():
+        return mod.run
+    import numba
+    from numba.experimental.function_type import _get_wrapper_address
+    ftype = engine_function_type()
+    sig = ftype.signature
+    mod.run.compile(engine_signature())         # loads it from the cache (engine() put it there)
+    got = mod.run.overloads[tuple(sig.args)].signature.return_type
+    if got != sig.return_type:
+        raise IsasimError(f"RI5CY engine: run() returns {got}, not {sig.return_type} "
+                          f"(codegen.engine_function_type)")
+
+    addr = _get_wrapper_address(mod.run, sig)   # once: the loop is re-entered per Python call
+
+    class EnginePointer(numba.types.WrapperAddressProtocol):
+        def __wrapper_address__(self):
+            return addr
+
+        def signature(self):
+            return sig
+    return EnginePointer()
+
+
 # "module:function" names run in the helper process of a cold start, after its ALU groups, while
-# this process compiles run() (e.g. the GAP-8 cluster's arbitration, platforms/gap8_arb.py)
+# this process compiles run() (e.g. the GAP-8 window loop, isasim.platforms.gap8:loop_module)
 BACKGROUND = []
 
 
@@ -1036,7 +1069,7 @@ class compile_lock:
 def engine(table):
     """The compiled engine module for the built-in part of ``table`` (generated and imported once
     per key; numba caches the compiled code next to it). A cold start compiles everything here,
-    under a lock: the ALU groups (half of them in a helper process) and run()."""
+    under a lock: run(), and the ALU groups it calls, shared with a helper process."""
     key, path, name = _engine_paths(table)
     if key in _loaded:
         return _loaded[key]
@@ -1051,24 +1084,28 @@ def engine(table):
     return mod
 
 
-ALU_SIG = "(numba.int32,) + (numba.int64,) * 8"     # how run() calls alu_<g>(op, a, b, c, d, ...)
+# how run() calls alu_<g>(op, a, b, c, d, i0, i1, i2, pc): all int64 (op is read from SLOT). It
+# was (int32, int64 * 8), which run() never calls: the helper's groups were a second version that
+# run() did not use, and this process compiled every group again (tests/test_rvq_coldstart.py)
+ALU_SIG = "(numba.int64,) * 9"
 
 
 def _precompile_alu(mod, path, name):
-    """Cold start only: the ALU group functions are independent, so a second process compiles half
-    of them into numba's on-disk cache while this one compiles the other half, and then the
-    BACKGROUND tasks while this one compiles run(). Any failure there only costs time."""
+    """Cold start only: start a helper process that compiles the ALU group functions into numba's
+    on-disk cache, last group first, and then the BACKGROUND tasks. This process goes straight on
+    to run(): its passes before type inference overlap the helper's first groups, and its type
+    inference compiles the groups it meets first (alu_0, alu_1, ...) unless the helper has cached
+    them by then (numba's compile() looks in the cache first), so the two meet in the middle
+    without coordination. Any failure of the helper only costs time."""
     import subprocess
     groups = sorted((k for k in dir(mod) if k.startswith("alu_")), key=lambda k: int(k[4:]))
-    theirs, mine = groups[1::2], groups[0::2]
     code = (f"import importlib, importlib.util, sys, numba\n"
             f"from isasim.isa.registry import load_table\n"
             f"spec = importlib.util.spec_from_file_location({name!r}, {path!r})\n"
             f"m = importlib.util.module_from_spec(spec); m._T = load_table('rv32')\n"
             f"sys.modules[{name!r}] = m\n"
             f"spec.loader.exec_module(m)\n"
-            f"for g in {theirs!r}:\n    getattr(m, g).compile({ALU_SIG})\n"
-            f"print('alu done', flush=True)\n"
+            f"for g in {groups[::-1]!r}:\n    getattr(m, g).compile({ALU_SIG})\n"
             f"for task in {list(BACKGROUND)!r}:\n"
             f"    mod_name, fn = task.split(':')\n"
             f"    getattr(importlib.import_module(mod_name), fn)()\n")
@@ -1076,21 +1113,15 @@ def _precompile_alu(mod, path, name):
         proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
                                 stderr=subprocess.DEVNULL, text=True)
     except OSError:
-        proc = None
-    import numba
-    sig = eval(ALU_SIG, {"numba": numba})       # the same expression the helper process uses
-    for g in mine:
-        getattr(mod, g).compile(sig)
-    if proc is not None:
-        proc.stdout.readline()              # its ALU groups are in the cache (or it failed)
-        _background.append(proc)            # the rest runs while run() compiles
+        return
+    _background.append(proc)            # runs while run() compiles
 
 
 _background = []
 
 
 def wait_background():
-    """Wait for the helper process of a cold start (its BACKGROUND tasks)."""
+    """Wait for the helper process of a cold start (its ALU groups and BACKGROUND tasks)."""
     while _background:
         p = _background.pop()
         p.stdout.read()

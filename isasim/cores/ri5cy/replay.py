@@ -10,8 +10,8 @@ Re-timing runs a *replay engine* in place of the engine: generated here from the
 the same signature as the engine's ``run``, it walks the recorded stream instead of executing
 semantics and applies the same costs (``codegen.rule_code`` snippets of the same RULES, the same
 instruction-cache fetch ``codegen.emit_icache``) and writes the same access-log entries. On one
-core it runs under ``RI5CY.run``; on the cluster it is bound into the same window loop
-(``gap8.loop_module``), so contention, barriers and the I-cache are computed by the real
+core it runs under ``RI5CY.run``; on the cluster the same window loop calls it in place of the
+engine (``gap8.loop_module`` takes the engine as a function pointer), so contention, barriers and the I-cache are computed by the real
 arbitration, barrier and cache code for the new timing. A fresh run with the new timing retires
 the same instruction stream as long as the program's control flow and addresses do not depend on
 timing; what could make them depend on it is detected when recording (``Recorder.refusal``) and
