@@ -160,8 +160,8 @@ def main():
     print(f"Unicorn RV32, no hooks  : {spread(raw)} MIPS  (plain RV32IM loop, same rounds)")
     if hooked is not None:
         print(f"Unicorn RV32, code hook : {hooked:6.1f} MIPS  (per-instruction Python hook)")
-    print(f"ratio engine / raw Unicorn: best-of-N {max(eng) / max(raw):.2f}, per round median "
-          f"{ratios[len(ratios) // 2]:.2f} (range {ratios[0]:.2f}-{ratios[-1]:.2f})")
+    print(f"ratio engine / raw Unicorn: best-of-N {max(eng) / max(raw):.3f}, per round median "
+          f"{ratios[len(ratios) // 2]:.3f} (range {ratios[0]:.3f}-{ratios[-1]:.3f})")
     print(f"per CPU-second of this process (time.process_time; steadier on a loaded machine): "
           f"engine {spread(eng_cpu)}, raw Unicorn {spread(raw_cpu)} M instructions/CPU-s; ratio "
           f"best-of-N {max(eng_cpu) / max(raw_cpu):.2f}")

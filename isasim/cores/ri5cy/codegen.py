@@ -595,6 +595,15 @@ def emit_profile_entry():
     return out
 
 
+def profile_row_function():
+    """emit_profile_row as a function of its own: run() calls it under its profile flag, so the
+    profiling code is out of line and the fast path's loop stays small."""
+    return "\n".join(["@njit(cache=True, nogil=True)",
+                      "def profile_row(PROF, CTR, AL, s, c, psn, pal):",
+                      '    """One instruction\'s profile row (emit_profile_row); returns pal."""']
+                     + _indent(emit_profile_row(), 4) + ["    return pal"])
+
+
 def emit_profile_row():
     """After an instruction (profiling): its cycles, one execution and the stall cycles the
     engine counted for it (the change of each stall counter since the previous instruction) to
@@ -914,9 +923,9 @@ def generate(table):
         reload_hw="\n".join(_indent(_reload_hw(), 4)),
         load_use="\n".join(_indent(rule_code("load_use"), 12)),
         icache="\n".join(_indent(emit_icache(), 8)),
-        trace_row=TRACE_ROW,
+        trace_row=TRACE_ROW + "\n\n\n" + profile_row_function(),
         prof_entry="\n".join(_indent(emit_profile_entry(), 8)),
-        prof_row="\n".join(_indent(emit_profile_row(), 16)),
+        prof_row="                pal = profile_row(PROF, CTR, AL, s, c, psn, pal)",
         cases="\n".join(cases), inline_alu="\n".join(inline),
         alu_if="elif" if inline else "if", plugin="\n".join(_indent(emit_plugin(), 12)),
         hwloop_end="\n".join(_indent(emit_hwloop_end(), 8)))
