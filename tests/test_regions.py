@@ -153,3 +153,16 @@ def test_region_columns_in_results(tmp_path):
     assert row["instructions_region_inner"] == 400
     assert row["amdahl_region_inner"] == pytest.approx(
         row["cycles"] / (row["cycles"] - row["cycles_region_inner"]))
+
+
+@pytest.mark.parametrize("target", ["ri5cy", "gap8"])
+def test_riscv_retimed_run_has_the_regions_of_a_fresh_run(tmp_path, target):
+    from isasim.retime import retime
+    elf = _build(tmp_path, target, "loop.S", RV_LOOP)
+    kw = {"cores": 2} if target == "gap8" else {}
+    rec = str(tmp_path / "r.npz")
+    run_elf(elf, target, profile=True, record=rec, **kw)
+    again = retime(rec, timing={"load_use": 3}, profile=True)
+    fresh = run_elf(elf, target, profile=True, timing={"load_use": 3}, **kw)
+    assert again["regions"] == fresh["regions"] and again["cycles"] == fresh["cycles"]
+    assert again["regions"]["inner"]["stalls"]["load_use"] == 3 * 100 * kw.get("cores", 1)
