@@ -78,6 +78,35 @@ def _head(AL, i, head, cnt, D, e, bank, tcdm_base, tcdm_size, nbanks, ilv, ev_ba
     e[i] = 1 << 62
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _lose(i, b, nbanks, D, e, l2c, icc, cont, PROF, AL, head):
+    """Core i's access to port b lost this cycle: one cycle later, counted by port kind."""
+    D[i] += 1
+    e[i] += 1
+    if b == nbanks:
+        l2c[i] += 1
+        _charge(PROF, AL, i, head[i], _PL2C, 1)
+    elif b > nbanks:
+        icc[i] += 1
+        _charge(PROF, AL, i, head[i], _PICC, 1)
+    else:
+        cont[i] += 1
+        _charge(PROF, AL, i, head[i], _PTC, 1)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _grant(i, b, nbanks, l2_lat, D, l2l, ntc, nl2, PROF, AL, head):
+    """Core i's access to port b is granted: past it, the L2 latency added to its delay."""
+    head[i] += 1
+    if b == nbanks:
+        nl2[i] += 1
+        D[i] += l2_lat
+        l2l[i] += l2_lat
+        _charge(PROF, AL, i, head[i] - 1, _PL2L, l2_lat)
+    elif b < nbanks:
+        ntc[i] += 1
+
+
 @njit(cache=True, nogil=True)
 def _carry(AL, cnt, n, head, D):
     """Move each core's unresolved accesses (from ``head[i]`` on) to the front of its log,
@@ -135,28 +164,11 @@ def _resolve(AL, cnt, n, horizon, tcdm_base, tcdm_size, nbanks, ilv, l2_lat, ic_
             i = imin
             b = bank[i]
             if ring[b, slot] == tmin:  # bank granted in this cycle in the previous quantum
-                D[i] += 1
-                e[i] += 1
-                if b == nbanks:
-                    l2c[i] += 1
-                    _charge(PROF, AL, i, head[i], _PL2C, 1)
-                elif b > nbanks:
-                    icc[i] += 1
-                    _charge(PROF, AL, i, head[i], _PICC, 1)
-                else:
-                    cont[i] += 1
-                    _charge(PROF, AL, i, head[i], _PTC, 1)
+                _lose(i, b, nbanks, D, e, l2c, icc, cont, PROF, AL, head)
                 continue
             _occupy(ring, b, tmin, ic_lat if b > nbanks else 1, msk)
             rr[b] = i + 1 if i + 1 < n else 0
-            head[i] += 1
-            if b == nbanks:
-                nl2[i] += 1
-                D[i] += l2_lat
-                l2l[i] += l2_lat
-                _charge(PROF, AL, i, head[i] - 1, _PL2L, l2_lat)
-            elif b < nbanks:
-                ntc[i] += 1
+            _grant(i, b, nbanks, l2_lat, D, l2l, ntc, nl2, PROF, AL, head)
             _head(AL, i, head, cnt, D, e, bank, tcdm_base, tcdm_size, nbanks, ilv, ev_base,
                   nev, ev_issue)
             continue
@@ -181,28 +193,11 @@ def _resolve(AL, cnt, n, horizon, tcdm_base, tcdm_size, nbanks, ilv, l2_lat, ic_
                     continue
                 req[j] = 0
                 if j == win:
-                    head[j] += 1
-                    if b == nbanks:
-                        nl2[j] += 1
-                        D[j] += l2_lat
-                        l2l[j] += l2_lat
-                        _charge(PROF, AL, j, head[j] - 1, _PL2L, l2_lat)
-                    elif b < nbanks:
-                        ntc[j] += 1
+                    _grant(j, b, nbanks, l2_lat, D, l2l, ntc, nl2, PROF, AL, head)
                     _head(AL, j, head, cnt, D, e, bank, tcdm_base, tcdm_size, nbanks, ilv,
                           ev_base, nev, ev_issue)
                 else:
-                    D[j] += 1
-                    e[j] += 1
-                    if b == nbanks:
-                        l2c[j] += 1
-                        _charge(PROF, AL, j, head[j], _PL2C, 1)
-                    elif b > nbanks:
-                        icc[j] += 1
-                        _charge(PROF, AL, j, head[j], _PICC, 1)
-                    else:
-                        cont[j] += 1
-                        _charge(PROF, AL, j, head[j], _PTC, 1)
+                    _lose(j, b, nbanks, D, e, l2c, icc, cont, PROF, AL, head)
             if win >= 0:
                 _occupy(ring, b, tmin, ic_lat if b > nbanks else 1, msk)
                 rr[b] = win + 1 if win + 1 < n else 0
