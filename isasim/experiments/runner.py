@@ -228,11 +228,8 @@ def run_point(point, use_cache=True, cache_only=False, record=None):
     if run_kw.get("lanes"):
         extra["lanes"] = True
     try:
-        res = run_elf(elf, v["target"], max_instructions=run_kw["max_instructions"],
-                      plugins=v.get("plugins", []), timing=run_kw["timing"], cores=run_kw["cores"],
-                      operating_point=run_kw["operating_point"], profile=bool(run_kw.get("profile")),
-                      cost=run_kw.get("cost"), hwloop_csr_base=run_kw.get("hwloop_csr_base"),
-                      memory=run_kw.get("memory"),
+        res = run_elf(elf, v["target"], **_run_options(v, run_kw),
+                      profile=bool(run_kw.get("profile")),
                       read_symbols={k: np.asarray(a).nbytes for k, a in outs.items()} or None,
                       **extra)
     except IsasimError as e:
@@ -252,6 +249,14 @@ def run_point(point, use_cache=True, cache_only=False, record=None):
     if run_kw.get("cycle_range"):
         res["cycle_corners"] = _cycle_corners(point, prep, record)
     return _finish(point, prep, res, wall, "bit-exact" if outs else "exit-code", retimed=False)
+
+
+def _run_options(v, run_kw):
+    """run_elf options of a point's run (variant ``v``, run options ``run_kw`` of _prepare)."""
+    return dict(max_instructions=run_kw["max_instructions"], plugins=v.get("plugins", []),
+                timing=run_kw["timing"], cores=run_kw["cores"],
+                operating_point=run_kw["operating_point"], cost=run_kw.get("cost"),
+                hwloop_csr_base=run_kw.get("hwloop_csr_base"), memory=run_kw.get("memory"))
 
 
 def _retimer(target):
@@ -285,11 +290,7 @@ def _cycle_corners(point, prep, record=None):
                 res = None                      # a knob the recording cannot re-time: run it
         if res is None:
             try:
-                res = run_elf(elf, v["target"], max_instructions=run_kw["max_instructions"],
-                              plugins=v.get("plugins", []), timing=t, cores=run_kw["cores"],
-                              operating_point=run_kw["operating_point"], cost=run_kw.get("cost"),
-                              hwloop_csr_base=run_kw.get("hwloop_csr_base"),
-                              memory=run_kw.get("memory"))
+                res = run_elf(elf, v["target"], **dict(_run_options(v, run_kw), timing=t))
             except IsasimError as e:
                 raise type(e)(f"{_where(point)}: cycle range corner {json.dumps(t)}: {e}") from None
             if res["exit_code"] != 0:
