@@ -106,10 +106,10 @@ def run(elf_path, max_instructions=None, trace=None, plugins=(), timing=None, op
         from ..cores.cm7.lanes import LaneProfile
         lane_spec = LaneProfile(pt.table if pt is not None else None)
 
-    def make(hooks="auto"):
+    def make(hooks="auto", lanes=True):
         c = Cm7Core(elf_path, traps=regs, timing=t, native_plugins=native, memory=cache_keys,
                     memory_hooks=hooks)
-        if lane_spec is not None:
+        if lanes and lane_spec is not None:
             lane_spec.attach(c)
         return c
     hooks = "auto"
@@ -135,8 +135,7 @@ def run(elf_path, max_instructions=None, trace=None, plugins=(), timing=None, op
             # the block path charges whole blocks, and a region marker need not start one: the
             # per-instruction path (identical cycles) gives the region figures
             counts = dict(pt.counts) if pt is not None else None
-            rc = Cm7Core(elf_path, traps=regs, timing=t, native_plugins=native,
-                         memory=cache_keys, memory_hooks=hooks)
+            rc = make(hooks, lanes=False)
             rc.run(max_instructions=max_instructions, trace=os.devnull)
             if pt is not None:              # the plug-in counts are the first run's
                 pt.counts.clear()
