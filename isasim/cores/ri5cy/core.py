@@ -545,15 +545,17 @@ class RI5CY:
         """{function: {"cycles", "instructions", "stalls": {cause: cycles}}}, by the symbol of each
         slot that executed. ``causes`` {cause: [profile columns summed]} (default: the core's
         STALL_CAUSES, the keys of counters()["stalls"])."""
-        return profile_by_function([self], causes or {c: ["st_" + c] for c in STALL_CAUSES})
+        return profile_by_function([self], causes or _CORE_CAUSES)
 
     def region_profile(self, causes=None):
         """The profile by region of the program's region markers (see profile_by_region), or
         None when it has none."""
-        return profile_by_region([self], causes or {c: ["st_" + c] for c in STALL_CAUSES})
+        return profile_by_region([self], causes or _CORE_CAUSES)
 
 
 _PR, _PW = cg.layout.PR, len(cg.layout.PR_NAMES)
+# a single core's stall causes (counters()["stalls"]) and the profile column of each
+_CORE_CAUSES = {c: ["st_" + c] for c in STALL_CAUSES}
 
 
 def _profile_python_exec(PROF, nslots, s, c, load_use):
