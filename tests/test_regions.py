@@ -148,7 +148,8 @@ def test_region_columns_in_results(tmp_path):
     cfg = tmp_path / "r.yaml"
     cfg.write_text(f"name: regions\nregions: true\nvariants:\n"
                    f"  - {{id: loop, target: cm7, sources: [{tmp_path / 'loop.S'}]}}\n")
-    df, _ = run_experiment(str(cfg), out=str(tmp_path / "o"), jobs=1, use_cache=False, quiet=True)
+    df, out = run_experiment(str(cfg), out=str(tmp_path / "o"), jobs=1, use_cache=False, quiet=True)
+    assert os.path.isfile(os.path.join(out, "region_breakdown.png"))
     row = df.iloc[0]
     assert row["instructions_region_inner"] == 400
     assert row["amdahl_region_inner"] == pytest.approx(

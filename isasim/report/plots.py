@@ -210,20 +210,17 @@ def sweep_plot(df, x, y, out, hue=None, facet=None, kind="line", name=None):
     return _save(fig, out, re.sub(r"[^A-Za-z0-9_.-]", "_", name))
 
 
-def phase_breakdown(df, sweep, out, phases):
-    """Stacked bars: cycles of every point split into its phases (config ``phases``) and the rest."""
-    cols = [f"cycles_phase_{p}" for p in phases] + ["cycles_phase_other"]
-    if not all(c in df.columns for c in cols):
-        return []
-    many = len(df) > MAX_BARS
-    d = df.iloc[:MAX_HBARS] if many else df
+def _stacked(d, sweep, out, values, labels, title, name):
+    """Stacked bars per row of ``d``: ``values`` (one array per layer) labelled ``labels``."""
+    many = len(d) > MAX_BARS
+    d = d.iloc[:MAX_HBARS] if many else d
     fig, ax = plt.subplots(figsize=(8, 1.0 + 0.24 * len(d)) if many else (max(4, 1.1 * len(d) + 2), 3.8))
     x = np.arange(len(d))
     bottom = np.zeros(len(d))
     bar = ax.barh if many else ax.bar
-    for j, c in enumerate(cols):
-        v = d[c].astype(float).values
-        bar(x, v, **{"left" if many else "bottom": bottom}, label=c.replace("cycles_phase_", ""),
+    for j, (v, lab) in enumerate(zip(values, labels)):
+        v = np.asarray(v, float)[:len(d)]
+        bar(x, v, **{"left" if many else "bottom": bottom}, label=lab,
             color=plt.cm.tab10.colors[j % 10])
         bottom += v
     names = [_label(r, sweep) for _, r in d.iterrows()]
@@ -234,9 +231,39 @@ def phase_breakdown(df, sweep, out, phases):
     else:
         ax.set_xticks(x, names, fontsize=8)
         ax.set_ylabel("cycles")
-    ax.set_title("Cycles by phase (per-function profile)")
+    ax.set_title(title)
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    return _save(fig, out, "phase_breakdown")
+    return _save(fig, out, name)
+
+
+def phase_breakdown(df, sweep, out, phases):
+    """Stacked bars: cycles of every point split into its phases (config ``phases``) and the rest."""
+    cols = [f"cycles_phase_{p}" for p in phases] + ["cycles_phase_other"]
+    if not all(c in df.columns for c in cols):
+        return []
+    return _stacked(df, sweep, out, [df[c].values for c in cols],
+                    [c.replace("cycles_phase_", "") for c in cols],
+                    "Cycles by phase (per-function profile)", "phase_breakdown")
+
+
+def region_breakdown(df, sweep, out):
+    """Stacked bars: cycles of every point split into its marked regions (``cycles_region_*``)
+    and the cycles outside them (multi-core rows: of core_cycles, as the profile). Regions that
+    overlap (nested markers) cannot be stacked: then no plot (the columns have the figures)."""
+    cols = [c for c in df.columns if c.startswith("cycles_region_")]
+    if not cols:
+        return []
+    d = df[df[cols].notna().any(axis=1)]
+    base = d["cycles"].astype(float)
+    if "core_cycles" in d.columns:
+        base = d["core_cycles"].astype(float).where(d["core_cycles"].notna(), base)
+    parts = [d[c].astype(float).fillna(0).values for c in cols]
+    rest = base.values - sum(parts)
+    if (rest < 0).any():
+        return []
+    return _stacked(d, sweep, out, parts + [rest],
+                    [c.replace("cycles_region_", "") for c in cols] + ["outside the regions"],
+                    "Cycles by marked region", "region_breakdown")
 
 
 def _range_bars(df, sweep, out, col, lo_col, hi_col, unit, title, name):
@@ -364,6 +391,7 @@ def experiment_plots(df, comp, cfg, out):
     files = []
     if cfg.get("phases"):
         files += phase_breakdown(df, sweep, out, cfg["phases"])
+    files += region_breakdown(df, sweep, out)
     for b in cfg.get("baselines") or []:
         files += speedup_bars(df, b["name"], b["baseline"], b["metric"], sweep, out,
                               compare=b.get("compare"))
