@@ -27,8 +27,9 @@ def zx(x, bits):
 def lane(x, i, bits, signed):
     """Lane i (0 = least significant) of width ``bits``."""
     v = (x >> (i * bits)) & ((1 << bits) - 1)
-    if signed and v >> (bits - 1):
-        v -= 1 << bits
+    if signed:          # branch-free sign extension (LLVM turns it into one movsx)
+        h = 1 << (bits - 1)
+        v = (v ^ h) - h
     return v
 
 
