@@ -26,6 +26,12 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
+def fail(msg):
+    """One line on stderr, exit 2."""
+    print(f"perf_ri5cy: {msg}", file=sys.stderr)
+    sys.exit(2)
+
+
 def child(instructions, out):
     """Run the engine on the workload, then dump the JIT code mappings to ``out``."""
     import bench_ri5cy
@@ -58,7 +64,7 @@ def main():
     if a.child:
         return child(a.instructions, a.child)
     if shutil.which("perf") is None:
-        sys.exit("perf_ri5cy: 'perf' is not installed (Linux perf is needed to sample the engine)")
+        fail("'perf' is not installed (Linux perf is needed to sample the engine)")
     from capstone import Cs, CS_ARCH_X86, CS_MODE_64
     with tempfile.TemporaryDirectory() as d:
         data = os.path.join(d, "perf.data")
@@ -67,7 +73,7 @@ def main():
                               "--child", d], capture_output=True, text=True)
         if rec.returncode != 0:
             last = (rec.stderr.strip().splitlines() or ["no output"])[-1]
-            sys.exit(f"perf_ri5cy: perf record failed (exit {rec.returncode}): {last}")
+            fail(f"perf record failed (exit {rec.returncode}): {last}")
         ips = collections.Counter(int(x, 16) for x in subprocess.run(
             ["perf", "script", "-i", data, "-F", "ip"], capture_output=True, text=True,
             check=True).stdout.split())
@@ -77,7 +83,7 @@ def main():
         jit = {k: v for k, v in ips.items() if any(lo <= k < hi for lo, hi, _ in regions)}
         n_jit = sum(jit.values())
         if not n_jit:
-            sys.exit("perf_ri5cy: no samples in JIT code (is the engine compiled? NUMBA_DISABLE_JIT?)")
+            fail("no samples in JIT code (is the engine compiled? NUMBA_DISABLE_JIT?)")
         print(f"{total} samples, {n_jit} ({100 * n_jit / total:.1f} %) in JIT code "
               f"(the rest: start-up, build, numba's cache load); shares below are of the JIT samples")
         blocks = collections.Counter()
