@@ -77,7 +77,7 @@ def _interrupt_after(seconds):
 
 
 @pytest.mark.parametrize("path,n", [("block", 1_000_000), ("trace", 3000)])
-def test_sigint_stops_the_run(tmp_path, path, n):
+def test_sigint_stops_the_run(tmp_path, sigint_default, path, n):
     # unstopped, each run takes several seconds (block: ~400 M instructions; trace: ~1.2 M lines)
     elf = _build(tmp_path, LONG_BLOCK, defines=[f"N={n}"])
     trace = str(tmp_path / "t.log") if path == "trace" else None
@@ -96,7 +96,7 @@ LOOP = "  movs r0, #0\n1:\n  adds r0, r0, #1\n  b 1b"
 
 
 @pytest.mark.parametrize("path", ["block", "trace"])
-def test_sigint_exec_cli_exits_130(tmp_path, path):
+def test_sigint_exec_cli_exits_130(tmp_path, sigint_default, path):
     elf = _build(tmp_path, LOOP)
     log = tmp_path / "t.log"
     cmd = [sys.executable, "-m", "isasim", "exec", elf, "--target", "cm7"]

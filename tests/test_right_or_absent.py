@@ -312,7 +312,7 @@ def test_undefined_hwloop_label_names_the_source_line(tmp_path, capsys):
 
 # ---- item 13: SIGINT/SIGTERM end a pooled run at once -------------------------------------------
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
-def test_interrupt_pooled_run(tmp_path, sig):
+def test_interrupt_pooled_run(tmp_path, sigint_default, sig):
     """SIGINT to the parent of a pooled `isasim run` printed 'interrupted' and hung while the
     workers kept running."""
     spin = tmp_path / "spin.S"

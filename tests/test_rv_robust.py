@@ -94,7 +94,7 @@ sys.exit(main(["exec", elf, "--target", target, "--max-instructions", str(10 ** 
 
 
 @pytest.mark.parametrize("target", ["ri5cy", "gap8"])
-def test_sigint_stops_an_endless_program(tmp_path, target):
+def test_sigint_stops_an_endless_program(tmp_path, sigint_default, target):
     (tmp_path / "e.S").write_text(ENDLESS)
     elf = build_elf(target, [str(tmp_path / "e.S")], str(tmp_path / "e.elf"))
     p = subprocess.Popen([sys.executable, "-c", WRAPPER, target, elf], stdout=subprocess.PIPE,
