@@ -79,6 +79,19 @@ im2col:  .space 16 * (2 * KP + 8)
 """
 
 
+def kernel_elf(tmp, reps, defines=()):
+    """Build KERNEL for gap8 in directory ``tmp`` with REPS=``reps`` and ``defines``; returns the
+    ELF path (named by the defines, so several can be built in one directory)."""
+    from isasim.toolchain.build import build_elf
+    inc = os.path.join(os.path.dirname(HERE), "kernels_asm", "ri5cy", "include")
+    src = os.path.join(tmp, "pulpnn_matmul.S")
+    with open(src, "w") as f:
+        f.write(KERNEL)
+    elf = os.path.join(tmp, "_".join(["k"] + list(defines)) + ".elf")
+    build_elf("gap8", [src], elf, include_dirs=[inc], defines=[f"REPS={reps}"] + list(defines))
+    return elf
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--cores", type=int, default=8)
@@ -93,22 +106,13 @@ def main():
     ap.add_argument("--shared-im2col", action="store_true",
                     help="all cores read one im2col buffer (a contention-heavy variant)")
     a = ap.parse_args()
-    from isasim.toolchain.build import build_elf
     from isasim.platforms.gap8 import run_cluster, ClusterConfig
     from isasim.cores.ri5cy.core import RI5CY
     from bench_ri5cy import plain_elf, unicorn_mips, spread
-    inc = os.path.join(os.path.dirname(HERE), "kernels_asm", "ri5cy", "include")
     with tempfile.TemporaryDirectory() as tmp:
-        src = os.path.join(tmp, "pulpnn_matmul.S")
-        with open(src, "w") as f:
-            f.write(KERNEL)
-        elf = os.path.join(tmp, "k.elf")
-        defs = [f"REPS={a.reps}"] + (["SHARED_IM2COL"] if a.shared_im2col else [])
-        build_elf("gap8", [src], elf, include_dirs=[inc], defines=defs)
+        elf = kernel_elf(tmp, a.reps, ["SHARED_IM2COL"] if a.shared_im2col else [])
         # reference: the raw engine on one core (no log, no arbitration), same kernel
-        elf1 = os.path.join(tmp, "k1.elf")
-        build_elf("gap8", [src], elf1, include_dirs=[inc],
-                  defines=[f"REPS={a.reps}", "NO_BARRIER"])
+        elf1 = kernel_elf(tmp, a.reps, ["NO_BARRIER"])
         pelf = plain_elf(tmp)
         cfg = ClusterConfig()
         if a.quantum:

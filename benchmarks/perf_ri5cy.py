@@ -1,11 +1,13 @@
-"""Where the RI5CY engine's time goes: Linux ``perf`` samples of the compiled engine, by code address.
+"""Where the RISC-V engine's time goes: Linux ``perf`` samples of the compiled code, by address.
 
-Runs bench_ri5cy's workload (the PULP-NN 4x2 int8 matmul loop, timing on) under
+Runs bench_ri5cy's workload (the PULP-NN 4x2 int8 matmul loop, timing on; ``--target gap8``:
+bench_gap8's 8-core cluster kernel, the engine inside the cluster's window loop) under
 ``perf record``; numba's machine code has no symbols for perf, so the process copies its executable
 anonymous mappings (the JIT code) to files before it exits, and this script attributes the samples
 to them and disassembles the hottest stretches with capstone.
 
-    python benchmarks/perf_ri5cy.py [--instructions 40000000] [--top 6] [--width 128]
+    python benchmarks/perf_ri5cy.py [--target ri5cy|gap8] [--instructions 40000000] [--top 6]
+                                    [--width 128]
 
 Printed: the share of all samples in the JIT code, then the hottest ``--width``-byte blocks of it
 (share of the JIT samples) and the disassembly of the ``--top`` hottest with each instruction's
@@ -32,14 +34,19 @@ def fail(msg):
     sys.exit(2)
 
 
-def child(instructions, out):
-    """Run the engine on the workload, then dump the JIT code mappings to ``out``."""
-    import bench_ri5cy
-    from isasim.cores.ri5cy.core import RI5CY
+def child(target, instructions, out):
+    """Run the workload, then dump the JIT code mappings to ``out``."""
     with tempfile.TemporaryDirectory() as d:
-        elf = bench_ri5cy.xpulp_elf(d, instructions)
-        core = RI5CY(elf)
-        core.run()
+        if target == "gap8":
+            import bench_gap8
+            from isasim.platforms.gap8 import run_cluster
+            # bench_gap8's default (1500 repetitions) runs 10.9 M instructions on 8 cores
+            run_cluster(bench_gap8.kernel_elf(d, max(1, instructions * 1500 // 10_900_000)),
+                        cores=8)
+        else:
+            import bench_ri5cy
+            from isasim.cores.ri5cy.core import RI5CY
+            RI5CY(bench_ri5cy.xpulp_elf(d, instructions)).run()
     regions = []
     with open("/proc/self/maps") as f:
         for line in f:
@@ -56,20 +63,22 @@ def child(instructions, out):
 
 def main():
     ap = argparse.ArgumentParser()
+    ap.add_argument("--target", choices=("ri5cy", "gap8"), default="ri5cy")
     ap.add_argument("--instructions", type=int, default=40_000_000)
     ap.add_argument("--top", type=int, default=6, help="hottest blocks to disassemble")
     ap.add_argument("--width", type=int, default=128, help="block size in bytes")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.child:
-        return child(a.instructions, a.child)
+        return child(a.target, a.instructions, a.child)
     if shutil.which("perf") is None:
         fail("'perf' is not installed (Linux perf is needed to sample the engine)")
     from capstone import Cs, CS_ARCH_X86, CS_MODE_64
     with tempfile.TemporaryDirectory() as d:
         data = os.path.join(d, "perf.data")
         rec = subprocess.run(["perf", "record", "-q", "-F", "4000", "-o", data, sys.executable,
-                              os.path.abspath(__file__), "--instructions", str(a.instructions),
+                              os.path.abspath(__file__), "--target", a.target,
+                              "--instructions", str(a.instructions),
                               "--child", d], capture_output=True, text=True)
         if rec.returncode != 0:
             last = (rec.stderr.strip().splitlines() or ["no output"])[-1]
