@@ -3,6 +3,7 @@
 refused them with 'at most 32 per block'. The fast path must run them, with the trace path's cycles."""
 from isasim.platforms import stm32h7
 from isasim.toolchain.build import build_elf
+from m7code import HEAD
 
 N = 40
 
@@ -10,14 +11,7 @@ N = 40
 def test_block_with_many_captured_addresses(tmp_path):
     chase = "\n".join("  ldr r0, [r0]" for _ in range(N))
     table = "\n".join(f"p{i}: .word p{i + 1}" for i in range(N)) + f"\np{N}: .word p0"
-    (tmp_path / "k.S").write_text(f"""  .syntax unified
-  .thumb
-  .text
-  .globl main
-  .type main, %function
-  .thumb_func
-main:
-  ldr r0, =p0
+    (tmp_path / "k.S").write_text(HEAD + f"""  ldr r0, =p0
 {chase}
   ldr r1, =p{N % (N + 1)}
   subs r0, r0, r1

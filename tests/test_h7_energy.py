@@ -8,8 +8,8 @@ from isasim.errors import IsasimError, SimError
 from isasim.platforms import stm32h7
 from isasim.simulate import run_elf
 from isasim.toolchain.build import build_elf
+from m7code import HEAD
 
-HEAD = "  .syntax unified\n  .thumb\n  .text\n  .globl main\n  .type main, %function\n  .thumb_func\nmain:\n"
 BODY = "  movs r0, #0\n  ldr r1, =200\n1:\n  adds r0, r0, #1\n  subs r1, r1, #1\n  bne 1b\n" \
        "  movs r0, #0\n  bx lr\n  .pool\n"
 

@@ -14,8 +14,7 @@ from isasim.platforms import stm32h7
 from isasim.timing.cm7 import CM7Timing
 from isasim.toolchain.build import build_elf
 from isasim.errors import BuildError
-
-HEAD = "  .syntax unified\n  .thumb\n  .text\n  .globl main\n  .type main, %function\n  .thumb_func\nmain:\n"
+from m7code import HEAD
 
 
 def _build(tmp_path, body, name="k", memory=None, defines=()):

@@ -9,8 +9,8 @@ import pytest
 from isasim.errors import SimError
 from isasim.platforms import stm32h7
 from isasim.toolchain.build import build_elf
+from m7code import HEAD
 
-HEAD = "  .syntax unified\n  .thumb\n  .text\n  .globl main\n  .type main, %function\n  .thumb_func\nmain:\n"
 N = 64
 
 

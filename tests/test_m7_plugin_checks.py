@@ -9,8 +9,7 @@ from isasim.simulate import run_elf
 from isasim.errors import IsasimError
 from isasim.isa.registry import load_table
 from isasim.toolchain.build import build_elf
-
-HEAD = "  .syntax unified\n  .thumb\n  .text\n  .globl main\n  .type main, %function\n  .thumb_func\nmain:\n"
+from m7code import HEAD
 
 
 def _plugin(tmp_path, body, name="p"):

@@ -21,10 +21,10 @@ from isasim.cores.cm7.traps import Cost, register_cde, register_udf
 from isasim.errors import IsasimError, SimError
 from isasim.timing.cm7 import CM7Timing
 from isasim.toolchain.build import build_elf
+from m7code import HEAD
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MICRO = os.path.join(ROOT, "kernels_asm", "cm7", "micro")
-HEAD = "  .syntax unified\n  .thumb\n  .text\n  .globl main\n  .type main, %function\n  .thumb_func\nmain:\n"
 
 
 def _build(tmp_path, body, name="k", defines=(), plugins=()):

@@ -11,8 +11,8 @@ import pytest
 from isasim.errors import IsasimError
 from isasim.platforms import stm32h7
 from isasim.toolchain.build import build_elf
+from m7code import HEAD
 
-HEAD = "  .syntax unified\n  .thumb\n  .text\n  .globl main\n  .type main, %function\n  .thumb_func\nmain:\n"
 
 # D-cache heavy: 2 passes over 24 KB of AXI SRAM with a 32-byte stride (read-modify-write: misses,
 # dirty write-backs), byte stores (store buffer), a call per element (I-cache in flash)

@@ -13,6 +13,7 @@ from isasim.cores.ri5cy.core import RI5CY, L2_BASE
 from isasim.elf import Program
 from isasim.isa.registry import load_table
 from isasim.toolchain.build import build_elf
+from m7code import HEAD
 
 U32 = st.one_of(st.integers(0, 0xFFFFFFFF),
                 st.sampled_from([0, 0xFFFFFFFF, 0x88888888, 0x77777777, 0xAAAAAAAA, 0x55555555,
@@ -50,15 +51,7 @@ def test_rv_builtin_qnn_bit_exact(name, a, b, d):
     assert res == REF[name](d, a, b) & 0xFFFFFFFF
 
 
-THUMB_KERNEL = """
-  .syntax unified
-  .thumb
-  .text
-  .globl main
-  .type main, %function
-  .thumb_func
-main:
-  push {r4-r7, lr}
+THUMB_KERNEL = HEAD + """  push {r4-r7, lr}
   ldr r0, =ops
   ldr r1, =res
   movs r3, #N
@@ -110,15 +103,7 @@ def test_thumb_builtin_qnn_bit_exact(tmp_path_factory, insn, triples):
 def test_thumb_unpack_helper(tmp_path):
     """qnn.unpk4: nibbles of one half of rn -> two registers of 2 x int16, ready for SMLAD."""
     src = tmp_path / "u.S"
-    src.write_text("""
-  .syntax unified
-  .thumb
-  .text
-  .globl main
-  .type main, %function
-  .thumb_func
-main:
-  push {r4-r7, lr}
+    src.write_text(HEAD + """  push {r4-r7, lr}
   ldr r1, =0x8F71A29C
   qnn.unpk4 r4, r1, #0
   qnn.unpk4 r6, r1, #1

@@ -11,16 +11,9 @@ from isasim.errors import IsasimError
 from isasim.experiments.runner import run_experiment
 from isasim.simulate import run_elf
 from isasim.toolchain.build import build_elf
+from m7code import HEAD
 
-M7_LOOP = """\
-#include "isasim_region.h"
-  .syntax unified
-  .thumb
-  .text
-  .globl main
-  .type main, %function
-  .thumb_func
-main:
+M7_LOOP = '#include "isasim_region.h"\n' + HEAD + """\
   movs r0, #0
   movs r1, #100
   ldr r2, =buf
