@@ -12,28 +12,14 @@ MICRO_BEGIN
   ldr r12, =N
 1:
   ldr r0, =buf
-  movs r1, #1
+  .irp v, 1, 2, 3, 4, 5, 6, 7, 8
+  movs r1, #\v
   strb r1, [r0], #1
-  movs r1, #2
-  strb r1, [r0], #1
-  movs r1, #3
-  strb r1, [r0], #1
-  movs r1, #4
-  strb r1, [r0], #1
-  movs r1, #5
-  strb r1, [r0], #1
-  movs r1, #6
-  strb r1, [r0], #1
-  movs r1, #7
-  strb r1, [r0], #1
-  movs r1, #8
-  strb r1, [r0], #1
+  .endr
   subs r12, r12, #1
   bne 1b
   ldr r0, =buf
-  ldr r2, [r0]
-  ldr r3, [r0, #4]
-  add r2, r2, r3
+  MICRO_SUM_WORDS 2
 MICRO_END(r2)
   .p2align 3
 buf:    .word 0, 0

@@ -21,9 +21,7 @@ MICRO_BEGIN
   strb r12, [r0, #4]
   subs r12, r12, #1
   bne 1b
-  ldr r2, [r0]
-  ldr r3, [r0, #4]
-  add r2, r2, r3
+  MICRO_SUM_WORDS 2
 MICRO_END(r2)
   .p2align 3
 buf:    .word 0, 0

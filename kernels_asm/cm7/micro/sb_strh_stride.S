@@ -3,7 +3,7 @@
 @ EXPECT_CYCLES_PER_ITER: 16
 @   8 STRH per iteration over 4 words (2 per bank pair): each bank gets 4 read-modify-writes per
 @   iteration, the banks work in parallel: 4 * sb_rmw_cycles = 16 cycles/iteration.
-@ Checksum: the buffer holds halfwords 1..8 of the last iteration: result = sum of the 4 words.
+@ Checksum: every halfword of the buffer holds 1: result = sum of the 4 words = 4 * 0x00010001.
 @ MEASURED_CYCLES_PER_ITER: 16 (JN "stores": unit-stride STRH 2 cycles per store; 8 per iteration)
 #include "micro.h"
 MICRO_BEGIN
@@ -11,24 +11,13 @@ MICRO_BEGIN
   ldr r12, =N
 1:
   ldr r0, =buf
+  .rept 8
   strh r1, [r0], #2
-  strh r1, [r0], #2
-  strh r1, [r0], #2
-  strh r1, [r0], #2
-  strh r1, [r0], #2
-  strh r1, [r0], #2
-  strh r1, [r0], #2
-  strh r1, [r0], #2
+  .endr
   subs r12, r12, #1
   bne 1b
   ldr r0, =buf
-  ldr r2, [r0]
-  ldr r3, [r0, #4]
-  add r2, r2, r3
-  ldr r3, [r0, #8]
-  add r2, r2, r3
-  ldr r3, [r0, #12]
-  add r2, r2, r3
+  MICRO_SUM_WORDS 4
 MICRO_END(r2)
   .p2align 3
 buf:    .word 0, 0, 0, 0
