@@ -90,6 +90,15 @@ def _elf(tmp_path, name, src, plugins=()):
     return build_elf("cm7", [str(p)], str(tmp_path / f"{name}.elf"), plugins=list(plugins))
 
 
+def _recording(tmp_path, name, src, plugins=()):
+    """Build ``src``, run it once with a recording, and load the recording."""
+    from isasim.cores.cm7 import replay
+    elf = _elf(tmp_path, name, src, plugins)
+    rec = str(tmp_path / f"{name}.npz")
+    stm32h7.run(elf, plugins=plugins, record=rec)
+    return replay.load(rec)
+
+
 def _same(fresh, re):
     bad = [k for k in fresh if k not in ("stdout", "memory") and fresh[k] != re.get(k)]
     assert not bad, {k: (fresh[k], re.get(k)) for k in bad}
@@ -268,7 +277,7 @@ def test_canonical_address_bits_schedule_identically(tmp_path):
     """Re-timing merges address-bit variants that differ only in bits no rule reads
     (timing.cm7.canonical_bits): every variant of every recorded block, scheduled from several
     entry states with its own bits and with the canonical ones, gives the same transition."""
-    from isasim.cores.cm7 import decoder, replay
+    from isasim.cores.cm7 import decoder
     from isasim.cores.cm7.core import Cm7Core
     from isasim.timing import cm7 as T
     # every access width and alignment: byte/half/word loads and stores at a sliding offset
@@ -298,10 +307,7 @@ buf: .space 64
     checked = 0
     for name, s, plugins in (("widths", src, ()), ("cache", CACHE_SRC, ()),
                              ("plug", PLUGIN_SRC, ("qnn",))):
-        elf = _elf(tmp_path, name, s, plugins)
-        rec = str(tmp_path / f"{name}.npz")
-        stm32h7.run(elf, plugins=plugins, record=rec)
-        r = replay.load(rec)
+        r = _recording(tmp_path, name, s, plugins)
         h = r.header
         for timing in ({}, {"unaligned_load_relief": 0, "sb_rmw_cycles": 2, "sb_entries": 1},
                        {"stm_unaligned_extra": 3, "load_bank_conflict": 0}):

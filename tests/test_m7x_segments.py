@@ -9,12 +9,12 @@
 * blocks decoded once per timing and trapped-instruction decoding (Recording.decoded) equal a
   fresh decoding.
 """
-from isasim.cores.cm7 import decoder, replay
+from isasim.cores.cm7 import decoder
 from isasim.cores.cm7.core import Cm7Core
-from isasim.platforms import stm32h7
 from isasim.timing import cm7 as T
 
-from test_m7x_retime import CACHE_SRC, HEAD, PLUGIN_SRC, TIMINGS, _elf
+from m7code import HEAD
+from test_m7x_retime import CACHE_SRC, PLUGIN_SRC, TIMINGS, _recording
 
 # unaligned loads and stores next to each other, an STM at a sliding 8-byte alignment, a MAC, an
 # IT block (segment boundaries fall inside pairs, store-buffer drains and unaligned-load penalties)
@@ -47,13 +47,6 @@ MIXED_SRC = HEAD + r"""
   .balign 8
 buf: .space 128
 """
-
-
-def _recording(tmp_path, name, src, plugins=()):
-    elf = _elf(tmp_path, name, src, plugins)
-    rec = str(tmp_path / f"{name}.npz")
-    stm32h7.run(elf, plugins=plugins, record=rec)
-    return replay.load(rec)
 
 
 def _regs(r, cost=None):
